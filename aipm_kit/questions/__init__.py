@@ -1,0 +1,81 @@
+"""The seven questions, in order. Each lives in its own module: an ``Answers`` model and ``analyze``.
+
+A question module is imported only when it is used, so listing the questions costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..case import Case
+    from ..result import Result
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    key: str  # the module name and the case file's section name
+    title: str
+    lesson: str
+
+    @property
+    def notebook(self) -> str:
+        """The notebook's file stem, e.g. ``01_problem``."""
+        return f"{self.number:02d}_{self.key}"
+
+    @property
+    def module(self) -> ModuleType:
+        return importlib.import_module(f"{__name__}.{self.key}")
+
+    @property
+    def available(self) -> bool:
+        """Whether this version of the kit implements the question."""
+        return importlib.util.find_spec(f"{__name__}.{self.key}") is not None
+
+    @property
+    def answers_model(self) -> type[BaseModel]:
+        return self.module.Answers
+
+    def analyze(self, answers: Any, case: Case | None = None) -> Result:
+        return self.module.analyze(answers, case)
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(1, "problem", "What problem should we solve to maximize impact?",
+             "Specific, validated with real users, and solution-agnostic: if the problem is wrong, the model does not matter."),
+    Question(2, "need_ai", "Does this need AI?",
+             "Usually not. Saying no when rules, UX or a process change will do is the job, not a failure."),
+    Question(3, "data", "Do we have the right data?",
+             "\"We have data\" is not a plan. List what you need, what you have and what is missing."),
+    Question(4, "approach", "How do we turn data into something useful?",
+             "Prompt, RAG, trained model or agent: each has its use, its cost profile and its failure modes."),
+    Question(5, "experience", "How will users experience it?",
+             "Users need trust, control and recovery. Design for the moments the AI is wrong."),
+    Question(6, "evaluation", "How do we know it works before launch?",
+             "Not a yes/no demo: an eval set of good, bad and edge cases, and a threshold you ship above."),
+    Question(7, "monitoring", "How do we keep making it better?",
+             "AI products degrade unwatched: sample live traffic, grow the test set, never stop monitoring."),
+)
+
+BY_KEY: dict[str, Question] = {q.key: q for q in QUESTIONS}
+
+
+def question(key_or_number: str | int) -> Question:
+    """Look a question up by its key (``"problem"``), notebook stem (``"01_problem"``) or number."""
+    if isinstance(key_or_number, int) or str(key_or_number).isdigit():
+        number = int(key_or_number)
+        if 1 <= number <= len(QUESTIONS):
+            return QUESTIONS[number - 1]
+    else:
+        key = str(key_or_number)
+        key = key.split("_", 1)[1] if key[:2].isdigit() and "_" in key else key
+        if key in BY_KEY:
+            return BY_KEY[key]
+    raise KeyError(f"no question {key_or_number!r}; the questions are {', '.join(BY_KEY)} (or 1–7)")
