@@ -1,0 +1,489 @@
+"""The one form builder: any question's ``Answers`` model becomes an ipywidgets worksheet.
+
+Field types pick the widget (text, dropdown, slider, checkbox, an editable table for a list of rows); each
+field's description is its help text. Editing re-validates the answers and re-runs the question's
+``analyze``: an invalid value shows pydantic's message under its field and the last good result stays.
+"Save" writes the answers into the case file. Headless (``interactive=False`` or ``AIPM_KIT_HEADLESS=1``)
+the same form shows a static answers table, which GitHub and nbconvert can render.
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+import re
+import types
+import typing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import annotated_types
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from .case import Case, CaseError, field_problem, load_case
+from .questions import BY_KEY
+from .result import Result
+from .selfcheck import headless
+
+if TYPE_CHECKING:
+    import ipywidgets
+
+_HELP_STYLE = "color:#5f6368;font-size:0.85em;line-height:1.3;margin:0 0 2px 0"
+_ERROR_STYLE = "color:#b3261e;font-size:0.9em;font-weight:600"
+_LABEL_WIDTH = "230px"
+
+
+# ---- field kinds: one place decides which widget a type gets -----------------------------------------------
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(annotation)) == 2:
+            return args[0], True
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _unwrap_optional(typing.get_args(annotation)[0])
+    return annotation, False
+
+
+def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
+    low = high = None
+    for m in info.metadata:
+        if isinstance(m, annotated_types.Ge):
+            low = m.ge
+        elif isinstance(m, annotated_types.Gt):
+            low = m.gt
+        elif isinstance(m, annotated_types.Le):
+            high = m.le
+        elif isinstance(m, annotated_types.Lt):
+            high = m.lt
+    return low, high
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _row_model(tp: Any) -> type[BaseModel] | None:
+    if typing.get_origin(tp) is list:
+        (item,) = typing.get_args(tp) or (None,)
+        if _is_model(item):
+            return item
+    return None
+
+
+def _humanize(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _multiline(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("multiline"))
+
+
+class FieldEditor:
+    """One field's widget, its help text and its error line; ``get()`` returns the value to validate."""
+
+    def __init__(self, name: str, info: FieldInfo, value: Any, base_dir: Path, compact: bool = False):
+        import ipywidgets as w
+
+        self.name, self.info, self.base_dir = name, info, base_dir
+        self.tp, self.optional = _unwrap_optional(info.annotation)
+        self.rows: RowsEditor | None = None
+        self.kind = "text"
+        label = "" if compact else _humanize(name)
+        style = {"description_width": _LABEL_WIDTH}
+        width = "96%" if not compact else "auto"
+        common = dict(description=label, style=style, layout=w.Layout(width=width))
+        low, high = _bounds(info)
+        tp = self.tp
+
+        if typing.get_origin(tp) is Literal or (isinstance(tp, type) and issubclass(tp, enum.Enum)):
+            options = list(typing.get_args(tp)) if typing.get_origin(tp) is Literal else list(tp)
+            labels = [(str(o.value if isinstance(o, enum.Enum) else o), o) for o in options]
+            if self.optional:
+                labels = [("—", None), *labels]
+            self.kind = "choice"
+            self.widget = w.Dropdown(options=labels, value=value if value in options or value is None else None,
+                                     **common)
+        elif tp is bool:
+            self.kind = "bool"
+            self.widget = w.Checkbox(value=bool(value), indent=False, description=label,
+                                     layout=w.Layout(width=width))
+        elif tp in (int, float) and not self.optional:
+            self.kind = "number"
+            slider = not compact and low is not None and high is not None and (high - low) <= 1000
+            if tp is int:
+                if slider:
+                    self.widget = w.IntSlider(value=int(value), min=int(low), max=int(high),
+                                              continuous_update=False, **common)
+                else:
+                    self.widget = w.IntText(value=int(value), **common)
+            elif slider:
+                span = high - low
+                step = 0.01 if span <= 1 else 0.1 if span <= 20 else 1.0
+                self.widget = w.FloatSlider(value=float(value), min=float(low), max=float(high), step=step,
+                                            readout_format=".2f" if step < 0.1 else ".1f" if step < 1 else ".0f",
+                                            continuous_update=False, **common)
+            else:
+                # a plain number box, not a bounded one: an out-of-range value must reach validation and be
+                # explained there, not be silently clamped by the widget
+                self.widget = w.FloatText(value=float(value), **common)
+        elif (rows := _row_model(tp)) is not None:
+            self.kind = "rows"
+            self.rows = RowsEditor(rows, value or [], base_dir)
+            self.widget = self.rows.widget
+        elif tp is str and _multiline(info):
+            self.widget = w.Textarea(value=value or "", continuous_update=False,
+                                     layout=w.Layout(width=width, height="96px"), description=label, style=style)
+        elif tp is str or tp in (int, float) or _is_path(tp):
+            self.kind = "path" if _is_path(tp) else "number" if tp in (int, float) else "text"
+            self.widget = w.Text(value=self._show(value), continuous_update=False, **common)
+        else:  # lists of plain values, mappings, nested models: edited as YAML
+            self.kind = "yaml"
+            self.widget = w.Textarea(value=_to_yaml(value), continuous_update=False,
+                                     layout=w.Layout(width=width, height="70px"), description=label, style=style)
+
+        self.help = w.HTML(f"<p style='{_HELP_STYLE}'>{html.escape(info.description or '')}</p>",
+                           layout=w.Layout(margin=f"0 0 0 {_LABEL_WIDTH}" if not compact else "0"))
+        self.error = w.HTML("", layout=w.Layout(margin=f"0 0 0 {_LABEL_WIDTH}" if not compact else "0"))
+        if self.rows is not None:
+            self.help.layout.margin = self.error.layout.margin = "0"
+        if compact:
+            self.widget.tooltip = info.description or ""
+        parts = [self.widget] if compact else [self.widget, self.help, self.error]
+        if self.rows is not None and not compact:  # a table has no room for a side label: title it
+            parts.insert(0, w.HTML(f"<b>{html.escape(_humanize(name))}</b>"))
+        self.box = w.VBox(parts, layout=w.Layout(margin="0 0 6px 0"))
+
+    def _show(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if self.kind == "path":
+            try:
+                return Path(value).resolve().relative_to(self.base_dir.resolve()).as_posix()
+            except ValueError:
+                return str(value)
+        return str(value)
+
+    def get(self) -> Any:
+        if self.kind == "rows":
+            return self.rows.get()
+        value = self.widget.value
+        if self.kind == "yaml":
+            try:
+                return yaml.safe_load(value) if value.strip() else None
+            except yaml.YAMLError as exc:
+                raise ValueError(f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        if isinstance(value, str) and self.kind in ("path", "number") and not value.strip():
+            return None
+        return value
+
+    def observe(self, callback: Any) -> None:
+        if self.rows is not None:
+            self.rows.observe(callback)
+        else:
+            self.widget.observe(callback, names="value")
+
+    def show_error(self, message: str) -> None:
+        text = html.escape(message)
+        self.error.value = f"<span style='{_ERROR_STYLE}'>⚠ {text}</span>" if message else ""
+
+
+def _is_path(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Path)
+
+
+def _to_yaml(value: Any) -> str:
+    if value is None:
+        return ""
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=None).strip()
+
+
+class RowsEditor:
+    """An editable table for a list of sub-models: one line of widgets per row, with add and remove."""
+
+    def __init__(self, model: type[BaseModel], rows: list[Any], base_dir: Path):
+        import ipywidgets as w
+
+        self.model, self.base_dir = model, base_dir
+        self._callbacks: list[Any] = []
+        self._rows: list[dict[str, FieldEditor]] = []
+        header = [w.HTML(f"<b title='{html.escape(info.description or '', quote=True)}'>{_humanize(n)}</b>",
+                         layout=w.Layout(width=_column_width(info)))
+                  for n, info in model.model_fields.items()]
+        self.header = w.HBox([*header, w.HTML("", layout=w.Layout(width="36px"))])
+        self.body = w.VBox()
+        self.add_button = w.Button(description="Add row", icon="plus", layout=w.Layout(width="110px"))
+        self.add_button.on_click(lambda _: self.add())
+        self.widget = w.VBox([self.header, self.body, self.add_button],
+                             layout=w.Layout(overflow="auto", border="1px solid #e0e0e0", padding="4px"))
+        for row in rows:
+            self._append(row if isinstance(row, dict) else row.model_dump(mode="python"))
+        self._render()
+
+    def _append(self, values: dict[str, Any]) -> None:
+        editors = {}
+        for name, info in self.model.model_fields.items():
+            default = info.get_default(call_default_factory=True)
+            editor = FieldEditor(name, info, values.get(name, default), self.base_dir, compact=True)
+            editor.widget.layout.width = _column_width(info)
+            for callback in self._callbacks:
+                editor.observe(callback)
+            editors[name] = editor
+        self._rows.append(editors)
+
+    def _render(self) -> None:
+        import ipywidgets as w
+
+        lines = []
+        for index, editors in enumerate(self._rows):
+            remove = w.Button(icon="trash", tooltip="Remove this row", layout=w.Layout(width="36px"))
+            remove.on_click(lambda _, i=index: self.remove(i))
+            lines.append(w.HBox([e.box for e in editors.values()] + [remove]))
+        self.body.children = lines
+
+    def add(self) -> None:
+        self._append({})
+        self._render()
+        self._notify()
+
+    def remove(self, index: int) -> None:
+        del self._rows[index]
+        self._render()
+        self._notify()
+
+    def _notify(self) -> None:
+        for callback in self._callbacks:
+            callback({"name": "rows"})
+
+    def observe(self, callback: Any) -> None:
+        self._callbacks.append(callback)
+        for editors in self._rows:
+            for editor in editors.values():
+                editor.observe(callback)
+
+    def get(self) -> list[dict[str, Any]]:
+        return [{name: editor.get() for name, editor in editors.items()} for editors in self._rows]
+
+    @property
+    def editors(self) -> list[dict[str, FieldEditor]]:
+        return self._rows
+
+
+def _column_width(info: FieldInfo) -> str:
+    tp, _ = _unwrap_optional(info.annotation)
+    if tp is str:
+        return "220px" if _multiline(info) else "170px"
+    if tp is bool:
+        return "60px"
+    return "110px"
+
+
+# ---- the form ------------------------------------------------------------------------------------------
+
+class Form:
+    """The worksheet of one question for one case (see the module docstring)."""
+
+    def __init__(self, case: Case, key: str, interactive: bool = True):
+        self.case = case
+        self.question = BY_KEY[key]
+        self.model: type[BaseModel] = self.question.answers_model
+        self.interactive = interactive and not headless()
+        self.answered = case.answers(key) is not None
+        self.answers: BaseModel = case.answers(key) or self._starting_answers()
+        self.last_result: Result | None = None
+        self.status_message = ""
+        self._editors: dict[str, FieldEditor] | None = None
+        self._widget: ipywidgets.Widget | None = None
+
+    def _starting_answers(self) -> BaseModel:
+        starting = getattr(self.question.module, "starting_answers", None)
+        values = starting(self.case) if starting is not None else {}
+        return self.model.model_validate(values or {}, context=self.case.validation_context())
+
+    # ---- the analysis -------------------------------------------------------------------------
+    def analyze(self) -> Result:
+        """The result of the current answers (a "not answered" result for an untouched missing section)."""
+        if not self.answered and not self.interactive:
+            return Result.not_answered(self.question.key, self.question.title)
+        self.last_result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
+        return self.last_result
+
+    @property
+    def result(self) -> Any:
+        """What the notebook's result cell shows: the live result area, or the static ``Result``."""
+        if self.interactive:
+            self.widget()
+            return self._result_area
+        return self.analyze()
+
+    # ---- static (headless) ------------------------------------------------------------------------
+    def answers_table_html(self) -> str:
+        q = self.question
+        if not self.answered:
+            return (f"<p><em>This case has no answers to question {q.number} yet.</em> Fill the form in "
+                    f"JupyterLab and press Save, or add a <code>{q.key}:</code> section to the case file "
+                    f"(<code>aipm-kit new</code> writes one with every field explained).</p>")
+        values = self.answers.model_dump(mode="json", context=self.case.validation_context())
+        return (f"<div class='aipm-answers'><h4>Answers: {html.escape(self.case.name)}</h4>"
+                f"{_answers_table(self.model, values)}</div>")
+
+    def _repr_html_(self) -> str:
+        return self.answers_table_html()
+
+    def __repr__(self) -> str:
+        return f"<Form {self.question.notebook} for {self.case.name!r}>"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        if self.interactive:
+            display(self.widget())
+        else:
+            display(HTML(self.answers_table_html()))
+
+    # ---- interactive ------------------------------------------------------------------------------
+    def widget(self) -> ipywidgets.Widget:
+        """The form's widgets (built once): fields, a Save button with its status line."""
+        if self._widget is not None:
+            return self._widget
+        import ipywidgets as w
+
+        values = self.answers.model_dump(mode="python")
+        self._editors = {name: FieldEditor(name, info, values.get(name), self.case.base_dir)
+                         for name, info in self.model.model_fields.items()}
+        for editor in self._editors.values():
+            editor.observe(self._changed)
+        self._form_error = w.HTML("")
+        self._save = w.Button(description="Save", icon="save", button_style="primary",
+                              tooltip=f"Write these answers into {self._case_file_label()}")
+        self._save.on_click(lambda _: self.save())
+        self._status = w.HTML("")
+        self._result_area = w.HTML()
+        header = w.HTML(f"<h3 style='margin:4px 0'>Question {self.question.number}: "
+                        f"{html.escape(self.question.title)}</h3>"
+                        f"<p style='{_HELP_STYLE}'>Case: {html.escape(self.case.name)} — "
+                        f"{html.escape(self._case_file_label())}</p>")
+        self._widget = w.VBox([header, *(e.box for e in self._editors.values()), self._form_error,
+                               w.HBox([self._save, self._status])])
+        self._refresh()
+        return self._widget
+
+    @property
+    def editors(self) -> dict[str, FieldEditor]:
+        self.widget()
+        return self._editors
+
+    def _case_file_label(self) -> str:
+        return self.case.path.name if self.case.path else "(no case file)"
+
+    def _changed(self, _change: Any = None) -> None:
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name, editor in self._editors.items():
+            editor.show_error("")
+            try:
+                values[name] = editor.get()
+            except ValueError as exc:
+                errors[name] = str(exc)
+        self._form_error.value = ""
+        if not errors:
+            try:
+                answers = self.model.model_validate(values, context=self.case.validation_context())
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = tuple(err["loc"])
+                    name, problem = field_problem(err, self.model)
+                    if loc and loc[0] in self._editors:
+                        detail = problem if len(loc) == 1 else f"{name}: {problem}"
+                        errors.setdefault(str(loc[0]), detail)
+                    else:  # a rule across fields: show it under the first field its message names
+                        found = [(m.start(), n) for n in self._editors
+                                 if (m := re.search(rf"\b{n}\b", problem))]
+                        errors.setdefault(min(found)[1] if found else "", problem)
+            else:
+                self.answers = answers
+                self.answered = True
+                self._refresh()
+                return
+        for name, message in errors.items():
+            if name in self._editors:
+                self._editors[name].show_error(message)
+            else:
+                self._form_error.value = f"<p style='{_ERROR_STYLE}'>⚠ {html.escape(message)}</p>"
+        self._status.value = ("<span style='color:#a15c00'>Fix the marked field to update the result; "
+                              "it shows the last valid answers.</span>")
+
+    def _refresh(self) -> None:
+        try:
+            result = self.analyze()
+        except Exception as exc:  # the analysis must never take the form down with it
+            self._status.value = f"<span style='{_ERROR_STYLE}'>Analysis failed: {html.escape(str(exc))}</span>"
+            return
+        self._result_area.value = result.to_html(figures=True)
+        self._status.value = ""
+
+    def save(self) -> Path | None:
+        """Write the current answers into the case file, keeping the other questions' sections as on disk."""
+        if self.case.path is None:
+            self._set_status("This case has no file to save into.", error=True)
+            return None
+        if self._editors is not None and (self._form_error.value or any(e.error.value for e in self._editors.values())):
+            self._set_status("Fix the marked fields before saving.", error=True)
+            return None
+        try:
+            # reload first: another notebook may have saved its own section into the same file
+            on_disk = load_case(self.case.path)
+            saved = on_disk.with_answers(self.question.key, self.answers)
+            path = saved.save()
+        except (CaseError, OSError) as exc:
+            self._set_status(f"Not saved: {exc}", error=True)
+            return None
+        self.case = saved
+        self._set_status(f"Saved to {path.name}.")
+        return path
+
+    def _set_status(self, message: str, error: bool = False) -> None:
+        self.status_message = message
+        if self._widget is not None:
+            style = _ERROR_STYLE if error else "color:#1b7f3b"
+            self._status.value = f"<span style='{style}'>{html.escape(message)}</span>"
+
+
+def _answers_table(model: type[BaseModel], values: dict[str, Any]) -> str:
+    """The static answers table: one row per field, its description under its name, rows as a sub-table."""
+    e = html.escape
+    rows = []
+    for name, info in model.model_fields.items():
+        value = values.get(name)
+        tp, _ = _unwrap_optional(info.annotation)
+        sub = _row_model(tp)
+        if sub is not None:
+            cells = "".join(f"<th>{e(_humanize(n))}</th>" for n in sub.model_fields)
+            body = "".join("<tr>" + "".join(f"<td>{e(_plain(item.get(n)))}</td>" for n in sub.model_fields)
+                           + "</tr>" for item in value or [])
+            shown = (f"<table class='dataframe'><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+                     if value else "<em>none</em>")
+        else:
+            shown = e(_plain(value)).replace("\n", "<br>")
+        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{e(_humanize(name))}</b><br>"
+                    f"<span style='{_HELP_STYLE}'>{e(info.description or '')}</span></td>"
+                    f"<td style='text-align:left;vertical-align:top'>{shown}</td></tr>")
+    return f"<table class='aipm-answers-table'><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (list, dict)):
+        return _to_yaml(value)
+    return str(value)

@@ -1,0 +1,129 @@
+"""The generated form: widgets from the model, live results, messages under fields, Save, headless table."""
+
+from __future__ import annotations
+
+import shutil
+
+import ipywidgets as w
+import pytest
+
+import aipm_kit
+from aipm_kit.bundled import cases_dir
+from aipm_kit.forms import Form
+
+
+@pytest.fixture
+def case_file(tmp_path):
+    # the whole folder: the case's data files travel with it
+    shutil.copytree(cases_dir(), tmp_path / "cases")
+    return tmp_path / "cases" / "support-triage.yaml"
+
+
+@pytest.fixture
+def form(case_file, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)  # the suite runs headless; this test wants widgets
+    return aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+
+
+def test_each_field_type_gets_its_widget_and_its_description(form):
+    editors = form.editors
+    assert isinstance(editors["statement"].widget, w.Textarea)
+    assert isinstance(editors["user"].widget, w.Text)
+    assert isinstance(editors["interviews"].widget, w.IntText)
+    assert isinstance(editors["validation_bar"].widget, w.FloatSlider)  # bounded 0–1
+    assert isinstance(editors["cost_per_occurrence"].widget, w.FloatText)  # bounded below only
+    row = editors["candidates"].rows.editors[0]
+    assert isinstance(row["impact"].widget, w.Dropdown)  # a Literal
+    assert [value for _, value in row["impact"].widget.options] == [0.25, 0.5, 1, 2, 3]
+    assert "Users interviewed about this problem." in editors["interviews"].help.value
+
+
+def test_changing_a_field_reruns_the_analysis_and_refreshes_the_result_area(form):
+    assert "$561.6k" in form.result.value
+    form.editors["cost_per_occurrence"].widget.value = 3.0
+    # 40 × 450 × $3.00 × 12 = $648,000 a year
+    assert form.last_result.metric_value("Annual cost of the problem") == pytest.approx(648_000)
+    assert "$648.0k" in form.result.value
+
+
+def test_an_invalid_value_shows_the_message_under_its_field_and_keeps_the_last_good_result(form):
+    form.editors["cost_per_occurrence"].widget.value = 3.0
+    shown = form.result.value
+    form.editors["interviews"].widget.value = -2
+    assert "greater than or equal to 0" in form.editors["interviews"].error.value
+    assert form.result.value == shown
+    assert form.answers.interviews == 15
+    form.editors["interviews"].widget.value = 15
+    assert form.editors["interviews"].error.value == ""
+
+
+def test_a_rule_across_fields_is_shown_under_the_field_it_names_first(form):
+    form.editors["described_from_behaviour"].widget.value = 40
+    assert "cannot exceed interviews (15)" in form.editors["described_from_behaviour"].error.value
+    assert form.editors["interviews"].error.value == ""
+
+
+def test_rows_can_be_added_edited_and_removed(form):
+    rows = form.editors["candidates"].rows
+    rows.add()
+    assert len(form.answers.candidates) == 5
+    rows.editors[4]["name"].widget.value = "Refund requests"
+    assert form.answers.candidates[4].name == "Refund requests"
+    rows.editors[0]["effort"].widget.value = 0
+    assert "candidates.0.effort: Input should be greater than 0" in form.editors["candidates"].error.value
+    rows.editors[0]["effort"].widget.value = 4
+    rows.remove(4)
+    assert [c.name for c in form.answers.candidates][-1] == "Duplicate outage tickets"
+
+
+def test_save_writes_this_section_and_keeps_what_another_notebook_saved(form, case_file):
+    # another notebook saved its section into the same file after this form was opened
+    other = aipm_kit.load_case(case_file)
+    other.summary = "Changed elsewhere"
+    other.save()
+    form.editors["interviews"].widget.value = 20
+    assert form.save() == case_file.resolve()
+    on_disk = aipm_kit.load_case(case_file)
+    assert on_disk.answers("problem").interviews == 20
+    assert on_disk.summary == "Changed elsewhere"
+    assert form.status_message == "Saved to support-triage.yaml."
+
+
+def test_save_refuses_while_a_field_is_invalid_and_writes_nothing(form, case_file):
+    before = case_file.read_bytes()
+    form.editors["interviews"].widget.value = -1
+    assert form.save() is None
+    assert "Fix the marked fields" in form.status_message
+    assert case_file.read_bytes() == before
+
+
+def test_headless_the_form_is_a_static_answers_table_with_user_text_escaped(case_file, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    case = aipm_kit.load_case(case_file, overrides={"problem": {"pain": "<script>x</script>"}})
+    form = aipm_kit.form(case, "problem", interactive=False)
+    page = form._repr_html_()
+    assert "<table class='aipm-answers-table'>" in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
+    assert "Users interviewed about this problem." in page
+    assert form.result.verdict == "go"  # the static Result, not a widget
+
+
+def test_the_environment_switch_makes_an_interactive_form_static(case_file, monkeypatch):
+    monkeypatch.setenv("AIPM_KIT_HEADLESS", "1")
+    assert aipm_kit.form(aipm_kit.load_case(case_file), "problem", interactive=True).interactive is False
+
+
+def test_a_missing_section_says_not_answered_headless_and_starts_blank_interactive(tmp_path, monkeypatch):
+    path = tmp_path / "new.yaml"
+    path.write_text("name: New product\n", encoding="utf-8")
+    case = aipm_kit.load_case(path)
+    static = Form(case, "problem", interactive=False)
+    assert "no answers to question 1 yet" in static._repr_html_()
+    assert static.result.verdict == "not answered"
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    live = Form(case, "problem")
+    assert live.editors["interviews"].widget.value == 0
+    assert live.last_result.level == "stop"  # an empty worksheet is analysed, never filled in
+    live.editors["statement"].widget.value = "Nurses re-type orders."
+    assert live.save() == path.resolve()
+    assert aipm_kit.load_case(path).answers("problem").statement == "Nurses re-type orders."
