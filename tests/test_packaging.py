@@ -1,0 +1,67 @@
+"""The kit works when installed from a wheel: notebooks and cases ship inside the package; imports stay light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    (path,) = out.glob("aipm_kit-*.whl")
+    return path
+
+
+def test_the_wheel_carries_the_notebooks_and_the_bundled_cases(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for notebook in ROOT.glob("notebooks/*.ipynb"):
+        assert f"aipm_kit/_bundled/notebooks/{notebook.name}" in names
+    for case in ROOT.glob("cases/**/*"):
+        if case.is_file():
+            assert f"aipm_kit/_bundled/{case.relative_to(ROOT).as_posix()}" in names
+
+
+def test_from_the_unpacked_wheel_the_kit_finds_its_own_copies(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    script = (
+        "import json, aipm_kit, aipm_kit.bundled as b;"
+        "c = aipm_kit.load_case('support-triage');"
+        "print(json.dumps([str(b.notebooks_dir()), str(c.path), c.analyze('problem').verdict]))"
+    )
+    # run from an empty folder with only the unpacked wheel on the path, so the checkout cannot be found
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "AIPM_KIT_HEADLESS": "1"}
+    output = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, check=True,
+                            capture_output=True, text=True).stdout
+    notebooks, case_path, verdict = json.loads(output)
+    assert Path(notebooks) == site / "aipm_kit" / "_bundled" / "notebooks"
+    assert Path(case_path) == site / "aipm_kit" / "_bundled" / "cases" / "support-triage.yaml"
+    assert verdict == "go"
+
+
+def _loaded(code: str) -> list[str]:
+    script = (f"import sys; {code};"
+              "print(','.join(sorted(m for m in ('matplotlib', 'papermill', 'ipywidgets', 'pandas', 'nbconvert')"
+              " if m in sys.modules)))")
+    output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    return [m for m in output.strip().split(",") if m]
+
+
+def test_importing_the_kit_loads_no_heavy_library():
+    assert _loaded("import aipm_kit") == []
+
+
+def test_loading_every_question_of_a_case_draws_nothing_and_runs_no_notebook():
+    # the question modules may use pandas; charts, widgets and papermill wait until they are needed
+    loaded = _loaded("import aipm_kit; aipm_kit.load_case('support-triage')")
+    assert not {"matplotlib", "papermill", "ipywidgets", "nbconvert"} & set(loaded)
