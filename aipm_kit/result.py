@@ -167,7 +167,7 @@ class Result:
         parts = [self._html_head()]
         if figures:
             parts += [_figure_html(name, fig) for name, fig in self.figures.items()]
-        parts.append(self._html_tail())
+        parts.append(self._html_notes())
         return "".join(parts)
 
     def _html_head(self) -> str:
@@ -177,12 +177,14 @@ class Result:
             f"<p>{badge(self.verdict, self.level)} <strong>{e(self.headline)}</strong></p>",
         ]
         if self.metrics:
-            cells = "".join(
-                f"<tr><th style='text-align:left'>{e(m.name)}</th><td style='text-align:right'>"
-                f"{e(m.formatted())}</td></tr>"
+            cards = "".join(
+                f"<div style='border:1px solid {'#9aa0a6' if m.key else '#e0e0e0'};border-radius:6px;"
+                f"padding:4px 10px;min-width:120px'><div style='font-size:0.8em;color:#5f6368'>{e(m.name)}</div>"
+                f"<div style='font-size:1.15em;font-weight:{700 if m.key else 500}'>{e(m.formatted())}</div></div>"
                 for m in self.metrics
             )
-            parts.append(f"<table class='aipm-metrics'>{cells}</table>")
+            parts.append(f"<div class='aipm-metrics' style='display:flex;flex-wrap:wrap;gap:6px;margin:6px 0'>"
+                         f"{cards}</div>")
         if self.findings:
             items = "".join(
                 f"<li style='color:{_COLOURS[f.level]}'><span>{_SYMBOLS[f.level]}</span> "
@@ -192,14 +194,16 @@ class Result:
             parts.append(f"<ul class='aipm-findings' style='list-style:none;padding-left:0.5em'>{items}</ul>")
         for name, df in self.tables.items():
             parts.append(f"<h4>{e(name)}</h4>" + df.to_html(index=False, escape=True, na_rep="—", border=0,
-                                                               classes="dataframe aipm-table"))
-        return "".join(parts)
-
-    def _html_tail(self) -> str:
-        e = html.escape
-        parts = [f"<h4>{e(h)}</h4><pre style='white-space:pre-wrap'>{e(t)}</pre>" for h, t in self.notes.items()]
+                                                               float_format=_cell, classes="dataframe aipm-table"))
         parts.append("</div>")
         return "".join(parts)
+
+    def _html_notes(self) -> str:
+        if not self.notes:
+            return ""
+        e = html.escape
+        notes = "".join(f"<h4>{e(h)}</h4><pre style='white-space:pre-wrap'>{e(t)}</pre>" for h, t in self.notes.items())
+        return f'<div class="aipm-result">{notes}</div>'
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -212,9 +216,8 @@ class Result:
         display(HTML(self._html_head()))
         for name, fig in self.figures.items():
             display(Image(data=figure_png(fig)))
-        tail = self._html_tail()
-        if tail != "</div>":
-            display(HTML("<div class='aipm-result'>" + tail))
+        if self.notes:
+            display(HTML(self._html_notes()))
 
 
 def badge(verdict: str, level: Level | None) -> str:
@@ -236,6 +239,13 @@ def _figure_html(name: str, fig: Figure) -> str:
     data = base64.b64encode(figure_png(fig)).decode("ascii")
     alt = html.escape(name, quote=True)
     return f"<figure><img alt='{alt}' src='data:image/png;base64,{data}' style='max-width:100%'/></figure>"
+
+
+def _cell(value: float) -> str:
+    """A table cell: 54,000 not 54000.0; 0.87 not 0.8667."""
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _json_number(value: float | int | None) -> float | int | None:
