@@ -38,14 +38,16 @@ _LABEL_WIDTH = "230px"
 # ---- field kinds: one place decides which widget a type gets -----------------------------------------------
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    """``X | None`` → (X, True); ``Annotated[X, ...]`` → X (a ``DataFile`` is an annotated ``Path``)."""
+    optional = False
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(annotation)) == 2:
-            return args[0], True
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _unwrap_optional(typing.get_args(annotation)[0])
-    return annotation, False
+        if len(args) == 1:
+            annotation, optional = args[0], True
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation, optional
 
 
 def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:

@@ -127,3 +127,16 @@ def test_a_missing_section_says_not_answered_headless_and_starts_blank_interacti
     live.editors["statement"].widget.value = "Nurses re-type orders."
     assert live.save() == path.resolve()
     assert aipm_kit.load_case(path).answers("problem").statement == "Nurses re-type orders."
+
+
+def test_a_data_file_field_is_a_path_box_relative_to_the_case_and_a_missing_file_is_explained(case_file,
+                                                                                                monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    form = aipm_kit.form(aipm_kit.load_case(case_file), "need_ai")
+    sample = form.editors["sample"]
+    assert (sample.kind, type(sample.widget)) == ("path", w.Text)
+    assert sample.widget.value == "support-triage/need_ai_sample.csv"  # as written in the case, not absolute
+    sample.widget.value = "support-triage/nope.csv"
+    assert "file not found: support-triage/nope.csv" in sample.error.value
+    sample.widget.value = ""
+    assert form.answers.sample is None and sample.error.value == ""
