@@ -193,8 +193,10 @@ class Result:
             )
             parts.append(f"<ul class='aipm-findings' style='list-style:none;padding-left:0.5em'>{items}</ul>")
         for name, df in self.tables.items():
+            whole = {c: "{:,}".format for c in df.columns if str(df[c].dtype) in ("int64", "int32", "Int64")}
             parts.append(f"<h4>{e(name)}</h4>" + df.to_html(index=False, escape=True, na_rep="—", border=0,
-                                                               float_format=_cell, classes="dataframe aipm-table"))
+                                                               float_format=_cell, formatters=whole,
+                                                               classes="aipm-table"))
         parts.append("</div>")
         return "".join(parts)
 
