@@ -188,6 +188,7 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         result.headline = f"{LABELS[choice.outcome]}: {choice.reason}"
         result.findings.insert(0, Finding("stop", reason))
         result.notes["Why not AI"] = why_not_ai(a, choice, money)
+        result.data["instead"] = instead_of_ai(a, choice.outcome)
     else:
         result.level = "caution" if choice.borderline or cautions else "go"
         result.headline = _ai_headline(a, choice.outcome, money)
@@ -722,11 +723,16 @@ def _ai_headline(a: Answers, outcome: str, m: Money) -> str:
             f"{m.break_even:.1%} accuracy.")
 
 
+def instead_of_ai(a: Answers, outcome: str) -> str:
+    """What to do instead of AI: the team's own alternative, or the usual one for the outcome."""
+    return a.non_ai_alternative.strip() or (
+        "keep people doing it, with better tools or a clearer policy" if outcome == "human"
+        else "a rule, a form or UX change, or a process change")
+
+
 def why_not_ai(a: Answers, choice: Recommendation, m: Money) -> str:
     """The short "why not AI" memo: the decision, the reason, the numbers, and what to do instead."""
-    instead = a.non_ai_alternative.strip() or (
-        "keep people doing it, with better tools or a clearer policy" if choice.outcome == "human"
-        else "a rule, a form or UX change, or a process change")
+    instead = instead_of_ai(a, choice.outcome)
     lines = [
         f"Decision: {a.decision.strip() or '(not stated)'}",
         f"Recommendation: {LABELS[choice.outcome]}. Instead: {instead}",

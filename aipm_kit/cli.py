@@ -1,0 +1,206 @@
+"""``aipm-kit``: the command line. Thin: it parses arguments and calls ``case``, ``build`` and ``brief``.
+
+    aipm-kit new NAME [--out FILE]                 a commented case file with every question's fields
+    aipm-kit validate CASE ...                     check case files; each is OK or says what to fix
+    aipm-kit build [CASE ...] [--out DIR] [--jobs N]   run the notebooks for each case, write briefs and an index
+    aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
+    aipm-kit list                                  the bundled cases with their verdicts, and the notebooks
+
+Bad input is one message on stderr naming the file, section and field, and exit status 2. A build with a
+failing notebook exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own message, our exit status for bad input
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="aipm-kit", description="The seven questions of AI product management: notebooks, "
+                     "case files, worked examples and one-page briefs.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+
+    new = commands.add_parser("new", help="write a commented case file to fill in for your own product",
+                              description="Write a case file with every question's fields at their defaults, each "
+                                          "explained by a comment. Never overwrites a file.")
+    new.add_argument("name", help="the product's name, e.g. 'Invoice reminders'")
+    new.add_argument("--out", metavar="FILE", help="where to write it (default: NAME as a slug + .yaml, here)")
+
+    validate = commands.add_parser("validate", help="check case files and say what to fix",
+                                   description="Load and validate each case file (a path or a bundled case's name).")
+    validate.add_argument("cases", nargs="+", metavar="CASE")
+
+    build = commands.add_parser("build", help="run every notebook for each case; write briefs and an index",
+                                description="Run every question notebook headlessly for each case (default: every "
+                                            "bundled case) and write the filled notebooks (.ipynb, .html), a brief "
+                                            "per case and an index.")
+    build.add_argument("cases", nargs="*", metavar="CASE",
+                       help="case files or bundled case names (default: every bundled case)")
+    build.add_argument("--out", metavar="DIR", default="build", help="output folder (default: ./build)")
+    build.add_argument("--jobs", metavar="N", type=_positive_int, default=None,
+                       help="notebooks run at once (default: the number of cores)")
+
+    brief = commands.add_parser("brief", help="write a case's one-page brief without running notebooks",
+                                description="Write a case's one-page brief from its answers: HTML, or Markdown when "
+                                            "FILE ends in .md; '-' prints the Markdown.")
+    brief.add_argument("case", metavar="CASE")
+    brief.add_argument("--out", metavar="FILE", help="where to write it (default: <case>-brief.html, here)")
+
+    commands.add_parser("list", help="the bundled cases with their verdicts, and the notebooks with their parameters",
+                        description="List the bundled worked cases (summary and the seven verdicts) and the "
+                                    "notebooks with the parameters papermill can set.")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, found {value}")
+    return value
+
+
+# ---- the commands ---------------------------------------------------------------------------------------
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .case import slugify, template_case, write_atomic
+
+    path = Path(args.out) if args.out else Path(f"{slugify(args.name)}.yaml")
+    if path.exists():
+        return _bad_input(f"{path}: already exists; choose another --out, or delete it first (nothing was written)")
+    write_atomic(path, template_case(args.name))
+    print(f"Wrote {path}: fill it in, then `aipm-kit validate {path}` and `aipm-kit brief {path}`.")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .questions import QUESTIONS
+
+    status = EXIT_OK
+    for name in args.cases:
+        case = _load(name)
+        if case is None:
+            status = EXIT_BAD_INPUT
+            continue
+        answered = [q.key for q in QUESTIONS if q.key in case.sections or q.key in case.raw_sections]
+        print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")
+    return status
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    cases = [_load(name) for name in args.cases]
+    if any(case is None for case in cases):
+        return EXIT_BAD_INPUT
+    report = build(cases or None, args.out, jobs=args.jobs)
+    print(report.summary())
+    return report.exit_code
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from .brief import brief_markdown, case_results, write_brief
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    if args.out == "-":
+        sys.stdout.write(brief_markdown(case, case_results(case)))
+        return EXIT_OK
+    path = write_brief(case, Path(args.out) if args.out else Path(f"{case.slug}-brief.html"))
+    print(f"Wrote {path}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .brief import case_results, launch_readiness
+    from .bundled import bundled_cases
+    from .build import question_notebooks
+    from .case import CaseError, load_case
+
+    print("Bundled cases (aipm-kit build NAME, aipm-kit brief NAME):")
+    for name, path in bundled_cases().items():
+        try:
+            case = load_case(path)
+        except CaseError as exc:
+            print(f"\n  {name}: cannot be read: {exc}")
+            continue
+        results = case_results(case)
+        print(f"\n  {name} — {case.name}\n    {case.summary}")
+        for number, result in enumerate(results.values(), start=1):
+            verdict = result.verdict if result.level in (None, result.verdict) else f"{result.verdict} ({result.level})"
+            print(f"    {number}. {verdict:<30} {result.title}")
+        readiness = launch_readiness(results)
+        print(f"    Launch: {readiness.status}")
+
+    import papermill
+
+    print("\nNotebooks (parameters papermill can set with -p NAME VALUE):")
+    for q, notebook in question_notebooks():
+        print(f"\n  {notebook.name} — {q.title}")
+        for param in papermill.inspect_notebook(str(notebook)).values():
+            default = param.get("default", "")
+            help_text = f"  # {param['help']}" if param.get("help") else ""
+            print(f"    {param['name']} = {default}{help_text}")
+    return EXIT_OK
+
+
+def _load(name: str):
+    """The loaded case, or None after printing what is wrong with it on stderr."""
+    from .case import CaseError, load_case
+
+    try:
+        return load_case(name)
+    except CaseError as exc:
+        _bad_input(str(exc))
+        return None
+
+
+def _bad_input(message: str) -> int:
+    print(f"aipm-kit: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+COMMANDS = {"new": cmd_new, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief, "list": cmd_list}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``aipm-kit`` with ``argv`` (default: the command line); return the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    from .case import CaseError
+
+    try:
+        return COMMANDS[args.command](args)
+    except CaseError as exc:
+        return _bad_input(str(exc))
+    except OSError as exc:  # an unwritable --out, a full disk: say which file, no traceback
+        return _bad_input(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    except KeyboardInterrupt:
+        print("aipm-kit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

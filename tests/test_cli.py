@@ -1,0 +1,184 @@
+"""``aipm-kit``: each command on good and bad input. Bad input is one message naming what to fix, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import aipm_kit.build
+from aipm_kit.case import load_case
+from aipm_kit.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASE = FIXTURES / "cases" / "unvalidated.yaml"
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return status, out, err
+
+
+# ---- new -------------------------------------------------------------------------------------------------
+
+def test_new_writes_a_commented_template_that_validates(tmp_path, capsys):
+    path = tmp_path / "invoice-reminders.yaml"
+    status, out, _ = _run(capsys, "new", "Invoice reminders", "--out", path)
+    assert status == 0 and f"Wrote {path}" in out
+    text = path.read_text()
+    assert text.startswith("# aipm-kit case file") and "name: Invoice reminders" in text
+    assert "  # Users interviewed about this problem.\n  interviews: 0" in text  # each field with its description
+    assert load_case(path).name == "Invoice reminders"
+
+
+def test_new_without_out_names_the_file_after_the_product(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _run(capsys, "new", "Travel Rebooking!")[0] == 0
+    assert (tmp_path / "travel-rebooking.yaml").is_file()
+
+
+def test_new_refuses_to_overwrite(tmp_path, capsys):
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: keep me\n")
+    status, _, err = _run(capsys, "new", "Mine", "--out", path)
+    assert status == 2
+    assert err == f"aipm-kit: {path}: already exists; choose another --out, or delete it first (nothing was written)\n"
+    assert path.read_text() == "name: keep me\n"
+
+
+# ---- validate ----------------------------------------------------------------------------------------------
+
+def test_validate_good_files_and_bundled_names(capsys):
+    status, out, err = _run(capsys, "validate", CASE, "support-triage")
+    assert status == 0 and err == ""
+    assert f"OK  {CASE.resolve()}: Unvalidated expense-report problem (1 of 7 questions answered)" in out
+    assert "Support ticket triage" in out
+
+
+def test_validate_a_wrong_type_names_file_section_field_expected_and_found(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CASE.read_text().replace("interviews: 10", "interviews: ten"))
+    status, out, err = _run(capsys, "validate", bad)
+    assert status == 2 and out == ""
+    assert err == (f"aipm-kit: {bad}: problem.interviews: Input should be a valid integer, unable to parse string "
+                   f"as an integer (found 'ten')\n")
+
+
+def test_validate_an_unknown_field_suggests_the_name(tmp_path, capsys):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(CASE.read_text().replace("users_affected:", "users_afected:"))
+    status, _, err = _run(capsys, "validate", typo)
+    assert status == 2
+    assert "problem.users_afected: unknown field 'users_afected'; did you mean 'users_affected'?" in err
+
+
+def test_validate_an_unknown_section_suggests_the_name(tmp_path, capsys):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(CASE.read_text().replace("problem:", "probelm:"))
+    status, _, err = _run(capsys, "validate", typo)
+    assert status == 2 and "unknown section 'probelm'; did you mean 'problem'?" in err
+
+
+def test_validate_reports_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
+    status, out, err = _run(capsys, "validate", CASE, tmp_path / "missing.yaml", "support-triag")
+    assert status == 2
+    assert out.startswith("OK  ")
+    assert f"{tmp_path / 'missing.yaml'}: no such case file" in err
+    assert "did you mean 'support-triage'?" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert _run(capsys, "build", "--jobs", "0")[0] == 2
+    assert _run(capsys, "frobnicate")[0] == 2
+    assert _run(capsys)[0] == 2
+    assert _run(capsys, "--help")[0] == 0
+
+
+# ---- brief -------------------------------------------------------------------------------------------------
+
+def test_brief_writes_html_or_markdown_without_running_notebooks(tmp_path, capsys):
+    status, out, _ = _run(capsys, "brief", CASE, "--out", tmp_path / "b.html")
+    assert status == 0 and out == f"Wrote {tmp_path / 'b.html'}\n"
+    assert "<strong>Not ready</strong>" in (tmp_path / "b.html").read_text()
+    assert _run(capsys, "brief", CASE, "--out", tmp_path / "b.md")[0] == 0
+    assert (tmp_path / "b.md").read_text().startswith("# Unvalidated expense-report problem\n")
+    assert not list(tmp_path.glob("*.ipynb"))
+
+
+def test_brief_to_stdout_and_default_file_name(tmp_path, capsys, monkeypatch):
+    status, out, _ = _run(capsys, "brief", CASE, "--out", "-")
+    assert status == 0 and "**Launch readiness: Not ready.**" in out
+    monkeypatch.chdir(tmp_path)
+    assert _run(capsys, "brief", CASE)[0] == 0
+    assert (tmp_path / "unvalidated-brief.html").is_file()
+
+
+def test_brief_of_a_bad_case_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    status, _, err = _run(capsys, "brief", bad)
+    assert status == 2 and err.startswith(f"aipm-kit: {bad}: not valid YAML")
+
+
+# ---- list ----------------------------------------------------------------------------------------------------
+
+def test_list_shows_bundled_cases_with_verdicts_and_notebook_parameters(capsys):
+    status, out, _ = _run(capsys, "list")
+    assert status == 0
+    case = load_case("support-triage")
+    assert f"  support-triage — {case.name}\n    {case.summary}\n    1. " in out
+    assert "What problem should we solve to maximize impact?" in out
+    assert "    Launch: " in out
+    assert "  01_problem.ipynb — What problem should we solve to maximize impact?" in out
+    assert '    case = "support-triage"  # a bundled case name' in out
+    assert "    interactive = True  # " in out
+
+
+# ---- build ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_build_with_a_failing_notebook_exits_1_with_a_summary(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(aipm_kit.build, "bundled_notebooks_dir", lambda: FIXTURES / "notebooks_failing")
+    out = tmp_path / "out"
+    status, printed, err = _run(capsys, "build", CASE, "--out", out, "--jobs", "2")
+    assert status == 1
+    assert f"Briefs:\n  {out / 'unvalidated' / 'brief.html'}\n" in printed
+    assert ("1 failure (the notebook's .html shows the error):\n  unvalidated / 02_need_ai, cell 3 "
+            "('ratio = 1 / 0  # a deliberate failure'): ZeroDivisionError: division by zero") in printed
+    assert "Kernel is running" not in err
+    for name in ("01_problem.ipynb", "01_problem.html", "brief.html", "brief.md"):
+        assert (out / "unvalidated" / name).is_file()
+    assert (out / "index.html").is_file()
+
+
+def test_build_without_cases_builds_every_bundled_case_and_says_where_the_briefs_are(tmp_path, capsys, monkeypatch):
+    from aipm_kit.bundled import bundled_cases
+
+    monkeypatch.setattr(aipm_kit.build, "bundled_notebooks_dir", lambda: tmp_path / "no-notebooks")  # briefs only
+    out = tmp_path / "out"
+    status, printed, _ = _run(capsys, "build", "--out", out)
+    assert status == 0
+    for name in bundled_cases():
+        assert f"  {out / name / 'brief.html'}\n" in printed
+        assert (out / name / "brief.md").is_file()
+    assert f"Index:  {out / 'index.html'}" in printed
+
+
+def test_build_of_a_bad_case_exits_2_before_running_anything(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CASE.read_text().replace("validation_bar: 0.5", "validation_bar: 2"))
+    status, _, err = _run(capsys, "build", bad, "--out", tmp_path / "out")
+    assert status == 2 and "problem.validation_bar: Input should be less than or equal to 1 (found 2)" in err
+    assert not (tmp_path / "out").exists()
+
+
+# ---- the command stays light --------------------------------------------------------------------------------
+
+def test_the_command_imports_no_heavy_library_until_it_needs_one():
+    code = ("import sys, aipm_kit.cli; heavy = {'papermill', 'nbconvert', 'matplotlib', 'pandas', 'ipywidgets'};"
+            "print(sorted(heavy & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
