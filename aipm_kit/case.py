@@ -149,11 +149,20 @@ class Case:
         BY_KEY[key]  # a KeyError for a question that does not exist
         return self.sections.get(key)
 
+    def is_answered(self, key: str) -> bool:
+        """Whether question ``key`` has answers: a section that differs from the blank worksheet.
+
+        A fresh template lists every section at its defaults so each field is explained; those sections
+        are not answers yet, and the kit says "not answered" rather than analysing blanks.
+        """
+        answers = self.answers(key)
+        return answers is not None and answers != type(answers)()
+
     def analyze(self, key: str) -> Result:
-        """Run question ``key``'s analysis on this case (a "not answered" result if it has no section)."""
+        """Run question ``key``'s analysis on this case (a "not answered" result if it has no answers)."""
         q = BY_KEY[key]
         answers = self.sections.get(key)
-        if answers is None:
+        if not self.is_answered(key):
             from .result import Result
 
             return Result.not_answered(q.key, q.title)

@@ -1,6 +1,7 @@
 """``aipm-kit``: the command line. Thin: it parses arguments and calls ``case``, ``build`` and ``brief``.
 
     aipm-kit new NAME [--out FILE]                 a commented case file with every question's fields
+    aipm-kit init DIR [--from CASE] [--force]      a workspace for your own product: notebooks, case, data/
     aipm-kit validate CASE ...                     check case files; each is OK or says what to fix
     aipm-kit build [CASE ...] [--out DIR] [--jobs N]   run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
@@ -36,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
                                           "explained by a comment. Never overwrites a file.")
     new.add_argument("name", help="the product's name, e.g. 'Invoice reminders'")
     new.add_argument("--out", metavar="FILE", help="where to write it (default: NAME as a slug + .yaml, here)")
+
+    init = commands.add_parser("init", help="create a workspace for your own product: notebooks, case file, data/",
+                               description="Create DIR with the notebooks pointed at DIR/<name>.yaml (a fresh "
+                                           "commented case file, or a copy of a bundled case) and a data/ folder.")
+    init.add_argument("folder", metavar="DIR")
+    init.add_argument("--from", dest="from_case", metavar="CASE",
+                      help="start from a copy of this case (a bundled case's name or a path)")
+    init.add_argument("--force", action="store_true",
+                      help="rewrite the notebooks in an existing folder (the case file is kept)")
 
     validate = commands.add_parser("validate", help="check case files and say what to fix",
                                    description="Load and validate each case file (a path or a bundled case's name).")
@@ -92,6 +102,15 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .workspace import init_workspace
+
+    workspace = init_workspace(args.folder, from_case=args.from_case, force=args.force)
+    print(f"Created {workspace.folder}: {len(workspace.notebooks)} notebooks, the case file "
+          f"{workspace.case_file.name} and a data/ folder. Open it with:\n\n    {workspace.open_command}\n")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .questions import QUESTIONS
 
@@ -101,7 +120,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if case is None:
             status = EXIT_BAD_INPUT
             continue
-        answered = [q.key for q in QUESTIONS if q.key in case.sections or q.key in case.raw_sections]
+        answered = [q.key for q in QUESTIONS if case.is_answered(q.key) or q.key in case.raw_sections]
         print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")
     return status
 
@@ -180,7 +199,7 @@ def _bad_input(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
-COMMANDS = {"new": cmd_new, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief, "list": cmd_list}
+COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:

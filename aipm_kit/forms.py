@@ -294,8 +294,8 @@ class Form:
         self.question = BY_KEY[key]
         self.model: type[BaseModel] = self.question.answers_model
         self.interactive = interactive and not headless()
-        self.answered = case.answers(key) is not None
-        self.answers: BaseModel = case.answers(key) or self._starting_answers()
+        self.answered = case.is_answered(key)
+        self.answers: BaseModel = case.answers(key) if self.answered else self._starting_answers()
         self.last_result: Result | None = None
         self.status_message = ""
         self._editors: dict[str, FieldEditor] | None = None

@@ -180,6 +180,9 @@ def test_the_template_is_a_valid_case_with_every_field_commented(tmp_path):
         if q.available:
             assert q.key in case.sections
             assert f"# Question {q.number}: {q.title}" in path.read_text(encoding="utf-8")
+            # a blank worksheet is not an answer: nothing is analysed until the learner fills it in
+            assert not case.is_answered(q.key)
+            assert case.analyze(q.key).verdict == "not answered"
 
 
 @pytest.mark.parametrize("text, slug", [

@@ -123,8 +123,9 @@ def test_a_missing_section_says_not_answered_headless_and_starts_blank_interacti
     monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
     live = Form(case, "problem")
     assert live.editors["interviews"].widget.value == 0
-    assert live.last_result.level == "stop"  # an empty worksheet is analysed, never filled in
+    assert live.last_result.verdict == "not answered"  # a blank worksheet is never analysed as if answered
     live.editors["statement"].widget.value = "Nurses re-type orders."
+    assert live.last_result.level == "stop"  # now it is an answer: no interviews yet
     assert live.save() == path.resolve()
     assert aipm_kit.load_case(path).answers("problem").statement == "Nurses re-type orders."
 

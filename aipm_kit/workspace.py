@@ -1,0 +1,109 @@
+"""A workspace for your own product: the notebooks pointed at your case file, and a ``data/`` folder.
+
+``aipm-kit init DIR`` makes ``DIR/<name>.yaml`` (a fresh commented template, or a copy of a bundled case with
+its data files copied into ``DIR/data/``), the start page and the seven question notebooks with their ``case``
+parameter set by papermill's prepare-only mode (so they stay standard notebooks, runnable by papermill too),
+and ``DIR/data/`` for your own files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .bundled import notebooks_dir
+from .case import Case, CaseError, load_case, slugify, template_case, write_atomic
+
+START_PAGE = "00_start_here.ipynb"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    folder: Path
+    case_file: Path
+    notebooks: list[Path]
+
+    @property
+    def open_command(self) -> str:
+        return f"jupyter lab {self.folder / START_PAGE}"
+
+
+def workspace_notebooks() -> list[Path]:
+    """The start page and the question notebooks, in order (the app and anything else stay out)."""
+    return sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def init_workspace(folder: str | os.PathLike, from_case: str | None = None, force: bool = False) -> Workspace:
+    """Create a workspace in ``folder``; refuse a folder that already holds files unless ``force``."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CaseError("exists and is not a folder; choose another name", folder)
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise CaseError("already exists and is not empty; choose another folder, or pass --force to "
+                        "overwrite the notebooks (your case file is kept)", folder)
+    source = load_case(from_case) if from_case else None  # a bad --from fails before anything is written
+    name = slugify(folder.resolve().name)
+    case_file = folder / f"{name}.yaml"
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+
+    if case_file.exists():
+        pass  # --force rewrites the notebooks, never the learner's answers
+    elif source is not None:
+        _copy_case(source, case_file)
+    else:
+        title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "My product"
+        write_atomic(case_file, template_case(title))
+
+    written = [_prepare_notebook(src, folder / src.name, case_file.name) for src in workspace_notebooks()]
+    return Workspace(folder, case_file, written)
+
+
+def _copy_case(source: Case, case_file: Path) -> None:
+    """Save a copy of ``source`` at ``case_file``, with the data files it names copied into ``data/``."""
+    data_dir = case_file.parent / "data"
+    copied: dict[Path, Path] = {}
+
+    def relocate(value: Any) -> Any:
+        if isinstance(value, Path) and value.is_file():
+            if value not in copied:
+                target = data_dir / value.name
+                if target.exists() and target.read_bytes() != value.read_bytes():
+                    target = data_dir / f"{value.stem}-{len(copied) + 1}{value.suffix}"
+                shutil.copyfile(value, target)
+                copied[value] = target.resolve()
+            return copied[value]
+        if isinstance(value, BaseModel):
+            return value.model_copy(update={k: relocate(v) for k, v in value.__dict__.items()})
+        if isinstance(value, list):
+            return [relocate(v) for v in value]
+        return value
+
+    sections = {key: relocate(answers) for key, answers in source.sections.items()}
+    copy = Case(source.name, source.summary, sections, path=None, raw_sections=dict(source.raw_sections))
+    copy.save(case_file)
+
+
+def _prepare_notebook(source: Path, target: Path, case_name: str) -> Path:
+    """Copy a notebook with ``case`` set to the workspace's case file and the worked example's outputs cleared."""
+    import nbformat
+    import papermill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / source.name
+        papermill.execute_notebook(str(source), str(prepared), parameters={"case": case_name},
+                                   prepare_only=True, progress_bar=False, log_output=False)
+        notebook = nbformat.read(prepared, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    notebook.metadata.pop("papermill", None)
+    write_atomic(target, nbformat.writes(notebook))
+    return target
