@@ -1,0 +1,897 @@
+"""Question 6 — How do we know it works before launch?
+
+A demo that looks right proves nothing, and a single pass/fail number hides where the product breaks. Build an
+eval set of good, bad, edge and adversarial cases, agree the threshold before the run, and ship only when the
+low end of each blocking metric's confidence interval clears it. Guardrail metrics warn; a baseline run shows
+what got worse.
+
+The eval results file (CSV; Parquet too when pyarrow is installed) has one row per eval case:
+
+    id        unique text id of the case; a run and its baseline are paired by it
+    category  the kind of case: good, bad, edge, adversarial … (free text, never empty)
+    slice     a segment to compare, such as channel or language (free text; may be empty)
+    input     what the system was given
+    expected  the right answer: a label, text, a number, a regular expression or JSON, per the grader
+    output    what the system answered
+    passed    true / false, as judged by the harness or a reviewer  } at least one of the two
+    score     a number, such as a judge's 0–1 rating                   }
+
+Other columns are kept and ignored (question 7 adds ``source`` and ``added`` to failures it promotes).
+``read_results(path)`` reads and checks such a file; ``grade(frame, grader)`` decides each case's pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..case import CaseError, DataFile
+from ..result import Result
+from ..selfcheck import Check
+from ..stats import cases_to_clear, mcnemar_exact, sample_size_for_margin, wilson_interval, z_value
+
+if TYPE_CHECKING:
+    from ..case import Case
+
+KEY = "evaluation"
+TITLE = "How do we know it works before launch?"
+
+REQUIRED_COLUMNS = ("id", "category", "slice", "input", "expected", "output")
+OUTCOME_COLUMNS = ("passed", "score")
+GRADERS = ("passed", "score", "exact", "contains", "regex", "numeric", "json")
+SHIP, HOLD, NO_SHIP = "Ship", "Hold", "No-ship"
+NO_SLICE = "(none)"
+MAX_LABELS = 12  # expected answers with at most this many distinct values are labels: a confusion matrix helps
+LISTED_CASES = 20  # newly failing cases shown in full; the rest are counted
+
+SELF_CHECK = (
+    Check("The new version passes 46 of 50 eval cases (92%) and the ship threshold is 90%. What do you say?",
+          ("Ship: 92% is above 90%.",
+           "Not proven yet: the 95% interval (81%–97%) reaches below 90%, so run more cases.",
+           "No-ship: 4 failures are too many."),
+          1, "Fifty cases cannot tell 92% from 85%. A gate that uses the interval's low end asks for enough "
+             "evidence; at a steady 92% about 870 cases would prove it."),
+    Check("Which eval set tells you most about launch risk?",
+          ("500 typical tickets copied from last month.",
+           "Good, bad, edge and adversarial cases, each with a quota.",
+           "The 20 examples that worked in the demo."),
+          1, "Typical cases show the average; the failures that hurt live in bad input, edge cases and "
+             "attacks, and a quota per category makes sure each is measured, not just present."),
+    Check("The pass rate rose from 88% to 89%, but 21 email tickets that passed before now fail. What next?",
+          ("Ship: the average went up.",
+           "Read the newly failing cases, find what broke email, and fix it or watch it with a guardrail.",
+           "Throw the new version away."),
+          1, "Averages hide regressions. Pairing the runs case by case shows what got worse, and the exact "
+             "McNemar test on the changed cases says whether the overall change is real."),
+)
+
+
+class Gate(BaseModel):
+    """One threshold the eval run must clear: on all cases, or on one category and/or slice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", description="What the gate protects, in a few words (e.g. 'queue accuracy, all tickets').")
+    category: str = Field("", description="Only eval cases of this category count (empty: every category).")
+    slice: str = Field("", description="Only eval cases of this slice count (empty: every slice).")
+    target: float = Field(0.9, ge=0, le=1, description="Pass rate to clear (0–1), agreed before the run.")
+    kind: Literal["blocking", "guardrail"] = Field(
+        "blocking", description="A blocking gate decides the launch; a guardrail only warns.")
+
+
+class Quota(BaseModel):
+    """How many eval cases one category needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field("", description="The category (good, bad, edge, adversarial, or a failure mode).")
+    cases: int = Field(0, ge=0, description="Eval cases this category needs.")
+    why: str = Field("", description="Why this many: the risk it covers or the precision it buys.")
+
+
+class Answers(BaseModel):
+    """The evaluation worksheet: the eval run, how it is graded, the gates it must clear, and the baseline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results_file: DataFile | None = Field(
+        None, description="The eval run to judge: a CSV (or Parquet) file with id, category, slice, input, "
+                          "expected, output, and passed or score.")
+    grader: Literal["passed", "score", "exact", "contains", "regex", "numeric", "json"] = Field(
+        "passed", description="How a case passes: passed (the file's true/false column), score (score ≥ "
+                              "threshold), exact (output equals expected), contains (output contains expected), "
+                              "regex (output matches the expected pattern), numeric (within tolerance), json "
+                              "(output is valid JSON, equal to expected when that is JSON too).")
+    score_threshold: float = Field(0.5, description="With the score grader: a case passes when its score is at "
+                                                    "least this.")
+    case_sensitive: bool = Field(False, description="With exact and contains: tell 'Billing' from 'billing' "
+                                                    "(off: letter case and surrounding spaces are ignored).")
+    tolerance: float = Field(0.0, ge=0, description="With the numeric grader: the largest allowed distance "
+                                                    "between output and expected.")
+    gates: list[Gate] = Field(
+        default_factory=list, description="The thresholds to ship above: blocking gates decide, guardrails warn.")
+    confidence: float = Field(0.95, ge=0.5, le=0.999, description="Confidence level of the intervals the gates "
+                                                                  "use (0.95 is usual).")
+    quotas: list[Quota] = Field(
+        default_factory=list, description="Eval cases each category needs: good, bad, edge and adversarial at least.")
+    margin: float = Field(0.05, gt=0, lt=0.5, description="How precisely each category's pass rate should be "
+                                                          "known: ± this share (0.05 is ±5 points).")
+    baseline_file: DataFile | None = Field(
+        None, description="An earlier run on the same eval cases (same ids) to compare with; empty on a first run.")
+    regression_blocks: bool = Field(
+        True, description="Hold the launch when the run is significantly worse than the baseline (exact McNemar "
+                          "test at the gates' confidence level).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Answers:
+        names = [g.name.strip().lower() for g in self.gates if g.name.strip()]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"gates: each name once; repeated: {', '.join(repeated)}")
+        categories = [q.category.strip() for q in self.quotas if q.category.strip()]
+        repeated = sorted({c for c in categories if categories.count(c) > 1})
+        if repeated:
+            raise ValueError(f"quotas: each category once; repeated: {', '.join(repeated)}")
+        if not math.isfinite(self.score_threshold):
+            raise ValueError("score_threshold must be a finite number")
+        return self
+
+
+class ResultsFileError(CaseError):
+    """An eval results file that cannot be used, naming the file and the column to fix."""
+
+    def __init__(self, problem: str, file: str | os.PathLike | None, column: str | None = None):
+        super().__init__(problem, file, None, f"column {column!r}" if column else None)
+        self.column = column
+
+
+def starting_answers(case: Case | None) -> dict:
+    """Answers to start from when the case has no ``evaluation:`` section: quotas from question 5.
+
+    Every eval set gets good, bad, edge and adversarial quotas; each failure mode question 5 lists gets its
+    own category, with more cases the more severe it is (20 per severity point), so the modes that hurt most
+    are measured most precisely. Without question 5 the worksheet starts from the four basic quotas.
+    """
+    quotas = [
+        {"category": "good", "cases": 200, "why": "typical inputs: the everyday pass rate"},
+        {"category": "bad", "cases": 60, "why": "inputs the product must refuse or hand to a person"},
+        {"category": "edge", "cases": 60, "why": "rare, ambiguous or malformed inputs"},
+        {"category": "adversarial", "cases": 40, "why": "inputs written to make it misbehave"},
+    ]
+    for mode in _experience_failure_modes(case):
+        quotas.append({"category": mode["name"], "cases": 20 * mode["severity"],
+                       "why": f"failure mode from question 5 (severity {mode['severity']} of 5)"})
+    return {"quotas": quotas}
+
+
+def analyze(answers: Answers, case: Case | None = None) -> Result:
+    result = Result(KEY, TITLE, verdict=NO_SHIP, level="stop", headline="")
+    if answers.results_file is None:
+        result.headline = "No-ship: there is no eval run yet, so nothing shows the product works."
+        result.add("stop", "Run the product on an eval set of good, bad, edge and adversarial cases and name the "
+                           "results file (results_file).")
+        _check_coverage(answers, None, result)
+        result.notes["Ship memo"] = _memo(answers, result, None, [], None)
+        return result
+
+    run = _load_run(answers.results_file, answers)
+    overall = _pass_rates(run, answers, result)
+    gates = _check_gates(run, answers, result)
+    _check_coverage(answers, run, result)
+    regression = _compare_baseline(run, answers, result) if answers.baseline_file is not None else None
+    _confusion(run, result)
+    result.figures["Pass rate by category"] = _category_chart(run, answers, gates)
+    if regression is not None:
+        result.figures["Pass rate by slice: baseline and this run"] = _slice_chart(regression["paired"], answers)
+
+    _decide(answers, result, overall, gates, regression)
+    result.notes["Ship memo"] = _memo(answers, result, overall, gates, regression)
+    result.data.update({
+        "cases": overall["cases"], "pass_rate": overall["rate"],
+        "interval": [overall["low"], overall["high"]],
+        "categories": sorted(run["category"].unique().tolist()),
+        "gates": gates,
+    })
+    return result
+
+
+# ---- reading and grading a results file -------------------------------------------------------------------
+
+def read_results(path: str | os.PathLike, outcome: Literal["either", "passed", "score"] | None = "either"
+                 ) -> pd.DataFrame:
+    """Read an eval results file and check it; every problem names the file and the column.
+
+    ``outcome`` says which outcome column must be there: ``"either"`` (passed or score, the default),
+    ``"passed"``, ``"score"``, or None when the grader works from ``expected`` and ``output`` alone. ``id`` and
+    the text columns come back as text (``slice`` empty when blank), ``passed`` as bool, ``score`` as float.
+    """
+    path = Path(path)
+    frame = _read_table(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    required = list(REQUIRED_COLUMNS) + ([outcome] if outcome in OUTCOME_COLUMNS else [])
+    for column in required:
+        if column not in frame.columns:
+            raise ResultsFileError(f"missing column {column!r}; {_suggest_column(column, frame.columns)}",
+                                   path, column)
+    if outcome == "either" and not any(c in frame.columns for c in OUTCOME_COLUMNS):
+        raise ResultsFileError("missing column 'passed' (true/false) or 'score' (a number): a results file needs "
+                               f"one of them; the columns are: {', '.join(frame.columns)}", path, "passed")
+    if frame.empty:
+        raise ResultsFileError("no eval cases: the file has a header and no rows", path)
+
+    for column in REQUIRED_COLUMNS:
+        frame[column] = _as_text(frame[column])
+    codes, uniques = pd.factorize(frame["category"])  # a handful of names: strip each once
+    blank_category = pd.Series(_per_unique(uniques, lambda text: not text.strip(), bool)[codes], index=frame.index)
+    for column, blank in (("id", frame["id"].str.len() == 0), ("category", blank_category)):
+        if blank.any():
+            raise ResultsFileError(f"{int(blank.sum())} rows have no {column} (first on row "
+                                   f"{_row_number(blank)}); every eval case needs one", path, column)
+    if not frame["id"].is_unique:
+        duplicated = frame["id"].duplicated()
+        first = frame.loc[duplicated, "id"].iloc[0]
+        raise ResultsFileError(f"{int(duplicated.sum())} ids appear more than once (first {first!r}); ids "
+                               f"must be unique so runs can be paired", path, "id")
+    if "passed" in frame.columns:
+        frame["passed"] = _as_bool(frame["passed"], frame["id"], path)
+    if "score" in frame.columns:
+        frame["score"] = _as_number(frame["score"], frame["id"], path, "score")
+    return frame
+
+
+def grade(frame: pd.DataFrame, grader: str = "passed", *, threshold: float = 0.5, case_sensitive: bool = False,
+          tolerance: float = 0.0, file: str | os.PathLike | None = None) -> pd.Series:
+    """Whether each eval case passes, by ``grader`` (one of ``GRADERS``; see ``Answers.grader``)."""
+    if grader == "passed":
+        return frame["passed"].astype(bool)
+    if grader == "score":
+        return frame["score"] >= threshold
+    expected, output = frame["expected"], frame["output"]
+    if grader == "exact":
+        if case_sensitive:
+            return pd.Series(expected.to_numpy() == output.to_numpy(), index=frame.index)
+        return pd.Series(_normalised(expected) == _normalised(output), index=frame.index)
+    if grader == "contains":
+        fold = (lambda t: t) if case_sensitive else (lambda t: t.strip().casefold())
+        return _per_pair(frame, lambda e, o: fold(e) in fold(o))
+    if grader == "regex":
+        return _per_pair(frame, lambda e, o: _compile(e, frame, file).search(o) is not None)
+    if grader == "numeric":
+        want = _as_number(expected, frame["id"], file, "expected")
+        got = pd.to_numeric(output.str.strip(), errors="coerce")  # an answer that is not a number fails
+        return (got - want).abs() <= tolerance
+    if grader == "json":
+        return _per_pair(frame, _json_passes)
+    raise ValueError(f"unknown grader {grader!r}; the graders are {', '.join(GRADERS)}")
+
+
+# An eval run repeats the same few labels (and often the same texts) many times: each distinct value, or
+# pair of values, is graded once and the answer spread back over the rows. A million rows stay interactive.
+
+def _per_unique(uniques: pd.Index | np.ndarray, fn, dtype=object) -> np.ndarray:
+    values = np.asarray(uniques, dtype=object)  # plain Python strings: iterating pandas' array is slower
+    return np.fromiter((fn(u) for u in values), dtype=dtype, count=len(values))
+
+
+def _normalised(values: pd.Series) -> np.ndarray:
+    """Each value stripped and case-folded, computed once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    return _per_unique(uniques, lambda text: text.strip().casefold())[codes]
+
+
+def _per_pair(frame: pd.DataFrame, fn) -> pd.Series:
+    """``fn(expected, output)`` for each row, computed once per distinct pair."""
+    e_codes, e_uniques = pd.factorize(frame["expected"])
+    o_codes, o_uniques = pd.factorize(frame["output"])
+    e_uniques, o_uniques = np.asarray(e_uniques, dtype=object), np.asarray(o_uniques, dtype=object)
+    pair_codes, pairs = pd.factorize(e_codes.astype(np.int64) * len(o_uniques) + o_codes)
+    answers = np.fromiter((fn(e_uniques[p // len(o_uniques)], o_uniques[p % len(o_uniques)]) for p in pairs),
+                          dtype=bool, count=len(pairs))
+    return pd.Series(answers[pair_codes], index=frame.index)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow  # noqa: F401  (pandas needs it for Parquet)
+        except ImportError:
+            raise ResultsFileError("reading Parquet needs pyarrow (pip install pyarrow); or save the run as CSV",
+                                   path) from None
+        return pd.read_parquet(path)
+    text_columns = {c: "str" for c in REQUIRED_COLUMNS}
+    try:
+        # na_filter=False keeps text as written: an expected label "NA" or an empty input stays itself
+        return pd.read_csv(path, dtype=text_columns, na_filter=False)
+    except pd.errors.EmptyDataError:
+        raise ResultsFileError("the file is empty: a results file starts with a header row "
+                               f"({', '.join(REQUIRED_COLUMNS)}, passed or score)", path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise ResultsFileError(f"not a readable CSV file: {str(exc).strip().splitlines()[0]}", path) from None
+    except OSError as exc:
+        raise ResultsFileError(f"cannot read the file ({exc.strerror or exc})", path) from None
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_string_dtype(values) and not values.isna().any():
+        return values
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _as_bool(values: pd.Series, ids: pd.Series, path: Path | None) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
+        return values.astype(bool)
+    words = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
+    truth = words.map({"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False})
+    bad = truth.isna()
+    if bad.any():
+        found = sorted(set(values[bad].astype(str)))[:3]
+        raise ResultsFileError(f"{int(bad.sum())} rows hold something other than true/false (first id "
+                               f"{ids[bad].iloc[0]!r}; found {', '.join(repr(v) for v in found)})", path, "passed")
+    return truth.astype(bool)
+
+
+def _as_number(values: pd.Series, ids: pd.Series, path: str | os.PathLike | None, column: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+    else:
+        numbers = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+    bad = numbers.isna()
+    if bad.any():
+        raise ResultsFileError(f"{int(bad.sum())} rows hold something other than a number (first id "
+                               f"{ids[bad].iloc[0]!r}: {values[bad].iloc[0]!r})", path, column)
+    return numbers
+
+
+def _compile(pattern: str, frame: pd.DataFrame, file: str | os.PathLike | None) -> re.Pattern[str]:
+    try:
+        return _cached_pattern(pattern)
+    except re.error as exc:
+        case_id = frame.loc[frame["expected"] == pattern, "id"].iloc[0]
+        raise ResultsFileError(f"not a valid regular expression for case {case_id!r}: {pattern!r} ({exc})",
+                               file, "expected") from None
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _cached_pattern(pattern: str) -> re.Pattern[str]:
+    compiled = _PATTERNS.get(pattern)
+    if compiled is None:
+        compiled = _PATTERNS[pattern] = re.compile(pattern)
+    return compiled
+
+
+def _json_passes(expected: str, output: str) -> bool:
+    try:
+        got = json.loads(output)
+    except ValueError:
+        return False
+    if not expected.strip():
+        return True
+    try:
+        want = json.loads(expected)
+    except ValueError:
+        return True  # the expected column holds a description, not JSON: validity is the test
+    return got == want
+
+
+def _suggest_column(name: str, columns: pd.Index) -> str:
+    close = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}the columns are: {', '.join(str(c) for c in columns)}"
+
+
+def _row_number(mask: pd.Series) -> int:
+    return int(mask.to_numpy().argmax()) + 2  # the header is row 1
+
+
+def _outcome_needed(grader: str) -> str | None:
+    return grader if grader in OUTCOME_COLUMNS else None
+
+
+def _load_run(path: Path, a: Answers) -> pd.DataFrame:
+    """The run's cases with ``pass`` as graded (``slice`` filled in where blank)."""
+    frame = read_results(path, _outcome_needed(a.grader))
+    frame["pass"] = grade(frame, a.grader, threshold=a.score_threshold, case_sensitive=a.case_sensitive,
+                          tolerance=a.tolerance, file=path).to_numpy(dtype=bool)
+    # categories and slices are a handful of names: as categoricals every group-by is cheap
+    frame["category"] = _as_category(frame["category"])
+    frame["slice"] = _as_category(frame["slice"], blank_as=NO_SLICE)
+    return frame
+
+
+def _as_category(values: pd.Series, blank_as: str | None = None) -> pd.Categorical:
+    """The column as a categorical with sorted names; blank names become ``blank_as`` when given."""
+    codes, uniques = pd.factorize(values)
+    names = [u if blank_as is None or u.strip() else blank_as for u in uniques]
+    final = sorted(set(names))
+    position = {name: i for i, name in enumerate(final)}
+    remap = np.array([position[n] for n in names], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=final)
+
+
+# ---- the steps ------------------------------------------------------------------------------------------
+
+def _interval_table(passed: pd.Series, groups: pd.Series, label: str, confidence: float) -> pd.DataFrame:
+    """Cases, passes and pass rate per group, with the Wilson interval (rates in percent, one decimal)."""
+    counts = passed.groupby(groups, sort=True, observed=True).agg(["sum", "count"])
+    rows = []
+    for name, (k, n) in counts.iterrows():
+        low, high = wilson_interval(int(k), int(n), confidence)
+        rows.append({label: name, "cases": int(n), "passed": int(k), "pass rate (%)": _pct(k / n),
+                     "low (%)": _pct(low), "high (%)": _pct(high)})
+    return pd.DataFrame(rows, columns=[label, "cases", "passed", "pass rate (%)", "low (%)", "high (%)"])
+
+
+def _pass_rates(run: pd.DataFrame, a: Answers, result: Result) -> dict:
+    n, k = len(run), int(run["pass"].sum())
+    low, high = wilson_interval(k, n, a.confidence)
+    level = f"{a.confidence:.0%}"
+    result.metric("Eval cases", n)
+    result.metric("Pass rate", k / n, "%", key=True)
+    result.metric(f"{level} interval, low", low, "%")
+    result.metric(f"{level} interval, high", high, "%")
+    result.tables[f"Pass rate by category ({level} Wilson interval)"] = _interval_table(
+        run["pass"], run["category"], "category", a.confidence)
+    if run["slice"].nunique() > 1:
+        result.tables[f"Pass rate by slice ({level} Wilson interval)"] = _interval_table(
+            run["pass"], run["slice"], "slice", a.confidence)
+    result.add("info", f"{k:,} of {n:,} eval cases pass ({_fmt(k / n)}; {level} interval {_fmt(low)}–{_fmt(high)}), "
+                       f"graded by {_GRADER_WORDS[a.grader].format(t=a.score_threshold, tol=a.tolerance)}.")
+    return {"cases": n, "passed": k, "rate": k / n, "low": low, "high": high}
+
+
+_GRADER_WORDS = {
+    "passed": "the file's passed column", "score": "score ≥ {t:g}", "exact": "exact match", "contains":
+    "output contains expected", "regex": "regular expression", "numeric": "numeric tolerance ±{tol:g}",
+    "json": "valid JSON",
+}
+
+
+def gate_status(passes: int, cases: int, target: float, confidence: float = 0.95) -> str:
+    """``pass`` when the interval's low end clears the target, ``not proven`` when only the pass rate does,
+    ``fail`` otherwise (``no cases`` when nothing was measured)."""
+    if cases == 0:
+        return "no cases"
+    low, _ = wilson_interval(passes, cases, confidence)
+    if low >= target:
+        return "pass"
+    if passes / cases >= target:
+        return "not proven"
+    return "fail"
+
+
+def _check_gates(run: pd.DataFrame, a: Answers, result: Result) -> list[dict]:
+    gates = []
+    for i, g in enumerate(a.gates, 1):
+        mask = pd.Series(True, index=run.index)
+        if g.category.strip():
+            mask &= run["category"] == g.category.strip()
+        if g.slice.strip():
+            mask &= run["slice"] == g.slice.strip()
+        n, k = int(mask.sum()), int(run.loc[mask, "pass"].sum())
+        low, high = wilson_interval(k, n, a.confidence)
+        status = gate_status(k, n, g.target, a.confidence)
+        rate = k / n if n else None
+        gates.append({
+            "name": g.name.strip() or f"gate {i}", "kind": g.kind, "category": g.category.strip(),
+            "slice": g.slice.strip(), "cases": n, "passed": k, "rate": rate, "low": low, "high": high,
+            "target": g.target, "status": status,
+            "cases_to_prove": cases_to_clear(rate, g.target, a.confidence) if status == "not proven" else None,
+        })
+    if not gates:
+        result.add("caution", "No gate is set: agree a blocking threshold (gates) before reading the results, "
+                              "or any number will look good enough.")
+        return gates
+    level = f"{a.confidence:.0%}"
+    result.tables["Gates"] = pd.DataFrame({
+        "gate": [g["name"] for g in gates],
+        "kind": [g["kind"] for g in gates],
+        "applies to": [_scope(g) for g in gates],
+        "cases": [g["cases"] for g in gates],
+        "pass rate (%)": [_pct(g["rate"]) for g in gates],
+        f"{level} low (%)": [_pct(g["low"]) if g["cases"] else None for g in gates],
+        "target (%)": [_pct(g["target"]) for g in gates],
+        "status": [g["status"] for g in gates],
+        "cases to prove": [f"{g['cases_to_prove']:,}" if g["cases_to_prove"] else "—" for g in gates],
+    })
+    blocking = [g for g in gates if g["kind"] == "blocking"]
+    result.metric("Blocking gates passed", sum(g["status"] == "pass" for g in blocking), key=True)
+    result.metric("Blocking gates", len(blocking))
+    categories = sorted(run["category"].unique())
+    slices = sorted(run["slice"].unique())
+    for g in gates:
+        blocking = g["kind"] == "blocking"
+        what = f"{g['kind'].capitalize()} gate {g['name']!r}"
+        if g["status"] == "no cases":
+            wrong = ("category", g["category"], categories) if g["category"] not in categories else \
+                ("slice", g["slice"], slices)
+            result.add("stop" if blocking else "caution",
+                       f"{what} has no eval cases to judge ({wrong[0]} {wrong[1]!r}; the run has "
+                       f"{', '.join(repr(x) for x in wrong[2])}): add cases or fix the name.")
+        elif g["status"] == "pass":
+            result.add("go", f"{what}: {_fmt(g['rate'])} of {g['cases']:,} cases pass; even the interval's low end "
+                             f"({_fmt(g['low'])}) clears the {_fmt(g['target'])} target.")
+        elif g["status"] == "not proven":
+            more = (f" about {g['cases_to_prove']:,} cases at this rate would prove it"
+                    if g["cases_to_prove"] else " more cases would narrow the interval")
+            result.add("caution", f"{what} is not proven: {_fmt(g['rate'])} of {g['cases']:,} cases pass, but the "
+                                  f"interval's low end ({_fmt(g['low'])}) is under the {_fmt(g['target'])} target;"
+                                  f"{more}.")
+        else:
+            result.add("stop" if blocking else "caution",
+                       f"{what} fails: {_fmt(g['rate'])} of {g['cases']:,} cases pass ({level} interval "
+                       f"{_fmt(g['low'])}–{_fmt(g['high'])}), under the {_fmt(g['target'])} target. "
+                       + ("Fix it before launch." if blocking else
+                          "Launch only with a plan for these cases (a person checks them, or a fix)."))
+    return gates
+
+
+def _scope(g: dict) -> str:
+    parts = [f"category {g['category']}" if g["category"] else "", f"slice {g['slice']}" if g["slice"] else ""]
+    return ", ".join(p for p in parts if p) or "all cases"
+
+
+def _check_coverage(a: Answers, run: pd.DataFrame | None, result: Result) -> None:
+    have = run.groupby("category", observed=True)["pass"].agg(["sum", "count"]) if run is not None else pd.DataFrame(
+        columns=["sum", "count"])
+    quotas = {q.category.strip(): q.cases for q in a.quotas if q.category.strip()}
+    categories = list(dict.fromkeys([*quotas, *sorted(have.index)]))
+    if not categories:
+        result.add("caution", "No quotas are set: decide how many good, bad, edge and adversarial cases the "
+                              "eval set needs (quotas).")
+        return
+    z = z_value(a.confidence)
+    rows = []
+    for c in categories:
+        k, n = (int(have.loc[c, "sum"]), int(have.loc[c, "count"])) if c in have.index else (0, 0)
+        # The Wilson centre (k + z²/2) / (n + z²) is never 0 or 1, so a category that passed every case still
+        # gets a sensible estimate of the cases a ±margin needs; with no cases it is ½, the worst case.
+        centre = (k + z * z / 2) / (n + z * z)
+        needed = sample_size_for_margin(a.margin, centre, a.confidence)
+        rows.append({"category": c, "cases": n, "quota": quotas.get(c), "short by": max(quotas.get(c, 0) - n, 0),
+                     f"cases for ±{a.margin:.0%}": needed,
+                     "margin now (±%)": _pct(z * math.sqrt(centre * (1 - centre) / n)) if n else None})
+    table = pd.DataFrame(rows)
+    result.tables["Coverage: eval cases per category against the quotas"] = table
+    short = table[table["short by"] > 0]
+    for _, row in short.iterrows():
+        result.add("caution", f"Category {row['category']!r} has {row['cases']:,} of its {int(row['quota']):,} "
+                              f"quota cases: add {int(row['short by']):,} before trusting its pass rate.")
+    if run is None:
+        return
+    result.metric("Categories under quota", len(short))
+    missing_quota = [c for c in categories if c not in quotas]
+    if quotas and missing_quota:
+        result.add("info", f"No quota for {', '.join(repr(c) for c in missing_quota)}: add one so the set keeps "
+                           f"measuring it.")
+    imprecise = table[(table["cases"] > 0) & (table["cases"] < table[f"cases for ±{a.margin:.0%}"])]
+    if len(imprecise):
+        parts = [f"{r['category']} ({r['cases']:,} of about {r[f'cases for ±{a.margin:.0%}']:,}, now "
+                 f"±{r['margin now (±%)']:g} points)" for _, r in imprecise.iterrows()]
+        result.add("info", f"Too few cases to know these pass rates within ±{a.margin * 100:g} points: "
+                           f"{'; '.join(parts)}.")
+    if len(have) < 3:
+        result.add("caution", f"The eval set has {len(have)} categor{'y' if len(have) == 1 else 'ies'} "
+                              f"({', '.join(sorted(have.index))}): cover good, bad and edge cases at least.")
+
+
+def _compare_baseline(run: pd.DataFrame, a: Answers, result: Result) -> dict:
+    path = a.baseline_file
+    base = read_results(path, _outcome_needed(a.grader))
+    base_pass = grade(base, a.grader, threshold=a.score_threshold, case_sensitive=a.case_sensitive,
+                      tolerance=a.tolerance, file=path)
+    base = pd.DataFrame({"id": base["id"], "baseline output": base["output"], "baseline pass": base_pass})
+    columns = ["id", "category", "slice", "input", "expected", "output", "pass"]
+    if len(run) == len(base) and (run["id"].to_numpy() == base["id"].to_numpy()).all():
+        # the usual case: the same eval set in the same order, so the rows pair up as they stand
+        paired = pd.concat([run[columns], base.drop(columns="id").set_axis(run.index)], axis=1)
+    else:
+        paired = run[columns].merge(base, on="id", how="inner", sort=False)
+    if paired.empty:
+        raise ResultsFileError(f"no ids in common with the results file {Path(a.results_file).name} (it has ids "
+                               f"like {run['id'].iloc[0]!r}, the baseline {base['id'].iloc[0]!r}): a baseline "
+                               f"is the same eval cases run by the earlier version", path, "id")
+    was, now = paired["baseline pass"].to_numpy(), paired["pass"].to_numpy()
+    paired["newly failing"], paired["newly fixed"] = was & ~now, ~was & now
+    b, c = int(paired["newly failing"].sum()), int(paired["newly fixed"].sum())
+    p = mcnemar_exact(b, c)
+    alpha = 1 - a.confidence
+
+    result.metric("Cases newly failing against the baseline", b, key=True)
+    result.metric("Cases newly fixed against the baseline", c)
+    unpaired = len(run) - len(paired), len(base) - len(paired)
+    if any(unpaired):
+        result.add("info", f"{unpaired[0]:,} cases of this run and {unpaired[1]:,} of the baseline have no partner "
+                           f"id; the comparison uses the {len(paired):,} cases in both.")
+    by_group = _regression_table(paired, alpha)
+    result.tables["Against the baseline (paired by id; exact McNemar test on the changed cases)"] = by_group
+
+    worse = b > c and p < alpha
+    flagged = by_group[by_group["flag"] != ""]
+    if worse:
+        level = "stop" if a.regression_blocks else "caution"
+        result.add(level, f"This run is significantly worse than the baseline: {b} cases newly fail and {c} are "
+                          f"newly fixed (exact McNemar p = {_p(p)}). Find what broke before launch.")
+    elif c > b and p < alpha:
+        result.add("go", f"This run is significantly better than the baseline: {c} cases newly fixed, {b} newly "
+                         f"failing (exact McNemar p = {_p(p)}).")
+    else:
+        result.add("info", f"No significant overall change against the baseline: {b} newly failing, {c} newly "
+                           f"fixed (exact McNemar p = {_p(p)}).")
+    if b and not worse:
+        where = ""
+        if len(flagged):
+            r = flagged.iloc[0]
+            where = (f" {int(r['newly failing'])} of them in {r['by']} {r['group']!r}, where the run is "
+                     f"significantly worse (exact p = {r['exact p']});")
+        result.add("caution", f"{b} cases that passed in the baseline now fail;{where} read them (listed below) "
+                              f"and fix the cause or watch it with a guardrail.")
+    if b:
+        listed = paired[paired["newly failing"]].sort_values("id").head(LISTED_CASES)
+        caption = (f"Newly failing cases (first {LISTED_CASES} of {b})" if b > LISTED_CASES
+                   else "Newly failing cases")
+        result.tables[caption] = pd.DataFrame({
+            "id": listed["id"], "category": listed["category"], "slice": listed["slice"],
+            "input": listed["input"].map(_shorten), "expected": listed["expected"].map(_shorten),
+            "baseline output": listed["baseline output"].map(_shorten), "output": listed["output"].map(_shorten),
+        })
+    return {"paired": paired, "newly_failing": b, "newly_fixed": c, "p": p, "worse": worse,
+            "flagged": flagged}
+
+
+def _regression_table(paired: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Newly failing and fixed cases overall, per slice and per category; flags groups significantly worse.
+
+    A group is flagged when its exact McNemar p is under alpha divided by the number of groups (Bonferroni):
+    looking at many groups finds a small p by chance.
+    """
+    groups = [("all", "all cases", paired)]
+    for by in ("slice", "category"):
+        groups += [(by, name, part) for name, part in paired.groupby(by, sort=True, observed=True)]
+    bar = alpha / max(len(groups) - 1, 1)
+    rows = []
+    for by, name, part in groups:
+        b, c = int(part["newly failing"].sum()), int(part["newly fixed"].sum())
+        p = mcnemar_exact(b, c)
+        rows.append({"by": by, "group": name, "cases": len(part),
+                     "baseline pass (%)": _pct(part["baseline pass"].mean()),
+                     "pass (%)": _pct(part["pass"].mean()), "newly failing": b, "newly fixed": c,
+                     "exact p": _p(p), "flag": "worse" if by != "all" and b > c and p < bar else ""})
+    table = pd.DataFrame(rows)
+    order = table[table["flag"] != ""].sort_values("newly failing", ascending=False, kind="stable").index
+    return pd.concat([table.loc[order], table.drop(order)]).reset_index(drop=True) if len(order) else table
+
+
+def _confusion(run: pd.DataFrame, result: Result) -> None:
+    """A confusion matrix when expected answers are a handful of labels and most outputs are among them."""
+    e_codes, labels = pd.factorize(run["expected"])
+    if not 2 <= len(labels) <= MAX_LABELS:
+        return
+    order = sorted(labels)
+    o_codes, outputs = pd.factorize(run["output"])
+    # each output's column: its label's position in order, or one past the end for "(other)"
+    column_of = np.array([order.index(o) if o in order else len(order) for o in outputs], dtype=np.int64)
+    row_of = np.array([order.index(e) for e in labels], dtype=np.int64)
+    columns_of_rows = column_of[o_codes]
+    if (columns_of_rows == len(order)).mean() > 0.1:
+        return  # most outputs are not labels: free text, where a matrix says nothing
+    width = len(order) + 1
+    counts = np.bincount(row_of[e_codes] * width + columns_of_rows, minlength=len(order) * width)
+    matrix = pd.DataFrame(counts.reshape(len(order), width), index=pd.Index(order, name="expected"),
+                          columns=[*order, "(other)"])
+    if not matrix["(other)"].any():
+        matrix = matrix.drop(columns="(other)")
+    table = matrix.reset_index().rename(columns={"expected": "expected ↓ / output →"})
+    table.columns.name = None
+    totals = matrix.sum(axis=1)
+    diagonal = pd.Series([matrix.at[lab, lab] for lab in order], index=order)
+    table["recall (%)"] = [_pct(d / t) if t else None for d, t in zip(diagonal, totals)]
+    result.tables["Confusion matrix (rows: expected, columns: output)"] = table
+    off = matrix.copy()
+    for lab in order:
+        off.at[lab, lab] = 0
+    if off.to_numpy().sum():
+        stacked = off.stack()
+        (want, got), count = stacked.idxmax(), int(stacked.max())
+        result.add("info", f"The most common mistake: {want!r} answered as {got!r} ({count:,} cases).")
+
+
+def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], regression: dict | None) -> None:
+    blocking = [g for g in gates if g["kind"] == "blocking"]
+    failed = [g for g in blocking if g["status"] in ("fail", "no cases")]
+    unproven = [g for g in blocking if g["status"] == "not proven"]
+    warnings = [g for g in gates if g["kind"] == "guardrail" and g["status"] != "pass"]
+    regressed = regression is not None and regression["worse"]
+    if failed:
+        g = failed[0]
+        result.verdict, result.level = NO_SHIP, "stop"
+        result.headline = (f"No-ship: blocking gate {g['name']!r} "
+                           + (f"passes {_fmt(g['rate'])} of cases, under its {_fmt(g['target'])} target."
+                              if g["rate"] is not None else "has no eval cases to judge."))
+    elif not blocking:
+        result.verdict, result.level = HOLD, "caution"
+        result.headline = (f"Hold: {_fmt(overall['rate'])} of {overall['cases']:,} cases pass, but no blocking "
+                           f"gate says what is good enough; set one before deciding.")
+    elif unproven:
+        g = unproven[0]
+        result.verdict, result.level = HOLD, "caution"
+        result.headline = (f"Hold: blocking gate {g['name']!r} is not proven: {_fmt(g['rate'])} pass, but the "
+                           f"interval's low end ({_fmt(g['low'])}) is under the {_fmt(g['target'])} target.")
+    elif regressed and a.regression_blocks:
+        result.verdict, result.level = HOLD, "caution"
+        result.headline = (f"Hold: the gates pass, but this run is significantly worse than the baseline "
+                           f"({regression['newly_failing']} cases newly fail, {regression['newly_fixed']} newly "
+                           f"fixed).")
+    else:
+        g = blocking[0]  # the first blocking gate is the headline metric
+        result.verdict, result.level = SHIP, "go"
+        risks = []
+        if warnings:
+            risks.append(f"{len(warnings)} guardrail{'s' if len(warnings) > 1 else ''} warn")
+        if regression is not None and regression["newly_failing"]:
+            risks.append(f"{regression['newly_failing']} cases regressed against the baseline")
+        every = "every blocking gate clears its target" if len(blocking) > 1 else "the blocking gate clears its target"
+        result.headline = (f"Ship: {every} even at the interval's low end ({g['name']!r}: {_fmt(g['low'])} "
+                           f"against {_fmt(g['target'])})"
+                           + (f"; {' and '.join(risks)}." if risks else "."))
+
+
+def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], regression: dict | None) -> str:
+    """The ship memo: the decision, the evidence, the risks and what would change it, in plain text."""
+    reason = result.headline.split(": ", 1)[-1]
+    lines = [f"Decision: {result.verdict}. {reason[:1].upper()}{reason[1:]}", ""]
+    if overall is None:
+        lines += ["Evidence: none yet. Build an eval set (good, bad, edge and adversarial cases), run the product "
+                  "on it, and agree the gates before reading the results."]
+        return "\n".join(lines)
+    level = f"{a.confidence:.0%}"
+    lines.append(f"Evidence: {overall['cases']:,} eval cases, graded by "
+                 f"{_GRADER_WORDS[a.grader].format(t=a.score_threshold, tol=a.tolerance)}; "
+                 f"{_fmt(overall['rate'])} pass ({level} interval {_fmt(overall['low'])}–{_fmt(overall['high'])}).")
+    for kind, title in (("blocking", "Blocking gates (decide)"), ("guardrail", "Guardrails (warn)")):
+        chosen = [g for g in gates if g["kind"] == kind]
+        if chosen:
+            lines += ["", f"{title}:"]
+            lines += [f"  - {g['name']} ({_scope(g)}): "
+                      + (f"{_fmt(g['rate'])}, low end {_fmt(g['low'])}, target {_fmt(g['target'])} → {g['status']}"
+                         if g["cases"] else "no cases → no cases") for g in chosen]
+    if regression is not None:
+        lines += ["", f"Against the baseline: {regression['newly_failing']} newly failing, "
+                      f"{regression['newly_fixed']} newly fixed (exact McNemar p = {_p(regression['p'])})."]
+        for _, r in regression["flagged"].iterrows():
+            lines.append(f"  - worse in {r['by']} {r['group']!r}: {int(r['newly failing'])} newly failing, "
+                         f"{int(r['newly fixed'])} fixed (exact p = {r['exact p']})")
+    todo = [f"  - {g['name']}: " + ("add cases to the set" if g["status"] == "no cases" else
+                                    f"about {g['cases_to_prove']:,} cases would prove it" if g["cases_to_prove"]
+                                    else "improve the product on these cases or have a person check them")
+            for g in gates if g["status"] != "pass"]
+    if regression is not None and regression["newly_failing"]:
+        todo.append("  - read the newly failing cases and fix the cause, or add a guardrail that watches it")
+    if todo:
+        lines += ["", "Before or right after launch:"] + todo
+    blocking = [g for g in gates if g["kind"] == "blocking"]
+    if blocking:
+        lines += ["", "What would change the decision: a blocking gate's low end falling under its target on a "
+                      "rerun, a significant regression against this run, or a new failure mode the set does not "
+                      "cover yet (question 7 adds those)."]
+    return "\n".join(lines)
+
+
+# ---- figures --------------------------------------------------------------------------------------------
+
+def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
+    from matplotlib.figure import Figure
+
+    table = _interval_table(run["pass"], run["category"], "category", a.confidence)
+    table = table.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
+    colours = {"pass": "#1b7f3b", "not proven": "#a15c00", "fail": "#b3261e"}
+    fig = Figure(figsize=(7.2, 1.2 + 0.55 * len(table)))
+    ax = fig.add_subplot()
+    for y, row in table.iterrows():
+        own = [g for g in gates if g["category"] == row["category"] and not g["slice"]]
+        colour = colours.get(own[0]["status"], "#44546a") if own else "#44546a"
+        rate, low, high = row["pass rate (%)"], row["low (%)"], row["high (%)"]
+        ax.errorbar(rate, y, xerr=[[rate - low], [high - rate]], fmt="o", color=colour, capsize=4, ms=7, lw=2)
+        ax.text(1.02, y, f"{rate:.1f}%  (n={row['cases']:,})", transform=ax.get_yaxis_transform(),
+                va="center", fontsize=8, color="#333")
+        for g in own:
+            ax.plot([g["target"] * 100] * 2, [y - 0.3, y + 0.3], color=colour, lw=2, ls=":")
+    overall = [g for g in gates if not g["category"] and not g["slice"] and g["kind"] == "blocking"]
+    if overall:
+        ax.axvline(overall[0]["target"] * 100, color="#111", lw=1, ls="--",
+                   label=f"blocking target, all cases ({overall[0]['target']:.0%})")
+    ax.plot([], [], color="#666", lw=2, ls=":", label="a category's own gate target")
+    ax.set_yticks(range(len(table)), table["category"])
+    lowest = float(min(table["low (%)"].min(), *(g["target"] * 100 for g in gates))) if gates else \
+        float(table["low (%)"].min())
+    ax.set_xlim(max(0.0, lowest - 8), 104)
+    ax.set_ylim(-0.6, len(table) - 0.4)
+    ax.set_xlabel(f"pass rate (%), bars: {a.confidence:.0%} Wilson interval")
+    ax.set_title("Pass rate by category: ship when the interval's low end clears the target", fontsize=10)
+    ax.grid(axis="x", color="#ddd", lw=0.6)
+    _legend_below(fig, ax)
+    return fig
+
+
+def _slice_chart(paired: pd.DataFrame, a: Answers):
+    from matplotlib.figure import Figure
+
+    slices = sorted(paired["slice"].unique())
+    fig = Figure(figsize=(7.2, 1.2 + 0.6 * len(slices)))
+    ax = fig.add_subplot()
+    for offset, column, label, colour in ((0.15, "baseline pass", "baseline", "#9aa5b1"),
+                                          (-0.15, "pass", "this run", "#1f4e79")):
+        table = _interval_table(paired[column], paired["slice"], "slice", a.confidence).set_index("slice")
+        for y, name in enumerate(slices):
+            rate, low, high = table.loc[name, ["pass rate (%)", "low (%)", "high (%)"]]
+            ax.errorbar(rate, y + offset, xerr=[[rate - low], [high - rate]], fmt="o", color=colour, capsize=3,
+                        ms=6, lw=1.6, label=label if y == 0 else None)
+    counts = paired.groupby("slice", observed=True)[["newly failing", "newly fixed"]].sum()
+    ax.set_yticks(range(len(slices)),
+                  [f"{s}\n−{int(counts.loc[s, 'newly failing'])} / +{int(counts.loc[s, 'newly fixed'])}"
+                   for s in slices])
+    ax.set_ylim(-0.6, len(slices) - 0.4)
+    ax.set_xlabel(f"pass rate (%), bars: {a.confidence:.0%} Wilson interval;  −newly failing / +newly fixed")
+    ax.set_title("Pass rate by slice against the baseline (same cases, paired by id)", fontsize=10)
+    ax.grid(axis="x", color="#ddd", lw=0.6)
+    _legend_below(fig, ax)
+    return fig
+
+
+def _legend_below(fig, ax) -> None:
+    """The legend in a strip under the axes, where it cannot cover a point."""
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
+
+
+# ---- small helpers --------------------------------------------------------------------------------------
+
+def _experience_failure_modes(case: Case | None) -> list[dict]:
+    """Question 5's failure modes as ``{"name", "severity"}``, or nothing when question 5 is not available."""
+    if case is None:
+        return []
+    try:
+        modes = case.analyze("experience").data.get("failure_modes") or []
+    except Exception:  # question 5 missing or unanswerable: start from the basic quotas  # noqa: BLE001
+        return []
+    found = []
+    for m in modes:
+        name = str(m.get("name", "")).strip() if isinstance(m, dict) else str(m).strip()
+        if not name:
+            continue
+        severity = m.get("severity", 3) if isinstance(m, dict) else 3
+        try:
+            severity = min(max(int(severity), 1), 5)
+        except (TypeError, ValueError):
+            severity = 3
+        found.append({"name": name, "severity": severity})
+    return found
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(float(share) * 100, 1)
+
+
+def _fmt(share: float | None) -> str:
+    return "—" if share is None else f"{share:.1%}"
+
+
+def _p(p: float) -> str:
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def _shorten(text: str, width: int = 70) -> str:
+    text = " ".join(str(text).split())
+    if not text:
+        return "(empty)"
+    return text if len(text) <= width else text[: width - 1] + "…"
