@@ -156,9 +156,24 @@ class FieldEditor:
         if compact:
             self.widget.tooltip = info.description or ""
         parts = [self.widget] if compact else [self.widget, self.help, self.error]
+        self.upload = None
+        if self.kind == "path" and not compact:  # your own file: type its path, or upload it into data/
+            self.widget.layout.width = "72%"
+            self.upload = w.FileUpload(accept=".csv,.parquet,.txt", multiple=False, description="Upload",
+                                       tooltip="Save a file into the case's data/ folder and use it here")
+            self.upload.observe(self._uploaded, names="value")
+            parts[0] = w.HBox([self.widget, self.upload])
         if self.rows is not None and not compact:  # a table has no room for a side label: title it
             parts.insert(0, w.HTML(f"<b>{html.escape(_humanize(name))}</b>"))
         self.box = w.VBox(parts, layout=w.Layout(margin="0 0 6px 0"))
+
+    def _uploaded(self, change: dict[str, Any]) -> None:
+        if not change["new"]:
+            return
+        item = change["new"][0]
+        saved = save_upload(self.base_dir / "data", item["name"], bytes(item["content"]))
+        self.upload.value = ()  # saved: the widget need not hold the bytes, and the same name can come again
+        self.widget.value = saved.relative_to(self.base_dir.resolve()).as_posix()  # validates it, with the rest
 
     def _show(self, value: Any) -> str:
         if value is None:
@@ -192,6 +207,26 @@ class FieldEditor:
     def show_error(self, message: str) -> None:
         text = html.escape(message)
         self.error.value = f"<span style='{_ERROR_STYLE}'>⚠ {text}</span>" if message else ""
+
+
+def save_upload(folder: Path, name: str, content: bytes) -> Path:
+    """Save an uploaded file into ``folder`` under a safe name; never overwrite a different file."""
+    from .case import slugify
+
+    stem, suffix = Path(Path(name).name).stem, Path(name).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+        suffix = ""
+    safe = f"{slugify(stem)}{suffix}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target, n = folder / safe, 1
+    while target.exists() and target.read_bytes() != content:
+        n += 1
+        target = folder / f"{Path(safe).stem}-{n}{Path(safe).suffix}"
+    if not target.exists():
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(content)
+        tmp.replace(target)
+    return target.resolve()
 
 
 def _is_path(tp: Any) -> bool:

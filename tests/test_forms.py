@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 
 import ipywidgets as w
@@ -141,3 +142,31 @@ def test_a_data_file_field_is_a_path_box_relative_to_the_case_and_a_missing_file
     assert "file not found: support-triage/nope.csv" in sample.error.value
     sample.widget.value = ""
     assert form.answers.sample is None and sample.error.value == ""
+
+
+def uploaded(name: str, content: bytes) -> dict:
+    """What the browser sends for one file (ipywidgets 8's FileUpload value item)."""
+    import datetime as dt
+
+    return {"name": name, "type": "text/csv", "size": len(content), "content": memoryview(content),
+            "last_modified": dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)}
+
+
+def test_an_uploaded_results_file_is_saved_into_data_and_a_missing_column_is_named_on_its_field(case_file,
+                                                                                              monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    form = aipm_kit.form(aipm_kit.load_case(case_file), "evaluation")
+    results = form.editors["results_file"]
+    assert results.upload is not None
+    bad = b"id,category,slice,input,expected,ouput,passed\n1,good,,a,b,b,true\n"
+    results.upload.value = (uploaded("../../My run.csv", bad),)
+    saved = case_file.parent / "data" / "my-run.csv"
+    assert saved.read_bytes() == bad  # a safe name, inside the case's data/ folder
+    assert results.widget.value == "data/my-run.csv"
+    assert "my-run.csv: missing column 'output'; did you mean 'ouput'?" in html.unescape(results.error.value)
+    good = bad.replace(b"ouput", b"output")
+    results.upload.value = (uploaded("My run.csv", good),)
+    # the earlier upload is kept: a different file with the same name gets a new one
+    assert saved.read_bytes() == bad and (case_file.parent / "data" / "my-run-2.csv").read_bytes() == good
+    assert results.error.value == ""
+    assert form.answers.results_file == (case_file.parent / "data" / "my-run-2.csv").resolve()

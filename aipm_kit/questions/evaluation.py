@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..case import CaseError, DataFile
 from ..result import Result
@@ -131,6 +131,14 @@ class Answers(BaseModel):
         True, description="Hold the launch when the run is significantly worse than the baseline (exact McNemar "
                           "test at the gates' confidence level).")
 
+    @field_validator("results_file", "baseline_file")
+    @classmethod
+    def _has_the_columns(cls, path: Path | None) -> Path | None:
+        # only the header here, so a wrong file is marked on its own field at once; analyze reads the rows
+        if path is not None:
+            check_results_columns(path)
+        return path
+
     @model_validator(mode="after")
     def _consistent(self) -> Answers:
         names = [g.name.strip().lower() for g in self.gates if g.name.strip()]
@@ -205,6 +213,23 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
 
 
 # ---- reading and grading a results file -------------------------------------------------------------------
+
+def check_results_columns(path: str | os.PathLike) -> None:
+    """Raise ``ValueError`` naming the missing column when a CSV results file's header lacks one."""
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return  # the schema is checked when analyze reads it (pyarrow may be absent here)
+    try:
+        columns = [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise ValueError(f"{path.name}: not a readable CSV file ({exc})") from None
+    for column in REQUIRED_COLUMNS:
+        if column not in columns:
+            raise ValueError(f"{path.name}: missing column {column!r}; {_suggest_column(column, columns)}")
+    if not any(c in columns for c in OUTCOME_COLUMNS):
+        raise ValueError(f"{path.name}: missing column 'passed' (true/false) or 'score' (a number); the "
+                         f"columns are: {', '.join(columns)}")
+
 
 def read_results(path: str | os.PathLike, outcome: Literal["either", "passed", "score"] | None = "either"
                  ) -> pd.DataFrame:
