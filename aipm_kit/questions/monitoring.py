@@ -1,0 +1,1099 @@
+"""Question 7 — How do we keep making it better?
+
+An AI product nobody watches gets worse: the traffic drifts away from what it was built and tested on, and
+quality drifts with it. This worksheet sets up the watching — a weekly review sample of live traffic, a control
+chart of user feedback, drift checks against the launch weeks — and closes the loop by turning every reviewed
+failure into a new case in question 6's eval set, so the next model is tested on it before it ships.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..case import DataFile
+from ..result import Result
+from ..selfcheck import Check
+from ..stats import (
+    kish_effective_sample_size,
+    margin_for_sample_size,
+    p_chart_limits,
+    population_stability_index,
+    psi_noise_level,
+    sample_size_for_margin,
+)
+
+if TYPE_CHECKING:
+    from ..case import Case
+
+KEY = "monitoring"
+TITLE = "How do we keep making it better?"
+
+LOG_COLUMNS = ("timestamp", "id", "segment", "input", "output", "confidence", "feedback")
+REVIEW_COLUMNS = ("id", "failure_mode")  # plus, when present: expected, reviewed, weight, input, output
+EVAL_COLUMNS = ("id", "category", "slice", "input", "expected", "output", "passed", "source", "added")
+PSI_WATCH, PSI_ACT = 0.10, 0.25  # the usual reading of the population stability index
+PSI_BINS = 10
+MIX_ALPHA = 0.01  # chi-square p-value under which a change in the segment mix is more than chance …
+MIX_EFFECT = 0.10  # … and Cramér's V from which it is big enough to matter (Cohen's "small" effect)
+PARETO_SHARE = 0.80  # the "vital few" failure modes explain this share of the failures
+SOURCE_PREFIX = "production review"
+
+SELF_CHECK = (
+    Check("Negative feedback ran at 10% in the four launch weeks. This week it is 14.6% of about 1,000 outputs. "
+          "What do you do?",
+          ("Nothing yet: weekly rates always wobble.",
+           "Treat it as a signal: it is past the 3-sigma limit (about 12.8%), so find what changed in the traffic "
+           "and read this week's review sample.",
+           "Retrain the model straight away."),
+          1, "With 1,000 outputs a week chance alone moves the rate by at most about ±2.8 points (3σ). 14.6% is "
+             "beyond that, so something changed; find out what before you decide how to fix it."),
+    Check("Your review sample oversamples outputs with negative feedback, and 40% of the sampled outputs turn out "
+          "to be failures. What is the week's failure rate?",
+          ("40%.",
+           "The weighted rate: each reviewed output counts for the outputs it stands for (its weight).",
+           "It cannot be estimated from an oversampled review."),
+          1, "Oversampling finds more failures per hour of review, but the raw share is inflated. Weighting each "
+             "row by 1 / its chance of being picked gives an unbiased rate for the whole week."),
+    Check("Reviewers find a failure mode nobody had seen before launch. Where must it end up?",
+          ("In the bug tracker.",
+           "As new cases in the eval set, so every future model is tested on it before it ships.",
+           "Nowhere: it was one ticket."),
+          1, "A failure that is fixed once and never tested again comes back with the next prompt or model "
+             "change. The eval set is the product's memory; promoting reviewed failures keeps it current."),
+)
+
+
+class Answers(BaseModel):
+    """The monitoring worksheet: the production log, how it is read, the weekly review, and the way back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log: DataFile | None = Field(
+        None, description="Production log (CSV, or Parquet with pyarrow), one row per AI output, with columns "
+                          "timestamp, id, segment, input, output, confidence and feedback.")
+    negative_feedback: str = Field(
+        "negative", description="The value in the log's feedback column that means the user rejected or corrected "
+                                "the output.")
+    feedback_base: Literal["all outputs", "outputs with feedback"] = Field(
+        "all outputs", description="What the negative-feedback rate is a share of: every output, or only the "
+                                   "outputs that got any feedback.")
+    reference_weeks: int = Field(
+        4, ge=1, le=26, description="Weeks at the start of the log that set the baseline: the p-chart's centre "
+                                    "line and the drift reference.")
+    current_weeks: int = Field(
+        4, ge=1, le=26, description="Weeks at the end of the log compared with the reference for drift.")
+    review_budget: int = Field(100, ge=0, description="Outputs your team can review each week.")
+    sampling: Literal["random", "stratified by segment", "oversample risky"] = Field(
+        "oversample risky", description="How the weekly review sample is drawn: at random, stratified by "
+                                        "segment, or oversampling negative feedback and low confidence.")
+    low_confidence: float = Field(
+        0.6, ge=0, le=1, description="Confidence under which an output counts as risky (oversampled).")
+    oversample: float = Field(
+        3, ge=1, le=20, description="How many times likelier a risky output is to be reviewed than another one "
+                                    "(with 'oversample risky').")
+    target_margin: float = Field(
+        0.05, gt=0, le=0.25, description="The ± margin you want on the weekly failure rate the review "
+                                         "estimates (0–1).")
+    expected_failure_rate: float = Field(
+        0.1, gt=0, lt=1, description="The failure rate you expect reviewers to find, for the sample-size "
+                                     "calculator (0–1; 0.5 if you have no idea).")
+    review_week: str = Field(
+        "", description="Week to draw the review sample from (any date in it, YYYY-MM-DD); empty for the "
+                        "latest week in the log.")
+    seed: int = Field(0, ge=0, description="Seed of the review sample: the same seed and week give the same rows.")
+    reviewed_failures: DataFile | None = Field(
+        None, description="Reviewers' findings (CSV): id and failure_mode for each failing output, expected (the "
+                          "right output) to promote it; optional reviewed (date) and weight.")
+    eval_set: DataFile | None = Field(
+        None, description="Question 6's eval results file, which reviewed failures are promoted into (read here "
+                          "to skip cases it already has).")
+    promoted_category: str = Field(
+        "edge", description="Category a promoted case gets in the eval set (good, bad, edge, adversarial …).")
+
+    @field_validator("review_week")
+    @classmethod
+    def _a_date(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("expected a date as YYYY-MM-DD, or nothing for the latest week") from None
+        return value
+
+    @field_validator("log")
+    @classmethod
+    def _log_columns(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _check_header(value, LOG_COLUMNS, "one row per AI output")
+        return value
+
+    @field_validator("reviewed_failures")
+    @classmethod
+    def _review_columns(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _check_header(value, REVIEW_COLUMNS, "one row per reviewed failure")
+        return value
+
+    @field_validator("eval_set")
+    @classmethod
+    def _eval_columns(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _check_header(value, ("id", "input", "expected", "output"), "question 6's results format")
+        return value
+
+
+def starting_answers(case: Case | None) -> dict:
+    """A new worksheet promotes into the eval set question 6 already uses."""
+    evaluation = case.answers("evaluation") if case is not None else None
+    results = getattr(evaluation, "results_file", None)
+    return {"eval_set": results} if results is not None else {}
+
+
+def analyze(answers: Answers, case: Case | None = None) -> Result:
+    result = Result(KEY, TITLE, verdict="Stable", level="go", headline="")
+    stops: list[str] = []
+    cautions: list[str] = []
+    facts: dict[str, str] = {}
+
+    log = _load_log(answers.log) if answers.log is not None else None
+    if log is None:
+        stops.append("there is no production log, so nothing is being watched.")
+        result.add("stop", "Log every AI output (timestamp, id, segment, input, output, confidence, feedback) and "
+                           "name the file here: without it nobody sees the product degrade.")
+    else:
+        result.metric("Outputs in the log", len(log))
+        result.metric("Weeks in the log", int(log["week"].nunique()))
+        _watch_feedback(answers, log, result, stops, cautions, facts)
+        _check_drift(answers, log, result, cautions, facts)
+        _plan_review(answers, log, result, cautions)
+    _close_the_loop(answers, log, case, result, cautions)
+    _decide(result, stops, cautions, facts)
+    return result
+
+
+# ---- reading the log ---------------------------------------------------------------------------------------
+
+def read_log(path: str | os.PathLike) -> pd.DataFrame:
+    """The production log as clean columns, plus ``week`` (the Monday each output's week starts on).
+
+    Any problem is a ``ValueError`` naming the file and the column: a missing column, a timestamp that does
+    not parse, a confidence that is not a number from 0 to 1, an empty id, an empty file.
+    """
+    return _load_log(Path(path)).copy()
+
+
+def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
+    """Check and type a log already in memory (the columns of ``LOG_COLUMNS``); ``name`` labels errors.
+
+    ``segment`` and ``feedback`` become categoricals (a few distinct values over many rows), ``input_length``
+    is added, and ``week`` is the Monday of each output's week.
+    """
+    frame = raw.rename(columns=lambda c: str(c).strip().lower())
+    _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
+    if frame.empty:
+        raise ValueError(f"{name}: no rows; expected one row per AI output")
+    stamp = _parse_timestamps(frame["timestamp"], name)
+    confidence = _parse_confidence(frame["confidence"], name)
+    ids = _text(frame["id"])
+    if (ids == "").any():
+        raise ValueError(f"{name}: column id is empty on row {_row(ids == '')}; every output needs its id")
+    days = stamp.to_numpy().astype("datetime64[D]")
+    monday = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
+    text = _text(frame["input"])
+    return pd.DataFrame({
+        "timestamp": stamp,
+        "id": ids,
+        "segment": _labels(frame["segment"], "(none)"),
+        "input": text,
+        "output": _text(frame["output"]),
+        "confidence": confidence,
+        "feedback": _labels(frame["feedback"], ""),
+        "week": monday.astype("datetime64[ns]"),
+        "input_length": text.str.len().to_numpy(),
+    })
+
+
+def _text(column: pd.Series) -> pd.Series:
+    column = column if pd.api.types.is_string_dtype(column) else column.astype(str).where(column.notna(), "")
+    return column.fillna("") if column.hasnans else column
+
+
+def _labels(column: pd.Series, blank: str) -> pd.Categorical:
+    """A column of a few repeated labels as a categorical, stripped, with missing and empty shown as ``blank``
+    (done on the distinct values, not on every row)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    names = [blank if pd.isna(u) or not str(u).strip() else str(u).strip() for u in uniques]
+    categories, inverse = np.unique(np.array(names, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(inverse[codes] if len(codes) else codes, categories=list(categories))
+
+
+def _matches(labels: pd.Series, value: str) -> np.ndarray:
+    """Rows whose label equals ``value``, ignoring case and surrounding spaces (compared per category)."""
+    wanted = value.strip().casefold()
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        hit = np.array([str(c).casefold() == wanted for c in labels.cat.categories] + [False])
+        return hit[labels.cat.codes.to_numpy()]  # code -1 (missing) picks the final False
+    return (labels.astype(str).str.strip().str.casefold() == wanted).to_numpy()
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: ARG001 (the cache key)
+    name = Path(path).name
+    columns = _header(Path(path))
+    _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per AI output")
+    wanted = [c for c in columns if c.strip().lower() in LOG_COLUMNS]
+    if Path(path).suffix.lower() == ".parquet":
+        raw = pd.read_parquet(path, columns=wanted)
+    else:
+        # ids and text stay text (an id like 0042 keeps its zeros); a few repeated labels parse as categories
+        kinds = {"confidence": None, "segment": "category", "feedback": "category"}
+        dtype = {c: kinds.get(c.strip().lower(), str) for c in wanted if kinds.get(c.strip().lower(), str)}
+        raw = pd.read_csv(path, usecols=wanted, dtype=dtype, keep_default_na=False)
+    return prepare_log(raw, name)
+
+
+def _load_log(path: Path) -> pd.DataFrame:
+    """The parsed log, cached while the file is unchanged: a form re-runs ``analyze`` on every edit."""
+    stat = Path(path).stat()
+    return _cached_log(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _header(path: Path) -> list[str]:
+    name = path.name
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ValueError(f"{name}: reading Parquet needs pyarrow (pip install pyarrow); or save it as CSV") \
+                from None
+        return list(pq.read_schema(path).names)
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{name}: the file is empty") from None
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{name}: not a readable CSV file ({exc})") from None
+
+
+def _check_header(path: Path, required: tuple[str, ...], what: str) -> None:
+    columns = [c.strip().lower() for c in _header(path)]
+    _require(path.name, columns, required, what)
+
+
+def _require(name: str, columns: Any, required: tuple[str, ...], what: str) -> None:
+    columns = list(columns)
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise ValueError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"({what} needs {', '.join(required)}; found: {', '.join(columns) or 'none'})")
+
+
+def _parse_timestamps(text: pd.Series, name: str) -> pd.Series:
+    try:
+        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # offsets that differ between rows: compare them in UTC
+        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if getattr(stamp.dt, "tz", None) is not None:  # weeks start at local midnight: keep the wall-clock time
+        stamp = stamp.dt.tz_localize(None)
+    bad = stamp.isna()
+    if bad.any():
+        first = _row(bad)
+        raise ValueError(f"{name}: column timestamp has {int(bad.sum()):,} value{'s' if bad.sum() > 1 else ''} "
+                         f"that are not dates and times (row {first}: {text[bad].iloc[0]!r}); write them as "
+                         f"ISO 8601, e.g. 2025-09-01T08:30:00")
+    return stamp.astype("datetime64[ns]")
+
+
+def _parse_confidence(text: pd.Series, name: str) -> pd.Series:
+    values = text if pd.api.types.is_float_dtype(text) else pd.to_numeric(text, errors="coerce")
+    bad = values.isna() | (values < 0) | (values > 1)
+    if bad.any():
+        found = text[bad].iloc[0]
+        found = "nothing" if pd.isna(found) or not str(found).strip() else repr(found)
+        raise ValueError(f"{name}: column confidence must hold numbers from 0 to 1; row {_row(bad)} has "
+                         f"{found} ({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})")
+    return values.astype(float)
+
+
+def _row(mask: pd.Series) -> int:
+    """The file's line number of the first ``True`` in ``mask`` (line 1 is the header)."""
+    return int(np.asarray(mask).argmax()) + 2
+
+
+# ---- watching feedback: the p-chart ------------------------------------------------------------------------
+
+def weekly_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs",
+                    reference_weeks: int = 4) -> pd.DataFrame:
+    """Negative feedback per week on a p-chart: ``week``, ``outputs`` (n), ``negative``, ``rate``, ``centre``,
+    ``lower``, ``upper`` and ``signal`` (``above`` / ``below`` the 3-sigma limits, else empty).
+
+    The centre line p̄ is the rate over the first ``reference_weeks`` weeks (the baseline), and each week's
+    limits are p̄ ± 3√(p̄(1−p̄)/n) for that week's n, so a quiet week is not flagged for being small.
+    """
+    codes, weeks = pd.factorize(log["week"], sort=True)
+    is_negative = _matches(log["feedback"], negative)
+    counted = np.ones(len(log), bool) if base == "all outputs" else ~_matches(log["feedback"], "")
+    n = np.bincount(codes, weights=counted, minlength=len(weeks)).astype(int)
+    k = np.bincount(codes, weights=is_negative & counted, minlength=len(weeks)).astype(int)
+    ref = slice(0, min(reference_weeks, len(weeks)))
+    centre = k[ref].sum() / n[ref].sum() if n[ref].sum() else np.nan
+    lower, upper = p_chart_limits(centre, n) if not np.isnan(centre) else (np.full(len(n), np.nan),) * 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    signal = np.select([rate > upper, rate < lower], ["above", "below"], "")
+    return pd.DataFrame({"week": pd.DatetimeIndex(weeks).date, "outputs": n, "negative": k, "rate": rate,
+                         "centre": centre, "lower": lower, "upper": upper, "signal": signal})
+
+
+def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[str], cautions: list[str],
+                    facts: dict[str, str]) -> None:
+    chart = weekly_feedback(log, a.negative_feedback, a.feedback_base, a.reference_weeks)
+    if chart["negative"].sum() == 0:
+        values = ", ".join(repr(v) for v in log["feedback"].value_counts().index[:5] if str(v)) or "none"
+        msg = (f"no output has the feedback {a.negative_feedback!r} (the log's values: {values}): set "
+               f"negative_feedback to the value that means the user rejected the output.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+    weeks = len(chart)
+    centre = float(chart["centre"].iloc[0])
+    current = chart.iloc[max(weeks - a.current_weeks, 0):]
+    rate_now = current["negative"].sum() / max(current["outputs"].sum(), 1)
+    result.metric("Negative feedback, reference weeks (centre line)", centre, "%")
+    result.metric("Negative feedback, current weeks", float(rate_now), "%", key=True)
+    above, below = chart[chart["signal"] == "above"], chart[chart["signal"] == "below"]
+    above_now = current[current["signal"] == "above"]
+    result.metric("Weeks above the control limit", len(above), key=True)
+    result.tables["Negative feedback per week (p-chart)"] = pd.DataFrame({
+        "week of": chart["week"].astype(str),
+        "outputs": chart["outputs"],
+        "negative": chart["negative"],
+        "rate (%)": (chart["rate"] * 100).round(1),
+        "lower limit (%)": (chart["lower"] * 100).round(1),
+        "upper limit (%)": (chart["upper"] * 100).round(1),
+        "signal": chart["signal"].replace({"above": "above ▲", "below": "below ▼"}),
+    })
+    result.figures["Negative feedback per week (p-chart)"] = _p_chart_figure(chart, a)
+    result.data["weekly_feedback"] = json_records(chart.assign(week=chart["week"].astype(str)))
+    if weeks < a.reference_weeks + 1:
+        msg = (f"the log covers {weeks} week{'s' if weeks != 1 else ''}, no more than the {a.reference_weeks} "
+               f"reference weeks: there is nothing yet to compare with the baseline.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+        return
+    if len(above_now):
+        first = above_now.iloc[0]
+        msg = (f"negative feedback is above its control limit in {len(above_now)} of the last {len(current)} weeks "
+               f"(from the week of {first['week']:%d %b %Y}: {rate_now:.1%} against a {centre:.1%} centre line)")
+        stops.append(msg)
+        result.add("stop", _sentence(msg) + ". Chance alone does not do this: find what changed, read the "
+                                            "week's review sample, and fix or roll back.")
+        facts["signal"] = msg
+    elif len(above):
+        msg = (f"negative feedback went above its control limit in {len(above)} earlier week"
+               f"{'s' if len(above) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in above['week'])}) but is "
+               f"back within the limits now: make sure the cause was found, not just outlasted.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+    else:
+        result.add("go", f"Negative feedback stayed within its 3-sigma limits in all {weeks} weeks "
+                         f"(centre line {centre:.1%}).")
+    if len(below):
+        msg = (f"negative feedback fell below the lower limit in {len(below)} week"
+               f"{'s' if len(below) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in below['week'])}): better "
+               f"quality, or a broken feedback button? Check that feedback still reaches the log.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+
+
+# ---- drift: reference weeks against current weeks ----------------------------------------------------------
+
+def drift_windows(log: pd.DataFrame, reference_weeks: int, current_weeks: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of the first ``reference_weeks`` weeks and of the last ``current_weeks`` weeks."""
+    weeks = np.sort(log["week"].unique())
+    reference = log[log["week"] <= weeks[min(reference_weeks, len(weeks)) - 1]]
+    current = log[log["week"] >= weeks[max(len(weeks) - current_weeks, 0)]]
+    return reference, current
+
+
+def segment_mix(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Segment counts and shares in both windows, and the chi-square test of the 2 × k table.
+
+    Returns the table and ``{"chi2", "p", "dof", "cramers_v"}`` (scipy's ``chi2_contingency`` and
+    ``contingency.association``). With hundreds of thousands of rows any change is "significant": Cramér's V
+    says whether it is big enough to matter.
+    """
+    from scipy.stats import chi2_contingency
+    from scipy.stats.contingency import association
+
+    ref = reference["segment"].value_counts()
+    cur = current["segment"].value_counts()
+    table = pd.concat([ref, cur], axis=1, keys=["reference", "current"]).fillna(0).astype(int)
+    table = table[table.sum(axis=1) > 0].sort_values("reference", ascending=False, kind="stable")
+    mix = pd.DataFrame({
+        "segment": table.index.astype(str),
+        "reference": table["reference"].to_numpy(),
+        "reference share (%)": (table["reference"] / max(len(reference), 1) * 100).round(1).to_numpy(),
+        "current": table["current"].to_numpy(),
+        "current share (%)": (table["current"] / max(len(current), 1) * 100).round(1).to_numpy(),
+    })
+    mix["change (points)"] = (mix["current share (%)"] - mix["reference share (%)"]).round(1)
+    if len(table) < 2 or len(reference) == 0 or len(current) == 0:
+        return mix, {"chi2": np.nan, "p": np.nan, "dof": 0, "cramers_v": np.nan}
+    observed = table.to_numpy().T
+    test = chi2_contingency(observed, correction=False)
+    return mix, {"chi2": float(test.statistic), "p": float(test.pvalue), "dof": int(test.dof),
+                 "cramers_v": float(association(observed, method="cramer"))}
+
+
+def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[str],
+                 facts: dict[str, str]) -> None:
+    weeks = log["week"].nunique()
+    if weeks < a.reference_weeks + a.current_weeks:
+        msg = (f"the log's {weeks} weeks cannot hold {a.reference_weeks} reference and {a.current_weeks} current "
+               f"weeks without overlap: drift is judged when there are {a.reference_weeks + a.current_weeks}.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+        return
+    reference, current = drift_windows(log, a.reference_weeks, a.current_weeks)
+    mix, test = segment_mix(reference, current)
+    rows = []
+    if not np.isnan(test["p"]):
+        shifted = test["p"] < MIX_ALPHA and test["cramers_v"] >= MIX_EFFECT
+        biggest = mix.loc[mix["change (points)"].abs().idxmax()]
+        verb = "grew" if biggest["change (points)"] > 0 else "fell"
+        move = (f"{biggest['segment']} {verb} from {biggest['reference share (%)']:.0f}% to "
+                f"{biggest['current share (%)']:.0f}% of outputs")
+        rows.append(("segment mix", "chi-square p-value", _p_text(test["p"]),
+                     f"Cramér's V {test['cramers_v']:.2f}", "shifted" if shifted else "stable"))
+        result.metric("Segment mix shift (Cramér's V)", round(test["cramers_v"], 3))
+        if shifted:
+            msg = (f"the segment mix has shifted ({move}; chi-square p {_p_text(test['p'])}, Cramér's V "
+                   f"{test['cramers_v']:.2f})")
+            cautions.append(msg + ": check each segment's quality, and add its cases to the eval set.")
+            result.add("caution", _sentence(msg) + ". Check quality per segment, and add the growing segment's "
+                                                   "cases to the eval set.")
+            facts["mix"] = move
+        else:
+            result.add("go", f"The segment mix is stable (largest change: {move}; Cramér's V "
+                             f"{test['cramers_v']:.2f}).")
+    noise = psi_noise_level(len(reference), len(current), PSI_BINS)
+    numeric = {"confidence": (reference["confidence"], current["confidence"]),
+               "input length": (reference["input_length"], current["input_length"])}
+    psis: dict[str, float] = {}
+    for column, (ref, cur) in numeric.items():
+        psi = population_stability_index(ref, cur, PSI_BINS)
+        psis[column] = psi
+        reading = ("major shift" if psi >= PSI_ACT else "moderate shift" if psi >= PSI_WATCH else
+                   "stable" if psi > noise else "stable (within noise)")
+        rows.append((column, "PSI", f"{psi:.3f}", f"noise level {noise:.3f}", reading))
+        result.metric(f"PSI, {column}", round(psi, 3))
+        direction = "lower" if np.nanmean(cur) < np.nanmean(ref) else "higher"
+        change = f"mean {np.nanmean(ref):,.2f} → {np.nanmean(cur):,.2f}" if column == "confidence" else \
+            f"mean {np.nanmean(ref):,.0f} → {np.nanmean(cur):,.0f} characters"
+        if psi >= PSI_WATCH and psi > noise:
+            meaning = ("the model is less sure of today's traffic than of the launch weeks'" if column == "confidence"
+                       and direction == "lower" else "the model now sees inputs unlike the ones it was tested on")
+            msg = f"{column} has drifted {direction} (PSI {psi:.2f}, a {reading}; {change}): {meaning}."
+            cautions.append(msg)
+            result.add("caution", _sentence(msg))
+        elif psi >= PSI_WATCH:
+            result.add("info", f"{_sentence(column)} PSI is {psi:.2f}, but samples this small reach "
+                               f"{noise:.2f} by chance alone: collect more weeks before reading it.")
+        else:
+            result.add("go", f"{_sentence(column)} is stable (PSI {psi:.3f}; {change}).")
+    result.add("info", f"The PSI's sample-size caveat: with {len(reference):,} reference and {len(current):,} "
+                       f"current outputs, chance alone gives a PSI up to {noise:.3f} (95%; it shrinks as "
+                       f"1/N + 1/M), so a small value means nothing with small windows, and with very large ones "
+                       f"even a harmless shift is detectable: read it against 0.1 and 0.25, not against zero.")
+    result.tables["Segment mix, reference vs current weeks"] = mix
+    result.tables["Drift checks"] = pd.DataFrame(rows, columns=["what", "test", "value", "context", "reading"])
+    result.figures["Drift, reference vs current weeks"] = _drift_figure(mix, numeric, psis)
+    result.data["drift"] = {"segment_mix": test, "psi": psis, "psi_noise_level": noise,
+                            "reference_rows": len(reference), "current_rows": len(current)}
+
+
+# ---- the weekly review sample ------------------------------------------------------------------------------
+
+def review_sample(source: Case | Answers, week: str | dt.date | None = None,
+                  log: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This week's review sample: ``review_budget`` outputs drawn as ``sampling`` says, each with its stratum,
+    its inclusion probability and its weight (1 / probability), plus empty columns for the reviewer.
+
+    Reproducible: the same log, seed and week give the same rows in any file order. ``week`` is any date in the
+    week (default: the answers' ``review_week``, else the latest week); ``log`` a log already read.
+    """
+    a = _answers(source)
+    if log is None:
+        if a.log is None:
+            raise ValueError("monitoring.log: there is no production log to sample from")
+        log = _load_log(a.log)
+    rows, _ = _draw(log, a, week)
+    return rows
+
+
+def write_review_sample(source: Case | Answers, path: str | os.PathLike, week: str | dt.date | None = None) -> Path:
+    """Write :func:`review_sample` to ``path`` as CSV for reviewers (atomically); returns the path.
+
+    Reviewers fill ``failure_mode`` (empty when the output was right), ``expected`` and ``note``; the rows with
+    a failure mode are the ``reviewed_failures`` file.
+    """
+    target = Path(path)
+    _write_atomic(target, lambda handle: review_sample(source, week).to_csv(handle, index=False))
+    return target
+
+
+def _draw(log: pd.DataFrame, a: Answers, week: str | dt.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    monday = _week_of(log, week if week is not None else (a.review_week or None))
+    rows = log[log["week"] == np.datetime64(monday, "ns")]
+    rows = rows.sort_values(["id", "timestamp"], kind="stable")  # file order must not change the sample
+    strata = _strata(rows, a)
+    names, codes = np.unique(strata, return_inverse=True)
+    sizes = np.bincount(codes, minlength=len(names))
+    taken = _allocate(sizes, _stratum_shares(names, sizes, a), a.review_budget)
+    rng = np.random.default_rng([a.seed, int(np.datetime64(monday, "D").astype("int64"))])
+    picked, probability = [], np.zeros(len(rows))
+    for h in range(len(names)):
+        members = np.flatnonzero(codes == h)
+        if taken[h]:
+            picked.append(rng.choice(members, taken[h], replace=False))
+        probability[members] = taken[h] / sizes[h]
+    chosen = np.sort(np.concatenate(picked)) if picked else np.array([], int)
+    sample = rows.iloc[chosen]
+    p = probability[chosen]
+    out = pd.DataFrame({
+        "week": str(monday),
+        "stratum": strata[chosen],
+        "id": sample["id"].to_numpy(),
+        "timestamp": sample["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(),
+        "segment": sample["segment"].astype(str).to_numpy(),
+        "input": sample["input"].to_numpy(),
+        "output": sample["output"].to_numpy(),
+        "confidence": sample["confidence"].to_numpy(),
+        "feedback": sample["feedback"].astype(str).to_numpy(),
+        "inclusion_probability": p.round(6),
+        "weight": (1 / p).round(4) if len(p) else p,
+        "failure_mode": "",
+        "expected": "",
+        "note": "",
+    })
+    plan = pd.DataFrame({"stratum": names, "outputs": sizes, "sampled": taken,
+                         "inclusion probability": np.where(sizes > 0, taken / np.maximum(sizes, 1), 0).round(4),
+                         "weight": np.where(taken > 0, sizes / np.maximum(taken, 1), np.nan).round(2)})
+    return out.reset_index(drop=True), plan
+
+
+def _week_of(log: pd.DataFrame, week: str | dt.date | None) -> dt.date:
+    weeks = sorted(pd.DatetimeIndex(log["week"].unique()).date)
+    if week is None:
+        return weeks[-1]
+    day = dt.date.fromisoformat(week) if isinstance(week, str) else week
+    monday = day - dt.timedelta(days=day.weekday())
+    if monday not in weeks:
+        raise ValueError(f"monitoring.review_week: the log has no outputs in the week of {monday} (it covers "
+                         f"{weeks[0]} to {weeks[-1] + dt.timedelta(days=6)})")
+    return monday
+
+
+def _strata(rows: pd.DataFrame, a: Answers) -> np.ndarray:
+    if a.sampling == "stratified by segment":
+        return rows["segment"].astype(str).to_numpy(dtype=object)
+    if a.sampling == "oversample risky":
+        risky = _matches(rows["feedback"], a.negative_feedback) | (rows["confidence"] < a.low_confidence).to_numpy()
+        return np.where(risky, "risky", "other").astype(object)
+    return np.full(len(rows), "all", dtype=object)
+
+
+def _stratum_shares(names: np.ndarray, sizes: np.ndarray, a: Answers) -> np.ndarray:
+    """How the budget is split before capping: by size at random; half equal, half by size across segments
+    (so a small segment is still seen); by size times ``oversample`` for the risky stratum."""
+    total = max(sizes.sum(), 1)
+    if a.sampling == "stratified by segment":
+        return 0.5 / len(sizes) + 0.5 * sizes / total
+    if a.sampling == "oversample risky":
+        measure = sizes * np.where(names == "risky", a.oversample, 1.0)
+        return measure / max(measure.sum(), 1)
+    return sizes / total
+
+
+def _allocate(sizes: np.ndarray, shares: np.ndarray, budget: int) -> np.ndarray:
+    """Split ``budget`` over strata in proportion to ``shares``, never more than a stratum holds; a capped
+    stratum's excess goes to the others, and rounding keeps the total (largest remainders first)."""
+    sizes = np.asarray(sizes, int)
+    budget = min(int(budget), int(sizes.sum()))
+    target = np.zeros(len(sizes))
+    free = sizes > 0
+    left = float(budget)
+    while left > 1e-9 and free.any():
+        weights = np.where(free, shares, 0.0)
+        weights = weights / weights.sum() if weights.sum() > 0 else free / free.sum()
+        target = target + left * weights
+        over = target > sizes
+        target = np.minimum(target, sizes)
+        left = budget - target.sum()
+        free = free & ~over & (target < sizes)
+    taken = np.floor(target + 1e-9).astype(int)
+    order = np.lexsort((-sizes, -np.round(target - taken, 9)))  # ties go to the larger stratum
+    for h in order:
+        if taken.sum() >= budget:
+            break
+        if taken[h] < sizes[h]:
+            taken[h] += 1
+    return taken
+
+
+def _plan_review(a: Answers, log: pd.DataFrame, result: Result, cautions: list[str]) -> None:
+    p = a.expected_failure_rate
+    random_needed = sample_size_for_margin(a.target_margin, p)
+    if a.review_budget == 0:
+        msg = (f"no review budget: nobody reads live outputs, so new failure modes go unseen. About "
+               f"{random_needed} reviews a week give ±{a.target_margin:.0%} on a {p:.0%} failure rate.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+        return
+    sample, plan = _draw(log, a, None)
+    week = sample["week"].iloc[0] if len(sample) else _week_of(log, a.review_week or None).isoformat()
+    n = len(sample)
+    n_eff = kish_effective_sample_size(sample["weight"]) if n else 0.0
+    design_effect = n / n_eff if n_eff else np.nan
+    margin = margin_for_sample_size(int(round(n_eff)), p)
+    needed = int(np.ceil(random_needed * design_effect)) if n_eff else random_needed
+    week_rows = int(plan["outputs"].sum())
+    result.metric("Weekly review sample", n, key=False)
+    result.metric("Margin of the weekly failure rate", margin, "%")
+    result.tables[f"Review sample for the week of {week} ({a.sampling})"] = plan
+    week_log = log[log["week"] == np.datetime64(dt.date.fromisoformat(week), "ns")]
+    is_neg = _matches(sample["feedback"], a.negative_feedback)
+    weighted = float(np.sum(sample["weight"] * is_neg) / np.sum(sample["weight"])) if n else np.nan
+    result.tables["What the weights correct: negative feedback in the review sample"] = pd.DataFrame({
+        "estimate": ["the whole week (the truth)", "sample, unweighted", "sample, weighted by 1 / probability"],
+        "negative feedback (%)": [round(float(_matches(week_log["feedback"], a.negative_feedback).mean()) * 100, 1),
+                                  round(float(is_neg.mean()) * 100, 1) if n else np.nan,
+                                  round(weighted * 100, 1)],
+    })
+    result.tables["Review sample size"] = pd.DataFrame({
+        "item": ["outputs in the week", "weekly review budget", "design effect (Kish)", "effective sample size",
+                 f"margin at a {p:.0%} failure rate", f"random reviews for ±{a.target_margin:.1%}",
+                 f"reviews for ±{a.target_margin:.1%} with this design"],
+        "value": [f"{week_rows:,}", f"{n:,}", f"{design_effect:.2f}", f"{n_eff:,.0f}", f"±{margin:.1%}",
+                  f"{random_needed:,}", f"{needed:,}"],
+    })
+    unseen = plan[(plan["outputs"] > 0) & (plan["sampled"] == 0)]
+    if len(unseen):
+        strata = f"stratum {unseen['stratum'].iloc[0]!r} gets" if len(unseen) == 1 else \
+            f"strata {', '.join(repr(s) for s in unseen['stratum'])} get"
+        result.add("caution", f"The {strata} no review this week (the budget is too small to reach them): their "
+                              f"{int(unseen['outputs'].sum()):,} outputs are not represented, so no weighted rate "
+                              f"covers them.")
+    result.data["review"] = {"week": week, "sampled": n, "effective_n": n_eff, "margin": margin,
+                             "needed": needed, "plan": json_records(plan)}
+    text = (f"Reviewing {n} of the week's {week_rows:,} outputs ({a.sampling}) estimates its failure rate within "
+            f"±{margin:.1%} (95%, at {p:.0%}; Kish's design effect {design_effect:.2f}, which ignores that "
+            f"oversampling aims at failures, so read it as the worst case).")
+    if margin > a.target_margin + 1e-9 and n < week_rows:
+        msg = (f"the weekly review of {n} outputs gives ±{margin:.1%}, wider than the ±{a.target_margin:.0%} "
+               f"you want: review {needed} a week with this design ({random_needed} at random), or accept the "
+               f"wider margin.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+        result.add("info", text)
+    else:
+        result.add("go", text)
+
+
+# ---- closing the loop: reviewed failures → Pareto → eval set ----------------------------------------------
+
+def read_reviewed_failures(path: str | os.PathLike) -> pd.DataFrame:
+    """The reviewers' file with clean text columns; rows without a failure mode (outputs found right) dropped.
+
+    Required: ``id`` and ``failure_mode``; optional: ``expected``, ``reviewed`` (a date), ``weight``, ``input``,
+    ``output``, ``category``. Errors name the file and the column.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{name}: the file is empty; expected columns {', '.join(REVIEW_COLUMNS)}") from None
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    _require(name, raw.columns, REVIEW_COLUMNS, "one row per reviewed failure")
+    raw = raw.apply(lambda s: s.str.strip())
+    raw = raw[raw["failure_mode"] != ""]
+    if (raw["id"] == "").any():
+        raise ValueError(f"{name}: column id is empty on row {_row(raw['id'] == '')}; every finding needs the "
+                         f"output's id")
+    if "weight" in raw.columns:
+        weight = pd.to_numeric(raw["weight"], errors="coerce")
+        bad = weight.isna() | (weight <= 0)
+        if bad.any():
+            raise ValueError(f"{name}: column weight must hold positive numbers; {raw['weight'][bad].iloc[0]!r} "
+                             f"is not one")
+        raw["weight"] = weight
+    if "reviewed" in raw.columns:
+        day = pd.to_datetime(raw["reviewed"], format="ISO8601", errors="coerce")
+        bad = day.isna() & (raw["reviewed"] != "")
+        if bad.any():
+            raise ValueError(f"{name}: column reviewed must hold dates (YYYY-MM-DD); {raw['reviewed'][bad].iloc[0]!r} "
+                             f"is not one")
+        raw["reviewed"] = day.dt.strftime("%Y-%m-%d").fillna("")
+    return raw.reset_index(drop=True)
+
+
+def pareto(failures: pd.DataFrame) -> pd.DataFrame:
+    """Failure modes from most to least frequent with share and cumulative share (in %). With a ``weight``
+    column the order and shares use the weighted estimate of failures in the traffic, not the raw counts."""
+    weighted = "weight" in failures.columns
+    grouped = failures.groupby("failure_mode", sort=False)
+    table = pd.DataFrame({"reviewed failures": grouped.size()})
+    if weighted:
+        table["estimated in traffic"] = grouped["weight"].sum().round(0)
+    basis = table["estimated in traffic"] if weighted else table["reviewed failures"]
+    table = table.assign(_basis=basis).sort_values(["_basis", "reviewed failures"], ascending=False, kind="stable")
+    share = table["_basis"] / table["_basis"].sum()
+    table["share (%)"] = (share * 100).round(1)
+    table["cumulative (%)"] = (share.cumsum() * 100).round(1)
+    return table.drop(columns="_basis").rename_axis("failure mode").reset_index()
+
+
+def promotion_candidates(source: Case | Answers, existing: pd.DataFrame | None = None,
+                         log: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reviewed failures as new eval cases in question 6's format (``EVAL_COLUMNS``), de-duplicated: one
+    row per output id and per input text (case and spacing ignored), none already in ``existing`` (an eval
+    set's rows), none without an expected answer. ``added`` is the review date ('' if the file has none)."""
+    a = _answers(source)
+    case = source if not isinstance(source, Answers) else None
+    if a.reviewed_failures is None:
+        return pd.DataFrame(columns=list(EVAL_COLUMNS))
+    if log is None and a.log is not None:
+        log = _load_log(a.log)
+    if existing is None:
+        path = _eval_set_path(a, case)
+        existing = read_eval_set(path) if path is not None else None
+    failures = read_reviewed_failures(a.reviewed_failures)
+    return _candidates(a, failures, log, existing)[0]
+
+
+def _candidates(a: Answers, failures: pd.DataFrame, log: pd.DataFrame | None,
+                existing: pd.DataFrame | None) -> tuple[pd.DataFrame, dict[str, int]]:
+    rows = failures.drop_duplicates("id", keep="first")
+    counts = {"reviewed": len(failures), "duplicates": len(failures) - len(rows)}
+    if log is not None:
+        mentioned = log[log["id"].isin(rows["id"])]  # a few rows of a possibly huge log
+        found = mentioned.drop_duplicates("id").set_index("id").reindex(rows["id"])
+        for column, source_column in (("input", "input"), ("output", "output"), ("slice", "segment")):
+            own = rows[column] if column in rows.columns else pd.Series("", index=rows.index)
+            theirs = found[source_column].astype(object).fillna("").astype(str).to_numpy()
+            rows = rows.assign(**{column: np.where(own != "", own, theirs)})
+    for column in ("input", "output", "slice", "expected", "reviewed", "category"):
+        if column not in rows.columns:
+            rows = rows.assign(**{column: ""})
+    no_input = rows["input"] == ""
+    no_expected = rows["expected"] == ""
+    counts["no_input"], counts["no_expected"] = int(no_input.sum()), int((no_expected & ~no_input).sum())
+    rows = rows[~no_input & ~no_expected]
+    key = rows["input"].map(_normalise)
+    repeats = key.duplicated()
+    counts["duplicates"] += int(repeats.sum())
+    rows, key = rows[~repeats], key[~repeats]
+    already = pd.Series(False, index=rows.index)
+    if existing is not None and len(existing):
+        already = rows["id"].isin(set(existing["id"])) | key.isin(set(existing["input"].map(_normalise)))
+    counts["already"] = int(already.sum())
+    rows = rows[~already]
+    out = pd.DataFrame({
+        "id": rows["id"],
+        "category": rows["category"].where(rows["category"] != "", a.promoted_category),
+        "slice": rows["slice"],
+        "input": rows["input"],
+        "expected": rows["expected"],
+        "output": rows["output"],
+        "passed": rows["output"].str.casefold() == rows["expected"].str.casefold(),
+        "source": SOURCE_PREFIX + ": " + rows["failure_mode"],
+        "added": rows["reviewed"],
+    }, columns=list(EVAL_COLUMNS)).reset_index(drop=True)
+    counts["new"] = len(out)
+    return out, counts
+
+
+_NO_EVAL_SET = pd.DataFrame(columns=["id", "input"])  # promoting into a new file: nothing to skip
+
+
+def read_eval_set(path: str | os.PathLike) -> pd.DataFrame:
+    """An eval set's rows as text (CSV or Parquet), for checking duplicates; needs ``id`` and ``input``."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        _header(path)  # a clear error without pyarrow
+        frame = pd.read_parquet(path).astype(str)
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path.name}: the file is empty; expected question 6's columns "
+                             f"{', '.join(EVAL_COLUMNS[:7])}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    _require(path.name, frame.columns, ("id", "input"), "an eval set")
+    return frame
+
+
+def promote(source: Case | Answers, eval_path: str | os.PathLike, added: str | dt.date | None = None) -> pd.DataFrame:
+    """Append the reviewed failures that are not yet in the eval set at ``eval_path`` to it; returns the rows
+    added (none when they are all there already, so promoting the same review twice adds nothing).
+
+    The file keeps its columns; ``source`` and ``added`` are added when it lacks them, and ``passed`` or
+    ``score`` is filled in its own style. It is written to a temporary file and renamed, so a reader never sees
+    half of it. ``added`` dates rows whose review has no date (default: today). A missing file is created.
+    """
+    target = Path(eval_path)
+    existing = read_eval_set(target) if target.exists() else None
+    rows = promotion_candidates(source, existing=existing if existing is not None else _NO_EVAL_SET)
+    if rows.empty:
+        return rows
+    day = added.isoformat() if isinstance(added, dt.date) else (added or dt.date.today().isoformat())
+    rows["added"] = rows["added"].where(rows["added"] != "", day)
+    if existing is None:
+        frame = rows.assign(passed=rows["passed"].map({True: "True", False: "False"}))
+        _write_table(target, frame)
+        return rows
+    columns = list(existing.columns)
+    new = pd.DataFrame({c: rows[c] if c in rows.columns else "" for c in columns}, columns=columns)
+    if "passed" in columns:
+        new["passed"] = rows["passed"].map(_bool_style(existing["passed"]))
+    if "score" in columns:
+        new["score"] = np.where(rows["passed"], "1", "0")
+    extra = [c for c in ("source", "added") if c not in columns]
+    for c in extra:
+        new[c] = rows[c]
+    if target.suffix.lower() == ".parquet" or extra:
+        _write_table(target, pd.concat([existing.assign(**{c: "" for c in extra}), new], ignore_index=True))
+    else:  # the header already fits: keep every existing byte and append the new lines
+        data = target.read_bytes()
+        tail = new.to_csv(index=False, header=False, lineterminator="\n")
+
+        def write(handle: Any) -> None:
+            handle.write(data.decode("utf-8"))
+            if data and not data.endswith(b"\n"):
+                handle.write("\n")
+            handle.write(tail)
+
+        _write_atomic(target, write)
+    return rows
+
+
+def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, result: Result,
+                    cautions: list[str]) -> None:
+    if a.reviewed_failures is None:
+        msg = ("no reviewed failures yet: read the weekly sample, note each failure's mode and the right "
+               "answer, and name the file here so new failure modes reach the eval set.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+        return
+    failures = read_reviewed_failures(a.reviewed_failures)
+    if failures.empty:
+        result.add("info", "The reviewers found no failures in the rows they reviewed.")
+        return
+    table = pareto(failures)
+    vital = table[table["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
+    result.metric("Reviewed failures", len(failures))
+    result.metric("Failure modes", len(table))
+    result.tables["Failure modes (Pareto)"] = table
+    result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
+    result.data["pareto"] = json_records(table)
+    names = "; ".join(f"{m} ({s:.0f}%)" for m, s in zip(vital["failure mode"], vital["share (%)"]))
+    result.add("info", f"{len(vital)} of {len(table)} failure modes make up {vital['share (%)'].sum():.0f}% of "
+                       f"the failures{' (weighted to the traffic)' if 'weight' in failures.columns else ''}: "
+                       f"{names}. Fix these first.")
+    path = _eval_set_path(a, case)
+    existing = read_eval_set(path) if path is not None else None
+    rows, counts = _candidates(a, failures, log, existing)
+    result.metric("New eval cases to promote", counts["new"], key=True)
+    result.data["promotion"] = counts
+    if counts["no_input"]:
+        result.add("caution", f"{counts['no_input']} reviewed failures have ids the log does not have and no "
+                              f"input of their own: they cannot become eval cases.")
+    if counts["no_expected"]:
+        msg = (f"{counts['no_expected']} reviewed failures have no expected answer: ask the reviewers for the "
+               f"right output, or they cannot be graded as eval cases.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+    if path is None:
+        msg = ("no eval set is named, so reviewed failures cannot be checked against it: set eval_set to "
+               "question 6's results file.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+    if counts["new"]:
+        result.tables["New eval cases from the review (question 6's format)"] = rows
+        already = f" ({counts['already']} already are)" if counts["already"] else ""
+        msg = (f"{counts['new']} reviewed failures are not in the eval set yet{already}: promote them, so every "
+               f"future model is tested on them before it ships.")
+        cautions.append(msg)
+        result.add("caution", _sentence(msg))
+    elif path is not None:
+        result.add("go", f"Every reviewed failure is already in the eval set ({counts['already']} cases).")
+
+
+def _eval_set_path(a: Answers, case: Case | None) -> Path | None:
+    """The eval set to promote into: this worksheet's ``eval_set``, else question 6's results file."""
+    if a.eval_set is not None:
+        return a.eval_set
+    evaluation = case.answers("evaluation") if case is not None else None
+    return getattr(evaluation, "results_file", None)
+
+
+# ---- the verdict -------------------------------------------------------------------------------------------
+
+def _decide(result: Result, stops: list[str], cautions: list[str], facts: dict[str, str]) -> None:
+    if stops:
+        result.verdict, result.level = "Act now", "stop"
+        extra = f", while {facts['mix']}" if "mix" in facts and "signal" in facts else ""
+        result.headline = "Act now: " + stops[0].rstrip(".") + extra + "."
+    elif cautions:
+        result.verdict, result.level = "Watch", "caution"
+        result.headline = "Watch: " + cautions[0]
+    else:
+        result.headline = ("Stable: feedback is within its control limits, the traffic has not drifted, and every "
+                           "reviewed failure is in the eval set.")
+
+
+# ---- figures -----------------------------------------------------------------------------------------------
+
+def _p_chart_figure(chart: pd.DataFrame, a: Answers):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8.5, 3.6), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(chart))
+    ax.axvspan(-0.5, min(a.reference_weeks, len(chart)) - 0.5, color="#eef2f7", zorder=0)
+    ax.text(-0.3, 0.98, "reference weeks", transform=ax.get_xaxis_transform(), va="top", fontsize=8,
+            color="#44546a")
+    ax.step(x, chart["upper"] * 100, where="mid", color="#b3261e", lw=1, ls="--", label="3-sigma limits")
+    ax.step(x, chart["lower"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
+    ax.axhline(chart["centre"].iloc[0] * 100, color="#44546a", lw=1, label="centre line (reference weeks)")
+    ax.plot(x, chart["rate"] * 100, color="#1f4e79", marker="o", ms=4, lw=1.5, label="negative feedback")
+    out = chart["signal"] != ""
+    ax.plot(x[out], chart["rate"][out] * 100, ls="none", marker="o", ms=8, mfc="none", mec="#b3261e", mew=2,
+            label="outside the limits")
+    ax.set_xticks(x, [f"{w:%d %b}" for w in chart["week"]], rotation=45 if len(x) > 8 else 0, ha="right"
+                  if len(x) > 8 else "center", fontsize=8)
+    ax.set_ylabel("negative feedback (%)")
+    ax.set_xlabel("week of")
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title("Negative feedback per week: p-chart", fontsize=10)
+    return fig
+
+
+def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Series]], psis: dict[str, float]):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 3.4), layout="constrained")
+    axes = fig.subplots(1, 1 + len(numeric))
+    ax = axes[0]
+    x = np.arange(len(mix))
+    ax.bar(x - 0.2, mix["reference share (%)"], 0.4, color="#9db4cc", label="reference weeks")
+    ax.bar(x + 0.2, mix["current share (%)"], 0.4, color="#1f4e79", label="current weeks")
+    ax.set_xticks(x, [textwrap.fill(s, 12) for s in mix["segment"]], fontsize=8)
+    ax.set_ylabel("share of outputs (%)")
+    ax.set_title("Segment mix", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    for ax, (column, (ref, cur)) in zip(axes[1:], numeric.items()):
+        ref, cur = np.asarray(ref, float), np.asarray(cur, float)
+        high = np.nanquantile(np.concatenate([ref, cur]), 0.995)
+        low = min(np.nanmin(ref), np.nanmin(cur))
+        edges = np.linspace(low, high if high > low else low + 1, 31)
+        ax.hist(ref, edges, density=True, histtype="stepfilled", color="#9db4cc", alpha=0.7, label="reference")
+        ax.hist(cur, edges, density=True, histtype="step", color="#1f4e79", lw=1.5, label="current")
+        ax.set_title(f"{column[0].upper()}{column[1:]} (PSI {psis[column]:.2f})", fontsize=10)
+        ax.set_yticks([])
+        ax.set_xlabel(column if column != "input length" else "input length (characters)", fontsize=8)
+        ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def _pareto_figure(table: pd.DataFrame):
+    from matplotlib.figure import Figure
+
+    basis = "estimated in traffic" if "estimated in traffic" in table.columns else "reviewed failures"
+    fig = Figure(figsize=(8.5, 3.8), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(table))
+    ax.bar(x, table[basis], color="#1f4e79")
+    ax.set_ylabel("failures (weighted to the traffic)" if basis != "reviewed failures" else "reviewed failures")
+    ax.set_xticks(x, [textwrap.fill(m, 16) for m in table["failure mode"]], fontsize=7.5)
+    twin = ax.twinx()
+    twin.plot(x, table["cumulative (%)"], color="#b3261e", marker="o", ms=4)
+    twin.axhline(PARETO_SHARE * 100, color="#b3261e", ls=":", lw=1)
+    twin.set_ylim(0, 105)
+    twin.set_ylabel("cumulative share (%)", color="#b3261e")
+    ax.set_title("Failure modes found in review: Pareto", fontsize=10)
+    return fig
+
+
+# ---- private helpers ---------------------------------------------------------------------------------------
+
+def _answers(source: Case | Answers) -> Answers:
+    if isinstance(source, Answers):
+        return source
+    answers = source.answers(KEY)
+    if answers is None:
+        raise ValueError(f"{source.name}: the case has no monitoring section")
+    return answers
+
+
+def _normalise(text: str) -> str:
+    return " ".join(str(text).casefold().split())
+
+
+def _bool_style(existing: pd.Series) -> dict[bool, str]:
+    """``True``/``False`` written the way the file already writes them (True, true, 1 …)."""
+    seen = set(existing.dropna().astype(str).str.strip())
+    for true, false in (("True", "False"), ("true", "false"), ("TRUE", "FALSE"), ("1", "0"), ("yes", "no")):
+        if seen and seen <= {true, false}:
+            return {True: true, False: false}
+    return {True: "True", False: "False"}
+
+
+def _p_text(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready records (dates as ISO strings, NaN as None)."""
+    import json
+
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def _write_table(path: Path, frame: pd.DataFrame) -> None:
+    if path.suffix.lower() == ".parquet":
+        _write_atomic(path, lambda handle: frame.to_parquet(handle, index=False), binary=True)
+    else:
+        _write_atomic(path, lambda handle: frame.to_csv(handle, index=False, lineterminator="\n"))
+
+
+def _write_atomic(path: Path, write: Any, binary: bool = False) -> None:
+    """Write through ``write(handle)`` to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) \
+                as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,513 @@
+"""Question 7: the p-chart, drift, review sample and promotion checked against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from scipy.stats import chi2, entropy
+
+from aipm_kit import datasets
+from aipm_kit.case import CaseError, load_case
+from aipm_kit.questions import monitoring
+from aipm_kit.questions.monitoring import (
+    Answers,
+    analyze,
+    pareto,
+    prepare_log,
+    promote,
+    promotion_candidates,
+    read_log,
+    review_sample,
+    segment_mix,
+    weekly_feedback,
+    write_review_sample,
+)
+from aipm_kit.result import LEVELS
+from aipm_kit.stats import (
+    kish_effective_sample_size,
+    p_chart_limits,
+    population_stability_index,
+    psi_noise_level,
+    sample_size_for_margin,
+)
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------
+
+def make_log(weeks: list[tuple[int, int]], segment: str = "web form", start: str = "2025-09-01") -> pd.DataFrame:
+    """A log with, for each week, (outputs, negatives): one output per hour from the week's Monday."""
+    rows = []
+    monday = pd.Timestamp(start)
+    for w, (n, negative) in enumerate(weeks):
+        for i in range(n):
+            rows.append({"timestamp": (monday + pd.Timedelta(weeks=w, hours=i % 120)).isoformat(),
+                         "id": f"T{w:02d}{i:05d}", "segment": segment, "input": f"ticket {w}-{i}",
+                         "output": "Billing", "confidence": 0.9, "feedback": "negative" if i < negative else "ok"})
+    return pd.DataFrame(rows)
+
+
+def write(tmp_path: Path, name: str, frame: pd.DataFrame) -> Path:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def bundled() -> Answers:
+    return load_case("support-triage").answers("monitoring")
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory) -> Path:
+    """Three weeks of triage traffic, 80 outputs a week: big enough for every step, quick to analyse."""
+    path = tmp_path_factory.mktemp("log") / "log.csv"
+    datasets.production_log(weeks=3, tickets_per_week=80).to_csv(path, index=False)
+    return path
+
+
+# ---- the statistics ---------------------------------------------------------------------------------------
+
+def test_p_chart_limits_by_hand():
+    # p̄ = 0.10, n = 1,000: 3 × √(0.1 × 0.9 / 1000) = 3 × 0.0094868 = 0.028460
+    low, high = p_chart_limits(0.10, 1000)
+    assert (low, high) == (pytest.approx(0.071540, abs=1e-6), pytest.approx(0.128460, abs=1e-6))
+    # n = 25: 3 × √(0.09 / 25) = 0.18 → the lower limit clips at 0
+    assert p_chart_limits(0.10, 25) == (0.0, pytest.approx(0.28))
+    lows, highs = p_chart_limits(0.10, [1000, 0])
+    assert math.isnan(lows[1]) and math.isnan(highs[1])
+
+
+def test_psi_by_hand_and_as_symmetric_kl():
+    # shares 50/50 → 60/40: 0.1 × ln(0.6/0.5) + (−0.1) × ln(0.4/0.5) = 0.018232 + 0.022314 = 0.040546
+    reference = np.repeat([0.0, 1.0], [50, 50])
+    current = np.repeat([0.0, 1.0], [60, 40])
+    assert population_stability_index(reference, current, bins=2) == pytest.approx(0.040546, abs=1e-6)
+    # the same number from scipy: KL(c‖r) + KL(r‖c)
+    assert population_stability_index(reference, current, bins=2) == pytest.approx(
+        entropy([0.6, 0.4], [0.5, 0.5]) + entropy([0.5, 0.5], [0.6, 0.4]))
+    assert population_stability_index(reference, reference) == 0.0
+
+
+def test_psi_of_a_sample_against_itself_stays_under_the_noise_level():
+    rng = np.random.default_rng(1)
+    values = [population_stability_index(rng.normal(size=500), rng.normal(size=500)) for _ in range(200)]
+    # χ²₉ at 95% is 16.919 (any chi-square table), so the level is (1/500 + 1/500) × 16.919 = 0.0677
+    level = psi_noise_level(500, 500)
+    assert level == pytest.approx(0.0677, abs=1e-4)
+    assert level == pytest.approx(0.004 * chi2.ppf(0.95, 9))
+    # about 5% of same-population pairs should exceed it (binomial(200, 0.05): 95% of runs give 3–17)
+    assert 2 <= sum(v > level for v in values) <= 20
+    assert psi_noise_level(200, 200) == pytest.approx(0.1692, abs=1e-4)  # 0.01 × 16.919
+
+
+def test_kish_effective_sample_size_by_hand():
+    assert kish_effective_sample_size([1, 1, 4, 4]) == pytest.approx(100 / 34)  # (Σw)² / Σw² = 10² / 34
+    assert kish_effective_sample_size([3.0] * 50) == pytest.approx(50)  # equal weights lose nothing
+    assert kish_effective_sample_size([]) == 0.0
+
+
+# ---- reading the log --------------------------------------------------------------------------------------
+
+def test_the_log_is_typed_and_weeks_start_on_monday(tmp_path):
+    path = write(tmp_path, "log.csv", make_log([(3, 1)], start="2025-09-03"))  # a Wednesday
+    log = read_log(path)
+    assert list(log["week"].dt.date.unique()) == [pd.Timestamp("2025-09-01").date()]
+    assert log["confidence"].dtype == float
+    assert list(log["input_length"]) == [len("ticket 0-0"), len("ticket 0-1"), len("ticket 0-2")]
+
+
+def test_timestamps_with_different_offsets_are_compared_in_utc():
+    frame = make_log([(2, 0)])
+    frame["timestamp"] = ["2025-09-01T08:00:00+02:00", "2025-09-01T08:00:00+01:00"]
+    log = prepare_log(frame, "log.csv")
+    assert list(log["timestamp"].dt.hour) == [6, 7]
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda f: f.drop(columns="feedback"), ["log.csv", "missing column feedback"]),
+    (lambda f: f.drop(columns=["segment", "confidence"]), ["log.csv", "missing columns segment, confidence"]),
+    (lambda f: f.assign(timestamp=["2025-09-01T08:00:00", "yesterday", "31/02/2025"]),
+     ["log.csv", "column timestamp", "2 values", "row 3", "'yesterday'"]),
+    (lambda f: f.assign(confidence=["0.9", "high", "0.5"]), ["log.csv", "column confidence", "row 3", "'high'"]),
+    (lambda f: f.assign(confidence=[0.9, 1.5, 0.5]), ["log.csv", "column confidence", "from 0 to 1"]),
+    (lambda f: f.assign(id=["a", "", "c"]), ["log.csv", "column id", "row 3"]),
+    (lambda f: f.iloc[0:0], ["log.csv", "no rows"]),
+])
+def test_a_bad_log_names_the_file_and_the_column(tmp_path, change, words):
+    path = write(tmp_path, "log.csv", change(make_log([(3, 1)])))
+    with pytest.raises(ValueError) as error:
+        read_log(path)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_an_empty_log_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("")
+    with pytest.raises(ValueError, match="log.csv: the file is empty"):
+        read_log(path)
+
+
+def test_a_case_whose_log_lacks_a_column_fails_at_load_naming_section_and_field(tmp_path):
+    write(tmp_path, "log.csv", make_log([(3, 1)]).drop(columns="confidence"))
+    (tmp_path / "case.yaml").write_text("name: t\nmonitoring:\n  log: log.csv\n")
+    with pytest.raises(CaseError) as error:
+        load_case(tmp_path / "case.yaml")
+    assert (error.value.section, error.value.field) == ("monitoring", "log")
+    assert "log.csv: missing column confidence" in str(error.value)
+
+
+# ---- the p-chart ------------------------------------------------------------------------------------------
+
+def test_weekly_feedback_p_chart_by_hand():
+    # reference weeks 1–2: 10 + 10 negatives of 100 + 100 outputs → p̄ = 0.10;
+    # limits at n = 100: 0.10 ± 3 √(0.09 / 100) = 0.10 ± 0.09 → 0.01 to 0.19
+    log = prepare_log(make_log([(100, 10), (100, 10), (100, 15), (100, 0), (100, 25)]))
+    chart = weekly_feedback(log, "negative", reference_weeks=2)
+    assert chart["centre"].iloc[0] == pytest.approx(0.10)
+    assert chart["lower"].iloc[0] == pytest.approx(0.01) and chart["upper"].iloc[0] == pytest.approx(0.19)
+    assert list(chart["rate"]) == pytest.approx([0.10, 0.10, 0.15, 0.0, 0.25])
+    assert list(chart["signal"]) == ["", "", "", "below", "above"]
+
+
+def test_feedback_base_counts_only_rated_outputs():
+    frame = make_log([(10, 2)])
+    frame.loc[5:, "feedback"] = ""  # five outputs got no feedback at all
+    log = prepare_log(frame)
+    assert weekly_feedback(log, "negative", "all outputs")["rate"].iloc[0] == pytest.approx(2 / 10)
+    assert weekly_feedback(log, "NEGATIVE ", "outputs with feedback")["rate"].iloc[0] == pytest.approx(2 / 5)
+
+
+# ---- drift --------------------------------------------------------------------------------------------------
+
+def test_segment_mix_chi_square_and_cramers_v_by_hand():
+    reference = pd.DataFrame({"segment": ["a"] * 50 + ["b"] * 50})
+    current = pd.DataFrame({"segment": ["a"] * 30 + ["b"] * 70})
+    mix, test = segment_mix(reference, current)
+    # expected counts 40 / 60 in each window: χ² = 2 × (10²/40 + 10²/60) = 8.333; V = √(8.333 / 200) = 0.2041
+    assert test["chi2"] == pytest.approx(8.3333, abs=1e-4)
+    assert test["p"] == pytest.approx(chi2.sf(25 / 3, 1))
+    assert test["cramers_v"] == pytest.approx(0.2041, abs=1e-4)
+    assert list(mix["change (points)"]) == [-20.0, 20.0]
+
+
+# ---- the review sample --------------------------------------------------------------------------------------
+
+def risky_week(risky: int = 100, other: int = 900) -> pd.DataFrame:
+    frame = make_log([(risky + other, risky)])
+    return prepare_log(frame)
+
+
+def test_oversampling_gives_risky_outputs_k_times_the_chance_and_weights_undo_it():
+    # 100 risky (negative) and 900 other, budget 100, factor 3: the rate r solves 3r × 100 + r × 900 = 100,
+    # r = 1/12, so 25 risky (probability 1/4, weight 4) and 75 other (probability 1/12, weight 12)
+    a = Answers(negative_feedback="negative", review_budget=100, sampling="oversample risky", oversample=3)
+    sample = review_sample(a, log=risky_week())
+    counts = sample.groupby("stratum")["weight"].agg(["size", "first"])
+    assert counts.loc["risky"].tolist() == [25, pytest.approx(4.0)]
+    assert counts.loc["other"].tolist() == [75, pytest.approx(12.0)]
+    # weighted, the sample's negative rate is the week's: (25 × 4) / (25 × 4 + 75 × 12) = 100 / 1000
+    is_negative = sample["feedback"] == "negative"
+    assert (sample["weight"] * is_negative).sum() / sample["weight"].sum() == pytest.approx(0.10)
+    assert is_negative.mean() == pytest.approx(0.25)  # unweighted: inflated 2.5×
+
+
+def test_stratified_sample_splits_half_equally_and_half_by_size():
+    frames = [make_log([(n, 0)], segment=s) for s, n in (("web", 600), ("email", 300), ("chat", 100))]
+    log = prepare_log(pd.concat(frames, ignore_index=True).assign(id=lambda f: [f"T{i}" for i in range(len(f))]))
+    a = Answers(negative_feedback="negative", review_budget=100, sampling="stratified by segment")
+    sample = review_sample(a, log=log)
+    # shares 1/6 + ½ × (0.6, 0.3, 0.1) = 0.4667, 0.3167, 0.2167 → 46.67, 31.67, 21.67 → 47, 32, 21
+    assert sample["segment"].value_counts().to_dict() == {"web": 47, "email": 32, "chat": 21}
+    assert sample.groupby("segment")["weight"].first().to_dict() == pytest.approx(
+        {"web": 600 / 47, "email": 300 / 32, "chat": 100 / 21}, abs=1e-4)
+
+
+def test_the_sample_is_reproducible_whatever_the_file_order():
+    a = Answers(negative_feedback="negative", review_budget=50, sampling="oversample risky", seed=11)
+    frame = make_log([(300, 40)])
+    first = review_sample(a, log=prepare_log(frame))
+    shuffled = review_sample(a, log=prepare_log(frame.sample(frac=1, random_state=3)))
+    assert list(first["id"]) == list(shuffled["id"])
+    other_seed = review_sample(a.model_copy(update={"seed": 12}), log=prepare_log(frame))
+    assert list(first["id"]) != list(other_seed["id"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 500), min_size=1, max_size=6), st.integers(0, 1500),
+       st.lists(st.floats(0.01, 10), min_size=6, max_size=6))
+def test_allocation_never_overdraws_a_stratum_and_spends_the_budget(sizes, budget, shares):
+    sizes = np.array(sizes)
+    weights = np.array(shares[: len(sizes)])
+    taken = monitoring._allocate(sizes, weights / weights.sum(), budget)
+    assert (taken >= 0).all() and (taken <= sizes).all()
+    assert taken.sum() == min(budget, sizes.sum())
+
+
+def test_write_review_sample_gives_reviewers_a_csv_with_weights(tmp_path):
+    target = write_review_sample(bundled(), tmp_path / "review.csv")
+    sheet = pd.read_csv(target, keep_default_na=False)
+    assert len(sheet) == 150
+    assert {"id", "input", "output", "weight", "inclusion_probability", "failure_mode", "expected"} <= set(sheet)
+    # the weights add up to the week's outputs (stratified sampling: Σ N_h/n_h × n_h = N)
+    assert sheet["weight"].sum() == pytest.approx(1040, abs=0.1)
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def test_a_review_week_outside_the_log_is_named():
+    a = bundled().model_copy(update={"review_week": "2024-01-03"})
+    with pytest.raises(ValueError, match="monitoring.review_week: the log has no outputs in the week of 2024-01-01"):
+        review_sample(a)
+
+
+def test_sample_size_for_the_weekly_margin():
+    # 1.96² × 0.12 × 0.88 / 0.05² = 162.3 → 163 random reviews for ±5% at a 12% failure rate
+    assert sample_size_for_margin(0.05, 0.12) == 163
+
+
+# ---- failures, Pareto and promotion -----------------------------------------------------------------------------
+
+def test_pareto_orders_modes_and_accumulates_shares():
+    failures = pd.DataFrame({"id": list("abcdefghij"), "failure_mode": ["x"] * 6 + ["y"] * 3 + ["z"]})
+    table = pareto(failures)
+    assert list(table["failure mode"]) == ["x", "y", "z"]
+    assert list(table["share (%)"]) == [60.0, 30.0, 10.0]
+    assert list(table["cumulative (%)"]) == [60.0, 90.0, 100.0]
+
+
+def test_weighted_pareto_orders_by_the_estimate_in_traffic():
+    # 3 reviewed failures of mode x at weight 2 (= 6 in traffic) against 2 of mode y at weight 10 (= 20)
+    failures = pd.DataFrame({"id": list("abcde"), "failure_mode": ["x", "x", "x", "y", "y"],
+                             "weight": [2.0, 2, 2, 10, 10]})
+    table = pareto(failures)
+    assert list(table["failure mode"]) == ["y", "x"]
+    assert list(table["estimated in traffic"]) == [20, 6]
+    assert list(table["share (%)"]) == [pytest.approx(76.9), pytest.approx(23.1)]
+
+
+def eval_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "eval_results.csv"
+    shutil.copy(CASES / "support-triage" / "eval_results.csv", target)
+    return target
+
+
+def test_promotion_appends_new_cases_once(tmp_path):
+    from aipm_kit.questions.evaluation import read_results
+
+    target = eval_copy(tmp_path)
+    before = pd.read_csv(target, dtype=str, keep_default_na=False)
+    case = load_case("support-triage")
+    expected = len(promotion_candidates(case, existing=before))
+    added = promote(case, target)
+    assert len(added) == expected > 0
+    after = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert len(after) == len(before) + expected
+    assert list(after.columns) == [*before.columns, "source", "added"]
+    pd.testing.assert_frame_equal(after.iloc[: len(before), : len(before.columns)], before)  # old rows intact
+    new = after.iloc[len(before):]
+    assert set(new["passed"]) == {"False"}  # the model failed each of them: that is why they were reviewed
+    assert new["source"].str.startswith("production review: ").all()
+    assert set(new["added"]) <= {"2025-11-18", "2025-11-25"}  # the review dates in the reviewers' file
+    assert not new["id"].duplicated().any() and not new["input"].str.casefold().duplicated().any()
+    # question 6 still reads the file, now with more cases
+    assert len(read_results(target)) == len(after)
+    # promoting the same review again adds nothing and leaves every byte where it was
+    content = target.read_bytes()
+    assert promote(case, target).empty
+    assert target.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eval_results.csv"]
+
+
+def test_promotion_keeps_existing_bytes_when_the_header_already_fits(tmp_path):
+    case = load_case("support-triage")
+    target = tmp_path / "eval.csv"
+    target.write_text("id,category,slice,input,expected,output,passed,source,added\n"
+                      "EV-1,good,email,\"Hello, world\",Billing,Billing,true,,\n")  # lower-case true/false
+    content = target.read_bytes()
+    added = promote(case, target)
+    assert target.read_bytes().startswith(content)
+    tail = pd.read_csv(target, dtype=str, keep_default_na=False).iloc[1:]
+    assert len(tail) == len(added) and set(tail["passed"]) == {"false"}  # written in the file's own style
+
+
+def test_promotion_into_a_new_file_dates_undated_reviews(tmp_path):
+    log = make_log([(5, 2)])
+    write(tmp_path, "log.csv", log)
+    reviewed = pd.DataFrame({"id": ["T0000000", "T0000001", "T0000001", "T0000002"],
+                             "failure_mode": ["m", "m", "m", ""], "expected": ["Technical"] * 4})
+    write(tmp_path, "reviewed.csv", reviewed)
+    a = Answers.model_validate({"log": "log.csv", "reviewed_failures": "reviewed.csv"},
+                               context={"base_dir": tmp_path})
+    added = promote(a, tmp_path / "new.csv", added="2025-12-01")
+    # T0000002 was found right (no failure mode); T0000001 was reviewed twice: two cases
+    assert list(added["id"]) == ["T0000000", "T0000001"]
+    assert set(added["added"]) == {"2025-12-01"} and set(added["category"]) == {"edge"}
+    written = pd.read_csv(tmp_path / "new.csv", dtype=str, keep_default_na=False)
+    assert list(written.columns) == list(monitoring.EVAL_COLUMNS)
+    assert list(written["slice"]) == ["web form", "web form"]
+
+
+def test_reviewed_failures_without_an_expected_answer_are_held_back(tmp_path):
+    write(tmp_path, "log.csv", make_log([(5, 2)]))
+    write(tmp_path, "reviewed.csv", pd.DataFrame({"id": ["T0000000", "T0000001"], "failure_mode": ["m", "m"],
+                                                  "expected": ["Technical", ""]}))
+    a = Answers.model_validate({"log": "log.csv", "reviewed_failures": "reviewed.csv"},
+                               context={"base_dir": tmp_path})
+    result = analyze(a)
+    assert result.data["promotion"]["no_expected"] == 1
+    assert result.metric_value("New eval cases to promote") == 1
+    assert any("no expected answer" in f.message for f in result.findings)
+
+
+def test_a_reviewed_file_missing_a_column_names_it(tmp_path):
+    write(tmp_path, "reviewed.csv", pd.DataFrame({"id": ["a"], "mode": ["m"]}))
+    with pytest.raises(ValidationError, match="reviewed.csv: missing column failure_mode"):
+        Answers.model_validate({"reviewed_failures": "reviewed.csv"}, context={"base_dir": tmp_path})
+
+
+# ---- the worked example ------------------------------------------------------------------------------------------
+
+def test_the_worked_example_finds_the_drift_built_into_its_data():
+    result = load_case("support-triage").analyze("monitoring")
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    # datasets.production_log: chat switched on inside the product from week 8 (20 Oct); weeks 9–12 break the
+    # upper limit of 10.0% + 3 √(0.1 × 0.9 / ~1,040) ≈ 12.8%
+    assert result.metric_value("Weeks above the control limit") == 4
+    assert [w["week"] for w in result.data["weekly_feedback"] if w["signal"] == "above"] == [
+        "2025-10-27", "2025-11-03", "2025-11-10", "2025-11-17"]
+    assert result.metric_value("Negative feedback, reference weeks (centre line)") == pytest.approx(0.10, abs=0.005)
+    assert result.metric_value("Negative feedback, current weeks") == pytest.approx(0.147, abs=0.005)
+    assert "chat grew from 10% to 31%" in result.headline
+    assert result.metric_value("PSI, input length") > 0.25  # chat messages are short: a major shift
+    assert 0.10 < result.metric_value("PSI, confidence") < 0.25  # a moderate one
+    assert result.tables["Failure modes (Pareto)"]["failure mode"].iloc[0] == "Chat message too short to route"
+    # 90 reviewed failures over two weeks, 90 ids but only 39 distinct ticket texts (short chat lines repeat):
+    # 39 cases, less any question 6's eval set already holds
+    counts = result.data["promotion"]
+    assert (counts["reviewed"], counts["duplicates"], counts["new"] + counts["already"]) == (90, 51, 39)
+    assert result.metric_value("New eval cases to promote") == counts["new"] > 30
+    assert set(result.figures) == {"Negative feedback per week (p-chart)", "Drift, reference vs current weeks",
+                                   "Failure modes (Pareto)"}
+
+
+def test_steady_traffic_raises_no_alarm(tmp_path):
+    path = write(tmp_path, "log.csv", datasets.production_log(drift_week=99))
+    result = analyze(Answers.model_validate({"log": "log.csv", "negative_feedback": "corrected",
+                                             "review_budget": 300},
+                                            context={"base_dir": tmp_path}))
+    assert result.level == "caution"  # only because nobody has reviewed anything yet
+    assert result.metric_value("Weeks above the control limit") == 0
+    assert result.metric_value("PSI, input length") < 0.1 and result.metric_value("PSI, confidence") < 0.1
+    assert result.headline.startswith("Watch: no reviewed failures yet")
+
+
+def test_no_log_means_nobody_is_watching():
+    result = analyze(Answers())
+    assert result.level == "stop"
+    assert "no production log" in result.headline
+
+
+def test_analyze_is_pure_and_writes_nothing(tmp_path):
+    target = eval_copy(tmp_path)
+    content = target.read_bytes()
+    a = bundled().model_copy(update={"eval_set": target})
+    analyze(a)
+    assert target.read_bytes() == content
+
+
+def test_the_generated_files_are_deterministic():
+    pd.testing.assert_frame_equal(datasets.production_log(weeks=2, tickets_per_week=50),
+                                  datasets.production_log(weeks=2, tickets_per_week=50))
+    # the bundled files are exactly what the generators write (datasets.write_monitoring_files)
+    folder = CASES / "support-triage"
+    assert datasets.production_log().to_csv(index=False) == (folder / "production_log.csv").read_text()
+    assert datasets.reviewed_failures().to_csv(index=False) == (folder / "reviewed_failures.csv").read_text()
+
+
+# ---- properties ---------------------------------------------------------------------------------------------------
+
+def answer_values(log: Path):
+    days = [(pd.Timestamp("2025-09-01") + pd.Timedelta(days=d)).date().isoformat() for d in range(0, 21, 3)]
+    return st.fixed_dictionaries({
+        "log": st.sampled_from([str(log), None]),
+        "negative_feedback": st.sampled_from(["corrected", "negative", "", "ACCEPTED"]),
+        "feedback_base": st.sampled_from(["all outputs", "outputs with feedback"]),
+        "reference_weeks": st.integers(1, 26),
+        "current_weeks": st.integers(1, 26),
+        "review_budget": st.integers(0, 2000),
+        "sampling": st.sampled_from(["random", "stratified by segment", "oversample risky"]),
+        "low_confidence": st.floats(0, 1),
+        "oversample": st.floats(1, 20),
+        "target_margin": st.floats(0.001, 0.25),
+        "expected_failure_rate": st.floats(0.001, 0.999),
+        "review_week": st.sampled_from(["", *days]),
+        "seed": st.integers(0, 2**32),
+        "reviewed_failures": st.sampled_from([str(CASES / "support-triage" / "reviewed_failures.csv"), None]),
+        "promoted_category": st.sampled_from(["edge", "", "regression"]),
+    })
+
+
+def test_any_accepted_answers_analyze_without_crashing(small_log):
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(answer_values(small_log))
+    def check(values):
+        result = analyze(Answers.model_validate(values))
+        assert result.level in LEVELS
+        assert result.headline
+        result.to_json()
+
+    check()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([
+    ("reference_weeks", 0), ("current_weeks", 27), ("review_budget", -1), ("low_confidence", 1.5),
+    ("oversample", 0.5), ("target_margin", 0), ("target_margin", 0.3), ("expected_failure_rate", 1),
+    ("sampling", "systematic"), ("review_week", "last monday"), ("seed", -1), ("log", "missing.csv"),
+    ("reviewd_failures", None)]))
+def test_anything_rejected_is_a_validation_error(change):
+    name, value = change
+    with pytest.raises(ValidationError):
+        Answers.model_validate({name: value}, context={"base_dir": CASES})
+
+
+def test_the_shuffled_log_gives_the_same_result(tmp_path):
+    frame = datasets.production_log(weeks=9, tickets_per_week=120)
+    rows = list(range(len(frame)))
+    random.Random(4).shuffle(rows)
+    results = []
+    for name, data in (("a.csv", frame), ("b.csv", frame.iloc[rows])):
+        path = write(tmp_path, name, data)
+        a = Answers.model_validate({"log": name, "negative_feedback": "corrected"}, context={"base_dir": tmp_path})
+        results.append(analyze(a).to_dict())
+    assert results[0]["metrics"] == results[1]["metrics"]
+    assert results[0]["headline"] == results[1]["headline"]
+
+
+def test_an_eval_set_missing_columns_is_named(tmp_path):
+    write(tmp_path, "eval.csv", pd.DataFrame({"id": ["EV-1"], "input": ["x"]}))
+    with pytest.raises(ValidationError, match="eval.csv: missing columns expected, output"):
+        Answers.model_validate({"eval_set": "eval.csv"}, context={"base_dir": tmp_path})
+
+
+def test_a_parquet_log_reads_like_the_csv(tmp_path):
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:  # without pyarrow the error says what to install
+        (tmp_path / "log.parquet").write_bytes(b"PAR1")
+        with pytest.raises(ValidationError, match="log.parquet: reading Parquet needs pyarrow"):
+            Answers.model_validate({"log": "log.parquet"}, context={"base_dir": tmp_path})
+        return
+    frame = make_log([(40, 4), (40, 6)])
+    frame.to_parquet(tmp_path / "log.parquet", index=False)
+    pd.testing.assert_frame_equal(read_log(tmp_path / "log.parquet"), read_log(write(tmp_path, "log.csv", frame)))
