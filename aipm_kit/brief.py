@@ -142,6 +142,46 @@ def short_label(q: Question) -> str:
     return {"need_ai": "Need AI?"}.get(q.key, q.key.replace("_", " ").capitalize())
 
 
+@dataclass
+class Overview:
+    """A case at a glance inside a notebook: the launch line, then each question's badge and headline.
+
+    Styles are inline (no page CSS), so it renders the same in JupyterLab, nbconvert and GitHub.
+    """
+
+    case: Case
+    results: Mapping[str, Result]
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        readiness = launch_readiness(self.results)
+        colour = {"go": "#1b7f3b", "caution": "#a15c00", "stop": "#b3261e"}.get(readiness.level or "", "#6b7280")
+        rows = "".join(
+            f"<tr><td style='text-align:left;vertical-align:top'>{q.number}</td>"
+            f"<td style='text-align:left;vertical-align:top'><a href='{q.notebook}.ipynb'>{e(q.title)}</a></td>"
+            f"<td style='text-align:left;vertical-align:top'>{badge(r.verdict, r.level)}</td>"
+            f"<td style='text-align:left;vertical-align:top'>{e(r.headline)}</td></tr>"
+            for q, r in ((q, self.results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS)
+        )
+        return (f"<div class='aipm-overview'><p style='border-left:5px solid {colour};padding:4px 10px'>"
+                f"<strong style='color:{colour}'>{e(readiness.status)}</strong> {e(readiness.message)}</p>"
+                f"<table><thead><tr><th>#</th><th style='text-align:left'>Question</th>"
+                f"<th style='text-align:left'>Verdict</th><th style='text-align:left'>Headline</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table></div>")
+
+    def __repr__(self) -> str:
+        lines = [f"{self.case.name} — {launch_readiness(self.results).status}"]
+        for q in QUESTIONS:
+            r = self.results.get(q.key) or Result.not_answered(q.key, q.title)
+            lines.append(f"{q.number}. [{r.verdict}] {r.headline}")
+        return "\n".join(lines)
+
+
+def overview(case: Case) -> Overview:
+    """The case at a glance (the start page shows it): launch line, verdicts and headlines."""
+    return Overview(case, case_results(case))
+
+
 # ---- HTML ---------------------------------------------------------------------------------------------
 
 _CSS = """

@@ -172,18 +172,6 @@ class Case:
         """Every implemented question's result, in order."""
         return {q.key: self.analyze(q.key) for q in QUESTIONS if q.available}
 
-    def verdicts(self) -> Any:
-        """A table of every question's verdict and headline (``not answered`` where there is no section)."""
-        import pandas as pd
-
-        rows = []
-        for q in QUESTIONS:
-            result = self.analyze(q.key) if q.available else None
-            rows.append({"#": q.number, "question": q.title,
-                         "verdict": result.verdict if result else "not in this version",
-                         "headline": result.headline if result else ""})
-        return pd.DataFrame(rows).set_index("#")
-
     def with_answers(self, key: str, answers: BaseModel | Mapping[str, Any]) -> Case:
         """A copy of this case with question ``key`` answered by ``answers`` (validated)."""
         if not isinstance(answers, BaseModel):
