@@ -61,8 +61,10 @@ def case_results(case: Case) -> dict[str, Result]:
 def launch_readiness(results: Mapping[str, Result]) -> Readiness:
     """What the seven verdicts add up to. A stop anywhere means not ready; question 2's "no AI" says so plainly."""
     by_number = [(q, results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS]
-    stops = [(q, r) for q, r in by_number if r.level == "stop"]
-    cautions = [(q, r) for q, r in by_number if r.level == "caution"]
+    # a stop, or a verdict that holds the launch by its own word (question 6's Hold), means not ready
+    stops = [(q, r) for q, r in by_number if r.level == "stop" or r.data.get("blocks_launch")]
+    stopped = {q.key for q, _ in stops}
+    cautions = [(q, r) for q, r in by_number if r.level == "caution" and q.key not in stopped]
     broken = [q for q, r in by_number if r.verdict == ANALYSIS_FAILED]
     missing = [q for q, r in by_number if not r.answered and q not in broken]
     failed = f" The analysis failed at {_list_numbers(broken)}." if broken else ""

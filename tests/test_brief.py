@@ -214,3 +214,21 @@ def test_the_index_is_a_matrix_of_badges_linking_to_notebooks(unvalidated, hosti
     assert '<a href="unvalidated/01_problem.html"' in page
     assert '<a href="unvalidated/brief.html">Unvalidated expense-report problem</a>' in page
     assert ">failed</span>" in page  # the hostile case's failed notebook
+
+
+def test_a_hold_on_question_6_holds_the_launch_though_its_level_is_caution():
+    hold = _result("evaluation", "caution", "Hold", "Hold: blocking gate 'x' is not proven.")
+    hold.data["blocks_launch"] = True
+    readiness = launch_readiness(_all("go", evaluation=hold))
+    assert readiness.status == "Not ready"
+    assert "question 6 (evaluation)" in readiness.message
+
+
+def test_the_agent_case_whose_evals_say_hold_is_not_ready_and_names_question_6():
+    from aipm_kit.brief import case_results
+
+    results = case_results(aipm_kit.load_case("travel-rebooking"))
+    assert results["evaluation"].verdict == "Hold" and results["evaluation"].data["blocks_launch"] is True
+    readiness = launch_readiness(results)
+    assert readiness.status == "Not ready"
+    assert "question 6 (evaluation)" in readiness.message

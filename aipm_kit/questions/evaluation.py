@@ -769,6 +769,8 @@ def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], regres
         result.headline = (f"Ship: {every} even at the interval's low end ({g['name']!r}: {_fmt(g['low'])} "
                            f"against {_fmt(g['target'])})"
                            + (f"; {' and '.join(risks)}." if risks else "."))
+    # Hold is a caution about the evidence, not about the product, but it holds the launch all the same
+    result.data["blocks_launch"] = result.verdict != SHIP
 
 
 def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], regression: dict | None) -> str:

@@ -716,7 +716,7 @@ def _money_reason(a: Answers, m: Money) -> str:
 
 
 def _ai_headline(a: Answers, outcome: str, m: Money) -> str:
-    how = ("let it decide and have people review a sample" if outcome == "automate"
+    how = ("it acts, and people oversee it with the controls question 5 sets" if outcome == "automate"
            else "it suggests, a person decides")
     return (f"{LABELS[outcome]}: {how} — at {a.ai_accuracy:.0%} accuracy that nets "
             f"{format_number(m.net, '$')} a month over the non-AI baseline, which AI beats from "
