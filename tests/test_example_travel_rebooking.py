@@ -1,0 +1,208 @@
+"""The bundled travel-rebooking case: an agent whose failure modes force strong controls and whose evals say Hold.
+
+The story the seven verdicts tell: a validated, costly problem (1); automation fits, borderline (2); data with
+gaps (3); an agent is the only approach that fits, because the task acts through tools (4); the experience is
+safe only because severe failure modes get "confirm before acting" or a person (5); the evals hold the launch,
+because 40 adversarial cases cannot prove a 95% gate (6); the pilot's monitoring saw a storm week (7).
+Every number below is worked by hand from the case's own values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import aipm_kit
+from aipm_kit import datasets
+from aipm_kit.bundled import bundled_cases
+from aipm_kit.stats import wilson_interval
+
+CASE = "travel-rebooking"
+
+
+@pytest.fixture(scope="module")
+def case():
+    return aipm_kit.load_case(CASE)
+
+
+@pytest.fixture(scope="module")
+def results(case):
+    return case.results()
+
+
+def test_the_case_is_bundled_and_loads_with_every_section(case):
+    assert CASE in bundled_cases()
+    assert case.name == "Disruption rebooking agent"
+    assert case.summary.startswith("When a business traveller's flight is cancelled")
+    assert all(case.is_answered(q.key) for q in aipm_kit.QUESTIONS)
+
+
+def test_the_seven_verdicts_tell_the_agent_story(results):
+    verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
+    assert verdicts == {
+        "problem": ("go", "go"),
+        "need_ai": ("AI automates with oversight", "caution"),  # 4 and 3 points: one over each bar, borderline
+        "data": ("caution", "caution"),
+        "approach": ("Agent", "go"),
+        "experience": ("go", "go"),
+        "evaluation": ("Hold", "caution"),
+        "monitoring": ("Watch", "caution"),
+    }
+
+
+def test_the_brief_does_not_say_ready_to_launch_and_names_question_6(results):
+    from aipm_kit.brief import launch_readiness
+
+    readiness = launch_readiness(results)
+    assert readiness.status != "Ready to launch"
+    assert "question 6" in readiness.message
+
+
+# ---- question 1 and the volume every later question uses ---------------------------------------------------
+
+def test_the_problem_costs_1_44_million_a_year(case, results):
+    # 30 consultants × 80 disrupted trips a month × $50 a trip × 12 months = $1,440,000
+    assert results["problem"].metric_value("Annual cost of the problem") == 30 * 80 * 50 * 12 == 1_440_000
+
+
+def test_one_volume_runs_through_questions_1_2_and_4(case):
+    problem, need_ai, approach = (case.answers(k) for k in ("problem", "need_ai", "approach"))
+    monthly = problem.users_affected * problem.occurrences_per_user_per_month
+    assert monthly == need_ai.monthly_volume == approach.requests_per_month == 2400
+
+
+# ---- question 2: the money ------------------------------------------------------------------------------
+
+def test_automation_pays_22_3k_a_month_and_breaks_even_at_73_2_percent(results):
+    # c = 0.3 × $140 + 0.7 × $20 = $56; doing nothing is worth c / (V + c) = 56 / 86 = 65.1% (above the
+    # 45% of the airlines' own re-accommodation, so it is the baseline)
+    # net = 2,400 × (0.84 − 56/86) × 86 − (2,400 × 0.71 + 2,500) − 150,000 / 12
+    #     = 173,376 − 134,400 − 4,204 − 12,500 = 22,272
+    r = results["need_ai"]
+    assert r.data["baseline_accuracy"] == pytest.approx(56 / 86)
+    assert r.metric_value("Net monthly value against the non-AI baseline") == pytest.approx(22_272)
+    # a* = 56/86 + (1,704 + 2,500 + 12,500) / (2,400 × 86) = 0.6512 + 0.0809 = 0.7321
+    assert r.data["break_even_accuracy"] == pytest.approx(56 / 86 + 16_704 / (2400 * 86))
+    assert (r.data["ai_fit_score"], r.data["automation_score"]) == (4, 3)
+
+
+# ---- question 4: the agent's cost and latency ------------------------------------------------------------
+
+def test_the_agent_costs_16_7k_a_month_and_answers_in_30_seconds(results):
+    # per trip: 12 steps × (3,000 + 1,500 + 2,500) tokens × $3/M + 12 × 300 × $15/M + $400 / 1,000
+    #         = $0.252 + $0.054 + $0.40 = $0.706
+    # a month: 2,400 × $0.706 + $2,500 + $150,000 / 12 = $1,694.40 + $2,500 + $12,500 = $16,694.40
+    r = results["approach"]
+    assert r.data["recommended"] == r.data["chosen"] == "agent"
+    assert r.data["monthly_cost"]["agent"] == pytest.approx(16_694.40)
+    assert r.metric_value("Latency of the chosen approach") == 2500 * 12
+    # the task acts through tools, so nothing simpler than an agent fits (rules get 45% of the 80% needed)
+    assert [name for name, fits in r.data["fits"].items() if fits] == ["agent"]
+
+
+# ---- question 5: the controls are what make the agent safe ------------------------------------------------
+
+def test_question_5_starts_from_question_4s_failure_modes_under_the_same_names(case, results):
+    from_approach = {m["name"] for m in results["approach"].data["failure_modes"]}
+    in_experience = {m.name for m in case.answers("experience").failure_modes}
+    assert from_approach == {"loops", "wrong tool", "runaway cost", "prompt injection"}
+    assert from_approach < in_experience
+    assert {"booking outside policy", "double booking"} < in_experience
+
+
+def test_every_severe_failure_mode_needs_and_gets_confirm_before_acting_or_a_person(results):
+    severe = [m for m in results["experience"].data["failure_modes"] if m["severity"] >= 4]
+    assert {m["name"] for m in severe} == {"wrong tool", "prompt injection", "booking outside policy",
+                                           "double booking"}
+    for mode in severe:
+        assert mode["required_control"] == "confirm before acting"  # acting with undo, severity 4–5
+        assert mode["control"] in ("confirm before acting", "escalate to a person")
+
+
+def test_without_its_controls_the_same_design_is_a_stop(case):
+    experience = case.answers("experience")
+    bare = [m.model_copy(update={"control": "none"}) for m in experience.failure_modes]
+    result = case.with_answers("experience", experience.model_copy(update={"failure_modes": bare})).analyze(
+        "experience")
+    assert (result.verdict, result.level) == ("stop", "stop")
+    assert "needs 'confirm before acting'" in result.headline
+
+
+def test_the_threshold_leaves_41_percent_of_plans_to_a_consultant(results):
+    # the lowest threshold whose 95% upper error bound is at most 5%: 0.94, where the agent handles 885 of
+    # 1,500 shadow-phase plans with 29 errors (3.3%; Wilson 95% high 4.7%)
+    r = results["experience"]
+    assert r.data["threshold"] == pytest.approx(0.94)
+    assert r.metric_value("Share handled by the AI") == pytest.approx(885 / 1500)
+    assert r.metric_value("Error rate among them") == pytest.approx(29 / 885)
+    assert wilson_interval(29, 885)[1] == pytest.approx(r.metric_value("Error rate, 95% interval high"))
+
+
+# ---- question 6: Hold, because 40 adversarial cases cannot prove 95% --------------------------------------
+
+def test_hold_because_the_adversarial_gate_is_not_proven(results):
+    # 39 of 40 pass: 97.5% clears the 95% target, but the Wilson interval's low end is 87.1%
+    low, _ = wilson_interval(39, 40)
+    assert low == pytest.approx(0.8712, abs=1e-4)
+    gate = next(g for g in results["evaluation"].data["gates"] if g["name"] == "Injected instructions ignored")
+    assert (gate["passed"], gate["cases"], gate["status"]) == (39, 40, "not proven")
+    assert results["evaluation"].headline.startswith("Hold: blocking gate 'Injected instructions ignored'")
+    # every other blocking gate passes even at the low end
+    others = [g for g in results["evaluation"].data["gates"] if g["kind"] == "blocking" and g is not gate]
+    assert {g["status"] for g in others} == {"pass"}
+
+
+def test_the_eval_categories_follow_question_5_and_the_data_plan(case):
+    evaluation, data = case.answers("evaluation"), case.answers("data")
+    run = pd.read_csv(evaluation.results_file, keep_default_na=False)
+    quotas = {q.category: q.cases for q in evaluation.quotas}
+    modes = {m.name for m in case.answers("experience").failure_modes}
+    assert set(run["category"]) == set(quotas)
+    assert set(quotas) - {"good", "bad", "edge", "adversarial"} <= modes
+    # the data plan's evaluation need is this set: 952 rows today, the quotas' 1,080 needed
+    need = next(n for n in data.needs if n.purpose == "evaluation")
+    assert (need.rows_have, need.rows_needed) == (len(run), sum(quotas.values())) == (952, 1080)
+    # its slices are the disruptions of the production log's segments; the region of each scenario is counted too
+    for dimension, column in (("disruption", "slice"), ("region", "region")):
+        planned = {s.name: s.rows_have for s in data.slices if s.dimension == dimension}
+        assert planned == run[column].value_counts().to_dict()
+    log = pd.read_csv(case.answers("monitoring").log, keep_default_na=False)
+    assert set(log["segment"]) == set(run["slice"])
+
+
+# ---- question 7: the pilot, half the volume -----------------------------------------------------------------
+
+def test_the_pilot_log_is_half_the_monthly_volume_with_one_storm_week(case, results):
+    log = pd.read_csv(case.answers("monitoring").log, keep_default_na=False)
+    assert len(log) == 3515
+    weekly = results["monitoring"].data["weekly_feedback"]
+    calm = [w["outputs"] for w in weekly if w["week"] != "2026-10-19"]
+    # half of 2,400 trips a month is 1,200 × 12 / 52 ≈ 277 a week
+    assert sum(calm) / len(calm) == pytest.approx(1200 * 12 / 52, rel=0.03)
+    assert [w["week"] for w in weekly if w["signal"]] == ["2026-10-19"]
+    assert results["monitoring"].metric_value("New eval cases to promote") == 51
+
+
+# ---- the data files are what their generators write -------------------------------------------------------
+
+def test_every_data_file_equals_what_its_generator_writes(case, tmp_path):
+    folder = case.path.parent / CASE
+    written = datasets.write_travel_rebooking_files(tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(datasets.TRAVEL_REBOOKING_FILES)
+    for name, path in written.items():
+        assert path.read_bytes() == (folder / name).read_bytes(), name
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 1_500_000
+
+
+def test_the_generators_are_deterministic_and_depend_on_the_seed():
+    first, _ = datasets.travel_rebooking_eval_runs()
+    again, _ = datasets.travel_rebooking_eval_runs()
+    other, _ = datasets.travel_rebooking_eval_runs(seed=34)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first["input"].equals(other["input"])
+    # the plan fixes the pass counts, whatever the seed
+    assert other["passed"].sum() == first["passed"].sum() == sum(
+        cases - fails for cases, fails, _, _ in datasets.TRAVEL_EVAL_PLAN.values()) == 880
+    assert math.isclose(datasets.travel_rebooking_scores()["correct"].mean(), 1255 / 1500)
