@@ -1109,8 +1109,8 @@ _PA_QUESTIONS = {
                   "Can I save more for retirement from my salary?"),
     "HR-REMOTE-01": ("Can I work from home three days a week?", "Can I work from Spain for a month?",
                      "Do I have to be in the office on Tuesdays?"),
-    "IT-EQUIP-03": ("Can I expense a desk chair for my home office?", "How much is the home-office equipment allowance?",
-                    "Can I get a second screen for home?"),
+    "IT-EQUIP-03": ("Can I expense a desk chair for my home office?",
+                    "How much is the home-office equipment allowance?", "Can I get a second screen for home?"),
     "IT-ACCESS-01": ("How do I reset my password?", "My MFA codes stopped working", "I am locked out of my account"),
     "IT-ACCESS-04": ("How do I get permission for the finance share?", "Who approves access to the HR system?",
                      "I need Salesforce for my new role"),
@@ -1185,7 +1185,7 @@ _PA_ADVERSARIAL = (
 
 def _pa_cite(policy: str, location: str, old: bool = False) -> str:
     """The citation an answer carries: ``[HR-LEAVE-01/DE v2025-09]``; ``old`` cites the previous version."""
-    area, _, current, previous, countries = PA_POLICIES[policy]
+    _, _, current, previous, countries = PA_POLICIES[policy]
     code = policy + ("/DE" if location == "Germany" else "/US") if countries else policy
     return f"{code} {previous if old else current}"
 
@@ -1219,8 +1219,8 @@ def policy_assistant_need_ai_sample(n: int = 400, seed: int = 21) -> "pd.DataFra
     """Employees' past policy questions with the policy that answers them and what the intranet search ranks first.
 
     Columns: ``question_id``, ``location`` (US 68%, Germany 32%), ``question``, ``label`` (the policy page that
-    answers it, with /US or /DE for country versions) and ``rule`` (:func:`policy_assistant_search`). Policies come in
-    ``PA_QUESTION_SHARES``. Built-in effects: no one policy is more than about a tenth of the questions, so the
+    answers it, with /US or /DE for country versions) and ``rule`` (:func:`policy_assistant_search`). Policies
+    come in ``PA_QUESTION_SHARES``. Built-in effects: no one policy is more than about a tenth of the questions, so the
     majority-class baseline is near 11%; the search is right a little under half the time (46.2% with the
     defaults) because employees rarely use the policy's own words ("days off", not "vacation"), two policies share
     a word ("expense a chair"), and German employees get the US page of every country-specific policy.
@@ -1255,10 +1255,10 @@ def policy_assistant_data_sample(n: int = 400, seed: int = 23) -> "pd.DataFrame"
     Columns: ``question_id``, ``asked`` (a date in October–December 2025), ``location`` (empty for contractors,
     whom the directory gives none), ``question``, ``policy_area`` (the first agent's label: one of ``PA_AREAS``,
     or ``Not covered`` when no policy answers the question) and ``policy_area_second_rater`` (a second agent, on
-    the first half of the rows). Built-in effects: about 4% of questions are not covered by any policy — too
-    rare a label to evaluate the hand-off on; the second agent agrees with the first on 87% of the 200 rows both
+    the first half of the rows). Built-in effects: about 4% of questions are not covered by any policy (3.8%
+    with the defaults) — too rare a label to evaluate the hand-off on; the second agent agrees with the first on 87% of the 200 rows both
     labelled and confuses neighbouring areas (remote-work equipment with devices, expenses paid through
-    payroll), so Cohen's κ is 0.84; 11 rows have no location. With the defaults 3.8% of rows are Not covered.
+    payroll), so Cohen's κ is 0.84; 11 rows have no location.
     """
     import numpy as np
     import pandas as pd
@@ -1426,7 +1426,7 @@ def policy_assistant_eval_runs(seed: int = 27) -> "tuple[pd.DataFrame, pd.DataFr
             elif category == "stale document":
                 policy = _PA_STALE[int(rng.integers(0, len(_PA_STALE)))]
                 if PA_POLICIES[policy][4]:
-                    location = "US"  # only the US page of a country-specific policy was replaced
+                    location = "US"  # the archive holds the previous version of the US page only
                 question = _PA_QUESTIONS[policy][int(rng.integers(0, 3))]
                 expected, right = _pa_cite(policy, location), _pa_answer(policy, location)
                 wrong = base_wrong = _pa_answer(policy, location, old=True)
