@@ -646,19 +646,19 @@ def _compare_baseline(run: pd.DataFrame, a: Answers, result: Result) -> dict:
     if worse:
         level = "stop" if a.regression_blocks else "caution"
         result.add(level, f"This run is significantly worse than the baseline: {b} cases newly fail and {c} are "
-                          f"newly fixed (exact McNemar p = {_p(p)}). Find what broke before launch.")
+                          f"newly fixed (exact McNemar {_p(p)}). Find what broke before launch.")
     elif c > b and p < alpha:
         result.add("go", f"This run is significantly better than the baseline: {c} cases newly fixed, {b} newly "
-                         f"failing (exact McNemar p = {_p(p)}).")
+                         f"failing (exact McNemar {_p(p)}).")
     else:
         result.add("info", f"No significant overall change against the baseline: {b} newly failing, {c} newly "
-                           f"fixed (exact McNemar p = {_p(p)}).")
+                           f"fixed (exact McNemar {_p(p)}).")
     if b and not worse:
         where = ""
         if len(flagged):
             r = flagged.iloc[0]
             where = (f" {int(r['newly failing'])} of them in {r['by']} {r['group']!r}, where the run is "
-                     f"significantly worse (exact p = {r['exact p']});")
+                     f"significantly worse (exact {_p_phrase(r['exact p'])});")
         result.add("caution", f"{b} cases that passed in the baseline now fail;{where} read them (listed below) "
                               f"and fix the cause or watch it with a guardrail.")
     if b:
@@ -691,7 +691,7 @@ def _regression_table(paired: pd.DataFrame, alpha: float) -> pd.DataFrame:
         rows.append({"by": by, "group": name, "cases": len(part),
                      "baseline pass (%)": _pct(part["baseline pass"].mean()),
                      "pass (%)": _pct(part["pass"].mean()), "newly failing": b, "newly fixed": c,
-                     "exact p": _p(p), "flag": "worse" if by != "all" and b > c and p < bar else ""})
+                     "exact p": _p_value(p), "flag": "worse" if by != "all" and b > c and p < bar else ""})
     table = pd.DataFrame(rows)
     order = table[table["flag"] != ""].sort_values("newly failing", ascending=False, kind="stable").index
     return pd.concat([table.loc[order], table.drop(order)]).reset_index(drop=True) if len(order) else table
@@ -762,7 +762,7 @@ def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], regres
         result.verdict, result.level = SHIP, "go"
         risks = []
         if warnings:
-            risks.append(f"{len(warnings)} guardrail{'s' if len(warnings) > 1 else ''} warn")
+            risks.append(f"{len(warnings)} guardrail{'s warn' if len(warnings) > 1 else ' warns'}")
         if regression is not None and regression["newly_failing"]:
             risks.append(f"{regression['newly_failing']} cases regressed against the baseline")
         every = "every blocking gate clears its target" if len(blocking) > 1 else "the blocking gate clears its target"
@@ -794,10 +794,10 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
                          if g["cases"] else "no cases → no cases") for g in chosen]
     if regression is not None:
         lines += ["", f"Against the baseline: {regression['newly_failing']} newly failing, "
-                      f"{regression['newly_fixed']} newly fixed (exact McNemar p = {_p(regression['p'])})."]
+                      f"{regression['newly_fixed']} newly fixed (exact McNemar {_p(regression['p'])})."]
         for _, r in regression["flagged"].iterrows():
             lines.append(f"  - worse in {r['by']} {r['group']!r}: {int(r['newly failing'])} newly failing, "
-                         f"{int(r['newly fixed'])} fixed (exact p = {r['exact p']})")
+                         f"{int(r['newly fixed'])} fixed (exact {_p_phrase(r['exact p'])})")
     todo = [f"  - {g['name']}: " + ("add cases to the set" if g["status"] == "no cases" else
                                     f"about {g['cases_to_prove']:,} cases would prove it" if g["cases_to_prove"]
                                     else "improve the product on these cases or have a person check them")
@@ -913,8 +913,18 @@ def _fmt(share: float | None) -> str:
     return "—" if share is None else f"{share:.1%}"
 
 
-def _p(p: float) -> str:
+def _p_value(p: float) -> str:
+    """``< 0.0001`` or ``0.017``: as many digits as the size of p needs."""
     return "< 0.0001" if p < 0.0001 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def _p(p: float) -> str:
+    """``p < 0.0001`` or ``p = 0.017``, for a sentence."""
+    return _p_phrase(_p_value(p))
+
+
+def _p_phrase(value: str) -> str:
+    return f"p {value}" if value.startswith("<") else f"p = {value}"
 
 
 def _shorten(text: str, width: int = 70) -> str:
