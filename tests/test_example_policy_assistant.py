@@ -1,0 +1,183 @@
+"""The bundled policy-assistant case: a knowledge assistant over HR and IT policies, where RAG fits.
+
+Its story: the problem is worth solving (question 1), AI assists because every answer must cite its policy
+(2), the data plan has gaps (3), RAG is the simplest approach that fits private, changing documents (4), the
+experience cites, abstains under a threshold and routes to a person (5), the eval says Ship (6), and the beta's
+monitoring caught a stale travel policy that has since been fixed (7): ready to launch, with cautions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import aipm_kit
+from aipm_kit import datasets
+from aipm_kit.brief import launch_readiness
+from aipm_kit.stats import wilson_interval
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+FILE = CASES / "policy-assistant.yaml"
+DATA = CASES / "policy-assistant"
+
+
+@pytest.fixture(scope="module")
+def case():
+    return aipm_kit.load_case(FILE)
+
+
+@pytest.fixture(scope="module")
+def results(case):
+    return case.results()
+
+
+def test_the_bundled_name_loads_the_case(case):
+    assert aipm_kit.load_case("policy-assistant").path == FILE.resolve()
+    assert case.name == "HR and IT policy assistant"
+    assert case.summary.endswith(".")
+    assert all(case.is_answered(q.key) for q in aipm_kit.QUESTIONS)
+
+
+def test_the_seven_verdicts_tell_the_story(results):
+    verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
+    assert verdicts == {
+        "problem": ("go", "go"),
+        # "AI assists", at caution: the explanation (a citation) is required, which rules out automating
+        "need_ai": ("AI assists", "caution"),
+        "data": ("caution", "caution"),
+        "approach": ("RAG", "go"),
+        "experience": ("go", "go"),
+        "evaluation": ("Ship", "go"),
+        # the stale-policy spike is over, so it is a caution, not a stop
+        "monitoring": ("Watch", "caution"),
+    }
+    readiness = launch_readiness(results)
+    assert readiness.status == "Ready with cautions"
+    assert readiness.level == "caution"
+
+
+# ---- the numbers, worked by hand from the case's own values -----------------------------------------------
+
+def test_question_1_cost_of_the_problem(results):
+    # 3,000 employees × 0.8 questions a month × $12 a question × 12 months
+    assert results["problem"].metric_value("Annual cost of the problem") == pytest.approx(3000 * 0.8 * 12 * 12)
+    assert results["problem"].metric_value("Annual cost of the problem") == pytest.approx(345_600)
+
+
+def test_question_2_money_against_doing_nothing(case, results):
+    r = results["need_ai"]
+    # the intranet search (the sample's 'rule' column) is right 185 of 400 times: 46.25%
+    sample = pd.read_csv(DATA / "need_ai_sample.csv")
+    assert (sample["label"] == sample["rule"]).sum() == 185
+    # an error costs c = 0.3 × $40 + 0.7 × $1 = $12.70; a right answer is worth V = $11; below
+    # c / (V + c) = 12.7 / 23.7 = 53.59% an answer costs more than it saves, so that — not the search's
+    # 46.25% — is the baseline
+    assert r.data["baseline_source"] == "doing nothing"
+    assert r.data["baseline_accuracy"] == pytest.approx(12.7 / 23.7)
+    # net = N × (a × (V + c) − c) − N × r − F − B / H
+    #     = 2,400 × (0.85 × 23.7 − 12.7) − 2,400 × 0.0045 − 1,200 − 54,000 / 12
+    #     = 17,868 − 10.8 − 1,200 − 4,500 = 12,157.2
+    assert r.data["net_monthly_value"] == pytest.approx(12_157.2)
+    # break-even a* = p + (N × r + F + B / H) / (N × (V + c)) = 0.53586 + 5,710.8 / 56,880 = 0.63627
+    assert r.data["break_even_accuracy"] == pytest.approx(12.7 / 23.7 + 5710.8 / 56_880)
+    assert r.data["outcome"] == "assist" and r.data["ai_fit_score"] == 5
+
+
+def test_question_4_prices_rag_as_question_2_does(case, results):
+    a = case.answers("approach")
+    rag = next(p for p in a.prices if p.approach == "rag")
+    # tokens in: 700 instructions + 60 question + 2,400 retrieved = 3,160 at $1/M; out: 220 at $4/M;
+    # plus $0.50 per 1,000 for embeddings and search: $0.00454 a question
+    per_question = (3160 * 1 + 220 * 4) / 1e6 + 0.5 / 1000
+    assert per_question == pytest.approx(0.00454)
+    # fixed: $900 running + $54,000 / 12 build + $300 × 12 re-indexings / 12 = $5,700 a month
+    monthly = 900 + 54_000 / 12 + 300 * 12 / 12 + 2400 * per_question
+    assert results["approach"].metric_value("Monthly cost of the chosen approach") == pytest.approx(monthly)
+    assert monthly == pytest.approx(5710.896)
+    # question 2 prices the same system: the build, the run cost a month and (rounded) per question
+    need_ai = case.answers("need_ai")
+    assert need_ai.build_cost == rag.build_cost
+    assert need_ai.run_cost_per_month == rag.fixed_monthly + rag.retrain_cost * rag.retrains_per_year / 12
+    assert need_ai.run_cost_per_decision == pytest.approx(per_question, abs=1e-4)
+
+
+def test_volumes_agree_across_questions(case):
+    problem = case.answers("problem")
+    monthly = problem.users_affected * problem.occurrences_per_user_per_month
+    assert monthly == 2400
+    assert case.answers("need_ai").monthly_volume == monthly
+    assert case.answers("approach").requests_per_month == monthly
+    # the beta's log: 2,400 a month is 2,400 × 12 / 52 ≈ 554 a week over twelve weeks
+    log = pd.read_csv(DATA / "production_log.csv")
+    assert len(log) / 12 == pytest.approx(monthly * 12 / 52, rel=0.01)
+
+
+def test_failure_modes_run_from_question_4_to_question_6(case, results):
+    from_approach = [m["name"] for m in results["approach"].data["failure_modes"]]
+    assert from_approach == ["retrieval miss", "stale document", "context overflow", "hallucination"]
+    modes = [m.name for m in case.answers("experience").failure_modes]
+    assert modes[:4] == from_approach
+    quotas = {q.category: q.cases for q in case.answers("evaluation").quotas}
+    run = pd.read_csv(DATA / "eval_results.csv")
+    assert run["category"].value_counts().to_dict() == quotas
+    # every category beyond the basic four is one of question 5's failure modes
+    assert set(quotas) - {"good", "bad", "edge", "adversarial"} <= set(modes)
+
+
+def test_question_3_slices_count_the_eval_set(case):
+    run = pd.read_csv(DATA / "eval_results.csv")
+    counts = {**run["slice"].value_counts().to_dict(), **run["policy_area"].value_counts().to_dict()}
+    slices = {s.name: s.rows_have for s in case.answers("data").slices}
+    assert slices == counts
+    assert sum(s.rows_have for s in case.answers("data").slices if s.dimension == "location") == 760
+
+
+def test_question_5_threshold(results):
+    r = results["experience"]
+    # at confidence ≥ 0.81, 1,252 of 1,500 answers are shown with 46 wrong: 3.67%, and the 95% Wilson
+    # interval's high end stays under the 5% target
+    low, high = wilson_interval(46, 1252)
+    assert r.metric_value("Share handled by the AI") == pytest.approx(1252 / 1500)
+    assert r.metric_value("Error rate among them") == pytest.approx(46 / 1252)
+    assert high < 0.05
+    assert r.data["lowest_threshold"] == pytest.approx(0.81)
+
+
+def test_question_6_gates(results):
+    r = results["evaluation"]
+    gates = {g["name"]: g for g in r.data["gates"]}
+    # 698 of 760 pass; the Wilson interval's low end, 89.7%, clears the 85% gate
+    assert (r.data["cases"], r.data["pass_rate"]) == (760, pytest.approx(698 / 760))
+    assert gates["Right policy and version cited, all cases"]["low"] == pytest.approx(wilson_interval(698, 760)[0])
+    assert gates["Current version after a policy change"]["status"] == "pass"  # 77 of 80
+    assert gates["Handed to a person when it must be"]["status"] == "pass"  # 79 of 80
+    # German employees' country versions: 52 of 60 = 86.7%, under the 90% guardrail: a warning, not a stop
+    assert gates["German employees get the German version"]["status"] == "fail"
+    assert gates["German employees get the German version"]["kind"] == "guardrail"
+    assert r.metric_value("Cases newly failing against the baseline") == 17
+    assert r.metric_value("Cases newly fixed against the baseline") == 69
+
+
+def test_question_7_caught_the_stale_travel_policy(results):
+    r = results["monitoring"]
+    weeks = pd.DataFrame(r.data["weekly_feedback"])
+    assert weeks.loc[weeks["signal"] == "above", "week"].tolist() == ["2026-04-13", "2026-04-20"]
+    assert r.metric_value("Weeks above the control limit") == 2
+    assert r.data["drift"]["psi"]["confidence"] < 0.1  # the stale page was answered with full confidence
+    assert r.data["pareto"][0]["failure mode"] == "stale document"
+    assert r.data["promotion"]["new"] == 4
+
+
+# ---- the data files are what their generators write ---------------------------------------------------------
+
+def test_every_data_file_equals_its_generator(tmp_path):
+    written = datasets.write_policy_assistant_files(tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in DATA.glob("*.csv"))
+    for path in written:
+        assert path.read_bytes() == (DATA / path.name).read_bytes(), path.name
+
+
+def test_the_data_folder_stays_small():
+    assert sum(p.stat().st_size for p in DATA.iterdir()) < 1_500_000
