@@ -2280,3 +2280,54 @@ def write_invoice_reminders_files(folder: "str | os.PathLike[str]") -> "dict[str
         paths[name] = target / name
         frame.to_csv(paths[name], index=False, lineterminator="\n")
     return paths
+
+
+# ---- every bundled case's data files at once: `python -m aipm_kit.datasets [--out DIR]` ----------------------
+
+def write_support_triage_files(folder: "str | os.PathLike[str]") -> "list[Path]":
+    """Write every data file of the bundled ``support-triage`` case into ``folder`` with the defaults."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    return [write_need_ai_sample(folder / "need_ai_sample.csv"), write_data_sample(folder / "data_sample.csv"),
+            write_confidence_scores(folder / "confidence_scores.csv"), *write_eval_runs(folder),
+            *write_monitoring_files(folder)]
+
+
+BUNDLED_CASE_WRITERS = {
+    "support-triage": "write_support_triage_files",
+    "invoice-reminders": "write_invoice_reminders_files",
+    "policy-assistant": "write_policy_assistant_files",
+    "travel-rebooking": "write_travel_rebooking_files",
+}
+
+
+def write_bundled_case_files(out: "str | os.PathLike[str] | None" = None) -> "list[Path]":
+    """Regenerate every bundled case's data files into ``out/<case>/`` (default: the bundled cases folder)."""
+    from pathlib import Path
+
+    from .bundled import cases_dir
+
+    root = Path(out) if out is not None else cases_dir()
+    written: list[Path] = []
+    for case, writer in BUNDLED_CASE_WRITERS.items():
+        (root / case).mkdir(parents=True, exist_ok=True)
+        files = globals()[writer](root / case)
+        written += list(files.values()) if isinstance(files, dict) else list(files)
+    return written
+
+
+def main(argv: "list[str] | None" = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m aipm_kit.datasets",
+                                     description="Regenerate the bundled cases' data files from their seeds.")
+    parser.add_argument("--out", metavar="DIR", help="write under DIR/<case>/ instead of the bundled cases folder")
+    args = parser.parse_args(argv)
+    written = write_bundled_case_files(args.out)
+    print(f"Wrote {len(written)} data files for {len(BUNDLED_CASE_WRITERS)} cases.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
