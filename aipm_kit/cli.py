@@ -3,7 +3,8 @@
     aipm-kit new NAME [--out FILE]                 a commented case file with every question's fields
     aipm-kit init DIR [--from CASE] [--force]      a workspace for your own product: notebooks, case, data/
     aipm-kit validate CASE ...                     check case files; each is OK or says what to fix
-    aipm-kit build [CASE ...] [--out DIR] [--jobs N]   run the notebooks for each case, write briefs and an index
+    aipm-kit build [CASE ...] [--out DIR] [--jobs N] [--scheduler ADDRESS]
+                                                   run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
     aipm-kit list                                  the bundled cases with their verdicts, and the notebooks
 
@@ -60,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", metavar="DIR", default="build", help="output folder (default: ./build)")
     build.add_argument("--jobs", metavar="N", type=_positive_int, default=None,
                        help="notebooks run at once (default: the number of cores)")
+    build.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run the notebooks on a Dask cluster, e.g. tcp://host:8786 (needs aipm-kit[dask]; its "
+                            "workers must see the cases, notebooks and --out at the same paths)")
 
     brief = commands.add_parser("brief", help="write a case's one-page brief without running notebooks",
                                 description="Write a case's one-page brief from its answers: HTML, or Markdown when "
@@ -131,7 +135,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     cases = [_load(name) for name in args.cases]
     if any(case is None for case in cases):
         return EXIT_BAD_INPUT
-    report = build(cases or None, args.out, jobs=args.jobs)
+    try:
+        report = build(cases or None, args.out, jobs=args.jobs, scheduler=args.scheduler)
+    except ImportError as exc:  # --scheduler without Dask installed
+        return _bad_input(str(exc))
     print(report.summary())
     return report.exit_code
 
@@ -167,7 +174,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"\n  {name} — {case.name}\n    {case.summary}")
         for number, result in enumerate(results.values(), start=1):
             verdict = result.verdict if result.level in (None, result.verdict) else f"{result.verdict} ({result.level})"
-            print(f"    {number}. {verdict:<30} {result.title}")
+            print(f"    {number}. {verdict:<38} {result.title}")
         readiness = launch_readiness(results)
         print(f"    Launch: {readiness.status}")
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 KEY = "monitoring"
 TITLE = "How do we keep making it better?"
+PROMOTION_PREVIEW = 10  # rows of the promotion shown in the result; promote() writes them all
 
 LOG_COLUMNS = ("timestamp", "id", "segment", "input", "output", "confidence", "feedback")
 REVIEW_COLUMNS = ("id", "failure_mode")  # plus, when present: expected, reviewed, weight, input, output
@@ -931,7 +932,9 @@ def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, res
         cautions.append(msg)
         result.add("caution", _sentence(msg))
     if counts["new"]:
-        result.tables["New eval cases from the review (question 6's format)"] = rows
+        shown = rows.head(PROMOTION_PREVIEW)
+        more = f", first {len(shown)} of {len(rows)}" if len(rows) > len(shown) else ""
+        result.tables[f"New eval cases from the review (question 6's format{more})"] = shown
         already = f" ({counts['already']} already are)" if counts["already"] else ""
         msg = (f"{counts['new']} reviewed failures are not in the eval set yet{already}: promote them, so every "
                f"future model is tested on them before it ships.")
