@@ -7,6 +7,7 @@
                                                    run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
     aipm-kit list                                  the bundled cases with their verdicts, and the notebooks
+    aipm-kit app [--port N] [--no-browser]         the seven forms and a live brief as one app (Voila)
 
 Bad input is one message on stderr naming the file, section and field, and exit status 2. A build with a
 failing notebook exits 1.
@@ -70,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
                                             "FILE ends in .md; '-' prints the Markdown.")
     brief.add_argument("case", metavar="CASE")
     brief.add_argument("--out", metavar="FILE", help="where to write it (default: <case>-brief.html, here)")
+
+    app = commands.add_parser("app", help="the seven forms and a live brief as one app in your browser (localhost)",
+                              description="Serve the app (one tab per question, a case picker, a live brief) with "
+                                          "Voila on 127.0.0.1. Closed pages shut their kernels down; idle ones are "
+                                          "culled. Case files in the current folder appear in the picker.")
+    app.add_argument("--port", type=_positive_int, default=None,
+                     help="port (default: Voila's 8866, or the next free one)")
+    app.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
     commands.add_parser("list", help="the bundled cases with their verdicts, and the notebooks with their parameters",
                         description="List the bundled worked cases (summary and the seven verdicts) and the "
@@ -190,6 +199,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from .app import serve
+
+    return serve(port=args.port, open_browser=not args.no_browser)
+
+
 def _load(name: str):
     """The loaded case, or None after printing what is wrong with it on stderr."""
     from .case import CaseError, load_case
@@ -206,7 +221,8 @@ def _bad_input(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
-COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief, "list": cmd_list}
+COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
+            "list": cmd_list, "app": cmd_app}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,129 @@
+"""The seven-question app under Voila, served the way ``aipm-kit app`` serves it: switch tabs, change an
+answer, the Brief tab follows; close the page and its kernel is gone (voila issue #1458 leaked one per visit)."""
+
+from __future__ import annotations
+
+import json
+
+import psutil
+import pytest
+
+import aipm_kit
+
+from aipm_kit.app import CULL_IDLE_SECONDS, FOLDER_ENV, App, case_choices, voila_command
+
+from .conftest import field_input, make_workspace, set_field, wait_until
+
+
+def kernel_processes(server) -> list[psutil.Process]:
+    children = psutil.Process(server.process.pid).children(recursive=True)
+    return [p for p in children if any("ipykernel" in part for part in p.cmdline())]
+
+
+@pytest.mark.browser
+def test_app_tabs_brief_and_no_kernel_left_behind(page, voila, workspace, screenshots):
+    case_file = workspace.case_file
+    start = aipm_kit.load_case(case_file).analyze("problem")
+    # $3.00 a ticket: 40 agents × 450 tickets × $3.00 × 12 = $648,000 a year (the case says $2.60: $561,600)
+    changed = aipm_kit.load_case(case_file, overrides={"problem": {"cost_per_occurrence": 3.0}}).analyze("problem")
+
+    page.goto(voila.url)
+    tabs = page.locator(".widget-tab .lm-TabBar-tab")
+    form = page.locator(".widget-vbox").filter(has=page.locator("h3", has_text="Question 1:")).first
+    form.wait_for()
+    assert tabs.all_inner_texts() == [f"{q.number}. {label}" for q, label in zip(
+        aipm_kit.QUESTIONS, ["Problem", "Need AI?", "Data", "Approach", "Experience", "Evaluation", "Monitoring"])
+    ] + ["Brief"]
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    kernel = config["kernelId"]
+    assert voila.status_of(f"/api/kernels/{kernel}") == 200
+    assert len(kernel_processes(voila)) == 1
+
+    brief = page.frame_locator("iframe.aipm-brief")
+    tabs.filter(has_text="Brief").click()
+    brief.get_by_text(start.headline).wait_for()
+    page.screenshot(path=screenshots / "app-brief.png", full_page=True)
+
+    # another question's tab builds its own form on first visit
+    tabs.filter(has_text="6. Evaluation").click()
+    page.locator("h3", has_text="Question 6:").wait_for()
+
+    tabs.filter(has_text="1. Problem").click()
+    set_field(form, "Cost per occurrence", "3")
+    result = page.locator(".widget-html .aipm-result").first
+    wait_until(lambda: changed.headline in result.inner_text(), what="question 1's result to follow the new cost")
+    page.screenshot(path=screenshots / "app-problem.png", full_page=True)
+
+    tabs.filter(has_text="Brief").click()
+    brief.get_by_text(changed.headline).wait_for()
+    assert brief.get_by_text("$648.0k").count() == 1  # the brief's key metric "Annual cost of the problem"
+    assert float(field_input(form, "Cost per occurrence").input_value()) == 3.0
+
+    # closing the page shuts its kernel down
+    page.close(run_before_unload=True)
+    wait_until(lambda: voila.status_of(f"/api/kernels/{kernel}") == 404 and not kernel_processes(voila),
+               timeout=30, what="the app's kernel to shut down after the page closed")
+
+
+# ---- the app's logic, without a browser ---------------------------------------------------------------------
+
+def test_voila_command_is_loopback_only_with_shutdown_on_close_and_culling():
+    command = voila_command("app.ipynb", port=8999, open_browser=False)
+    assert command[1:4] == ["-m", "voila", "app.ipynb"]
+    assert "--Voila.ip=127.0.0.1" in command
+    assert "--Voila.tornado_settings={'disable_check_xsrf': True}" in command  # voila #1458
+    assert f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}" in command
+    assert "--port=8999" in command and "--no-browser" in command
+    assert "--no-browser" not in voila_command("app.ipynb")
+
+
+@pytest.fixture
+def live_app(tmp_path, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS")
+    workspace = make_workspace(tmp_path)
+    monkeypatch.setenv(FOLDER_ENV, str(workspace.root / "cases"))
+    app = App(str(workspace.case_file))
+    app.widget()
+    return app, workspace
+
+
+def test_the_brief_follows_unsaved_answers_and_the_file_is_untouched(live_app):
+    app, workspace = live_app
+    before = workspace.case_file.read_bytes()
+    assert list(app.forms) == ["problem"]  # only the open tab's form is built
+    app.forms["problem"].editors["cost_per_occurrence"].widget.value = 3.0
+    app.tabs.selected_index = len(aipm_kit.QUESTIONS)  # the Brief tab
+    # 40 × 450 × $3.00 × 12 = $648,000 a year
+    assert "$648,000 a year" in app.brief_area.value and "$648.0k" in app.brief_area.value
+    assert workspace.case_file.read_bytes() == before
+
+
+def test_a_form_opened_later_starts_from_the_other_tabs_answers(live_app):
+    app, _ = live_app
+    app.forms["problem"].editors["interviews"].widget.value = 20
+    app.tabs.selected_index = 5  # question 6
+    assert app.forms["evaluation"].case.answers("problem").interviews == 20
+
+
+def test_the_picker_lists_the_learners_case_files_and_survives_a_broken_one(live_app, tmp_path):
+    app, workspace = live_app
+    labels = [label for label, _ in case_choices()]
+    assert "support-triage (worked example)" in labels and "support-triage.yaml" in labels
+    broken = workspace.root / "cases" / "broken.yaml"
+    broken.write_text("problem: [1, 2\n", encoding="utf-8")
+    app.open(str(broken))
+    assert "not valid YAML" in app.status.value
+    assert app.case.path == workspace.case_file.resolve()  # still on the case it had
+    app.open("support-triage")
+    assert app.picker.value == "support-triage" and app.forms.keys() == {"problem"}
+
+
+def test_headless_the_app_shows_the_brief_as_markdown(tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    workspace = make_workspace(tmp_path)
+    shell = InteractiveShell.instance()
+    outputs = []
+    shell.display_pub.publish = lambda data, **_: outputs.append(data)
+    App(str(workspace.case_file))._ipython_display_()
+    assert "text/markdown" in outputs[0] and "# Support ticket triage" in outputs[0]["text/markdown"]
