@@ -34,3 +34,12 @@ def cases_dir() -> Path:
 def bundled_cases() -> dict[str, Path]:
     """Short name → path of every bundled case file, sorted by name."""
     return {path.stem: path for path in sorted(cases_dir().glob("*.yaml"))}
+
+
+def is_bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the kit's own case files (a worked example to copy, not to overwrite)."""
+    try:
+        Path(path).resolve().relative_to(cases_dir().resolve())
+    except (ValueError, FileNotFoundError):
+        return False
+    return True

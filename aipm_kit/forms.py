@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import html
+import os
 import re
 import types
 import typing
@@ -22,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from .bundled import is_bundled
 from .case import Case, CaseError, field_problem, load_case
 from .questions import BY_KEY
 from .result import Result
@@ -112,8 +114,8 @@ class FieldEditor:
                                      **common)
         elif tp is bool:
             self.kind = "bool"
-            self.widget = w.Checkbox(value=bool(value), indent=False, description=label,
-                                     layout=w.Layout(width=width))
+            self.widget = w.Checkbox(value=bool(value), indent=False, description="",
+                                     layout=w.Layout(width="auto" if not compact else width))
         elif tp in (int, float) and not self.optional:
             self.kind = "number"
             slider = not compact and low is not None and high is not None and (high - low) <= 1000
@@ -156,6 +158,9 @@ class FieldEditor:
         if compact:
             self.widget.tooltip = info.description or ""
         parts = [self.widget] if compact else [self.widget, self.help, self.error]
+        if self.kind == "bool" and not compact:  # a checkbox's label sits left, in line with the other labels
+            parts[0] = w.HBox([w.HTML(f"<div style='text-align:right;padding-right:8px'>{html.escape(label)}</div>",
+                                      layout=w.Layout(width=_LABEL_WIDTH)), self.widget])
         self.upload = None
         if self.kind == "path" and not compact:  # your own file: type its path, or upload it into data/
             self.widget.layout.width = "72%"
@@ -313,7 +318,7 @@ class RowsEditor:
 def _column_width(info: FieldInfo) -> str:
     tp, _ = _unwrap_optional(info.annotation)
     if tp is str:
-        return "220px" if _multiline(info) else "170px"
+        return "280px" if _multiline(info) else "220px"
     if tp is bool:
         return "60px"
     return "110px"
@@ -460,7 +465,8 @@ class Form:
         except Exception as exc:  # the analysis must never take the form down with it
             self._status.value = f"<span style='{_ERROR_STYLE}'>Analysis failed: {html.escape(str(exc))}</span>"
             return
-        self._result_area.value = result.to_html(figures=True)
+        # JupyterLab and Voila style tables inside this class, as in a notebook's own outputs
+        self._result_area.value = f"<div class='jp-RenderedHTMLCommon'>{result.to_html(figures=True)}</div>"
         self._status.value = ""
 
     def save(self) -> Path | None:
@@ -472,6 +478,8 @@ class Form:
             self._set_status("Fix the marked fields before saving.", error=True)
             return None
         try:
+            if is_bundled(self.case.path):
+                return self._save_copy()
             # reload first: another notebook may have saved its own section into the same file
             on_disk = load_case(self.case.path)
             saved = on_disk.with_answers(self.question.key, self.answers)
@@ -482,6 +490,23 @@ class Form:
         self.case = saved
         self._set_status(f"Saved to {path.name}.")
         return path
+
+    def _save_copy(self) -> Path:
+        """A worked example stays as shipped: the answers go into the learner's copy beside the notebook."""
+        from .workspace import copy_case
+
+        # beside the notebook; under `aipm-kit app`, in the folder the app was started from (its picker lists it)
+        folder = Path(os.environ.get("AIPM_KIT_APP_FOLDER") or Path.cwd())
+        target = folder / f"{self.case.slug}-mine.yaml"
+        if target.exists():  # an earlier Save (from this or another notebook) made the copy: add to it
+            saved = load_case(target).with_answers(self.question.key, self.answers)
+            saved.save()
+        else:
+            saved = copy_case(load_case(self.case.path).with_answers(self.question.key, self.answers), target)
+        self.case = saved
+        self._set_status(f"Saved to {target.name}, your copy beside this notebook (the worked example stays as "
+                         f"shipped). To keep working on it, set case = \"{target.name}\" in the first code cell.")
+        return target.resolve()
 
     def _set_status(self, message: str, error: bool = False) -> None:
         self.status_message = message

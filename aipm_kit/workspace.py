@@ -55,7 +55,7 @@ def init_workspace(folder: str | os.PathLike, from_case: str | None = None, forc
     if case_file.exists():
         pass  # --force rewrites the notebooks, never the learner's answers
     elif source is not None:
-        _copy_case(source, case_file)
+        copy_case(source, case_file)
     else:
         title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "My product"
         write_atomic(case_file, template_case(title))
@@ -64,7 +64,7 @@ def init_workspace(folder: str | os.PathLike, from_case: str | None = None, forc
     return Workspace(folder, case_file, written)
 
 
-def _copy_case(source: Case, case_file: Path) -> None:
+def copy_case(source: Case, case_file: Path) -> Case:
     """Save a copy of ``source`` at ``case_file``, with the data files it names copied into ``data/``."""
     data_dir = case_file.parent / "data"
     copied: dict[Path, Path] = {}
@@ -72,6 +72,7 @@ def _copy_case(source: Case, case_file: Path) -> None:
     def relocate(value: Any) -> Any:
         if isinstance(value, Path) and value.is_file():
             if value not in copied:
+                data_dir.mkdir(parents=True, exist_ok=True)
                 target = data_dir / value.name
                 if target.exists() and target.read_bytes() != value.read_bytes():
                     target = data_dir / f"{value.stem}-{len(copied) + 1}{value.suffix}"
@@ -87,6 +88,7 @@ def _copy_case(source: Case, case_file: Path) -> None:
     sections = {key: relocate(answers) for key, answers in source.sections.items()}
     copy = Case(source.name, source.summary, sections, path=None, raw_sections=dict(source.raw_sections))
     copy.save(case_file)
+    return copy
 
 
 def _prepare_notebook(source: Path, target: Path, case_name: str) -> Path:

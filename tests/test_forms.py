@@ -170,3 +170,23 @@ def test_an_uploaded_results_file_is_saved_into_data_and_a_missing_column_is_nam
     assert saved.read_bytes() == bad and (case_file.parent / "data" / "my-run-2.csv").read_bytes() == good
     assert results.error.value == ""
     assert form.answers.results_file == (case_file.parent / "data" / "my-run-2.csv").resolve()
+
+
+def test_save_on_a_bundled_example_writes_the_learners_copy_and_leaves_the_example_as_shipped(tmp_path,
+                                                                                                monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    shipped = (cases_dir() / "support-triage.yaml").read_bytes()
+    problem = aipm_kit.form("support-triage", "problem")
+    problem.editors["interviews"].widget.value = 20
+    copy = tmp_path / "support-triage-mine.yaml"
+    assert problem.save() == copy
+    assert 'set case = "support-triage-mine.yaml"' in problem.status_message
+    # a second notebook, still on the bundled example, adds its section to the same copy
+    data = aipm_kit.form("support-triage", "data")
+    data.editors["min_kappa"].widget.value = 0.7
+    assert data.save() == copy
+    mine = aipm_kit.load_case(copy)
+    assert (mine.answers("problem").interviews, mine.answers("data").min_kappa) == (20, 0.7)
+    assert mine.answers("evaluation").results_file == (tmp_path / "data" / "eval_results.csv").resolve()
+    assert (cases_dir() / "support-triage.yaml").read_bytes() == shipped
