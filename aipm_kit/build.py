@@ -5,28 +5,37 @@
     OUT/index.html                                   cases × questions, each badge linking to its notebook
     OUT/build.log                                    what the kernels printed (kept out of the terminal)
 
-The unit of work is one plain function, ``run_notebook(case path, notebook path, output path)``, run in a
-process pool. Every file is written under a temporary name in its final folder and renamed when complete.
-One failing notebook does not stop the others: the report names its case, notebook, cell and error.
+The unit of work is one plain function, ``run_notebook(case path, notebook path, output path, log)``: it executes
+the notebook with papermill on a fresh kernel from ``aipm_kit.kernels`` (forked from a process that has already
+imported the kit, and started while the previous notebook ran) and exports its HTML. Locally ``jobs`` threads
+each drive one kernel at a time, so the kernels do the work and this process only passes messages and writes
+HTML; with a Dask scheduler the same function runs as Dask tasks. The briefs' analyses are a second unit of work,
+``summarize_case``, run beside the notebooks. Every file is written under a temporary name in its final folder
+and renamed when complete. One failing notebook does not stop the others: the report names its case, notebook,
+cell and error.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundled import bundled_cases, notebooks_dir as bundled_notebooks_dir
 from .case import Case, CaseError, load_case, write_atomic
 from .questions import QUESTIONS, Question
+from .result import Result
 
 KERNEL = "python3"
 CELL_TIMEOUT = 600  # seconds a single cell may run before the notebook counts as failed
-KERNEL_START_ATTEMPTS = 2  # a kernel start can fail on a port race when many start at once (papermill #511)
+ENGINE = "aipm-kit"  # papermill's nbclient engine, on a kernel started ahead (registered by run_notebook)
+KERNEL_ENV = {"AIPM_KIT_HEADLESS": "1"}  # forms and self-checks render as static HTML: no front end is there
 
 
 # ---- what a build reports ---------------------------------------------------------------------------
@@ -133,44 +142,62 @@ def case_folder(out: Path, case: Case, taken: set[str]) -> Path:
 
 # ---- the unit of work ---------------------------------------------------------------------------------
 
-def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, output: str | os.PathLike) -> NotebookRun:
+def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, output: str | os.PathLike,
+                 log: str | os.PathLike | None = None, ahead: bool = True,
+                 slot: AbstractContextManager | None = None) -> NotebookRun:
     """Execute ``notebook`` for the case at ``case_path`` into ``output`` (.ipynb) and its .html beside it.
 
     The parameters injected are ``case`` (the absolute case path) and ``interactive=False``. A notebook that
     fails still gets both files (papermill marks the failing cell at the top), and the run says which cell.
+    The kernel comes from ``aipm_kit.kernels`` (its output goes to ``log``); ``ahead`` starts this thread's next
+    kernel while this notebook runs. A kernel that does not start is retried there; only when every attempt
+    fails is the notebook reported, with no files. ``slot`` is held while the notebook executes (a local
+    build's limit on notebooks running at once), so the HTML export overlaps the next notebook's execution.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .kernels import KernelStartError, discard, take_kernel
+
+    _register_engine()
     notebook, output = Path(notebook).resolve(), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    token = uuid.uuid4().hex[:8]
-    tmp_ipynb = output.with_name(f".{output.stem}.{token}.tmp.ipynb")
-    error, cell_index, cell_source = None, None, ""
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+    _log_line(log, f"== {Path(case_path).name} :: {notebook.name}")
+    tmp_ipynb = output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}.tmp.ipynb")
+    error, cell_index, cell_source, nb = None, None, "", None
+    try:
+        km, kc = take_kernel(notebook.parent, env=KERNEL_ENV, log=log, kernel_name=KERNEL,
+                             extra_arguments=_kernel_arguments(), ahead=ahead)
+    except KernelStartError as exc:
+        error = str(exc)
+    else:
         try:
-            papermill.execute_notebook(
-                str(notebook), str(tmp_ipynb),
-                parameters={"case": str(Path(case_path).resolve()), "interactive": False},
-                kernel_name=KERNEL, progress_bar=False, log_output=False, cwd=str(notebook.parent),
-                execution_timeout=CELL_TIMEOUT,
-            )
-            error = None
-            break
+            # No cwd: the kernel already runs in the notebook's folder, and papermill's chdir would move this whole
+            # process (every thread) there. No save per cell: the notebook is written once, at the end.
+            with slot or nullcontext():
+                nb = papermill.execute_notebook(
+                    str(notebook), str(tmp_ipynb),
+                    parameters={"case": str(Path(case_path).resolve()), "interactive": False},
+                    engine_name=ENGINE, kernel_name=KERNEL, km=km, kc=kc, progress_bar=False, log_output=False,
+                    request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
+                )
         except PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue}" if exc.evalue else exc.ename
             cell_index, cell_source = _source_cell(notebook, exc.source, exc.cell_index)
-            break  # the notebook's own error: running it again gives the same
-        except Exception as exc:  # the kernel did not start or died: retry once, then report
+        except Exception as exc:  # the kernel died or a cell timed out: this notebook's failure, not a start's
             error = f"{type(exc).__name__}: {exc}"
-            print(f"{notebook.name}: attempt {attempt} failed: {error}", file=sys.stderr, flush=True)
-            tmp_ipynb.unlink(missing_ok=True)
+        finally:
+            discard(km, kc)  # already shut down unless papermill stopped before its engine ran
     ipynb = html = None
     try:
         if tmp_ipynb.exists():
+            if nb is None:  # failed: papermill wrote the notebook with its error banner
+                import nbformat
+
+                nb = nbformat.read(tmp_ipynb, as_version=4)
             html = output.with_suffix(".html")
-            write_atomic(html, _notebook_html(tmp_ipynb, title=output.stem))
+            write_atomic(html, _notebook_html(nb, title=output.stem))
             os.replace(tmp_ipynb, output)
             ipynb = output
     except Exception as exc:
@@ -178,16 +205,81 @@ def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, outp
         html = None
     finally:
         tmp_ipynb.unlink(missing_ok=True)
-    return NotebookRun(notebook, ipynb, html, time.perf_counter() - started, error, cell_index, cell_source)
-
-
-def _run_logged(case_path: Path, notebook: Path, output: Path) -> NotebookRun:
-    """``run_notebook`` in a pool worker, with a header in the log so each kernel's noise can be traced."""
-    print(f"== {Path(case_path).name} :: {Path(notebook).name}", file=sys.stderr, flush=True)
-    run = run_notebook(case_path, notebook, output)
-    print(f"== {Path(case_path).name} :: {Path(notebook).name}: {run.error or 'ok'} ({run.seconds:.1f} s)",
-          file=sys.stderr, flush=True)
+    run = NotebookRun(notebook, ipynb, html, time.perf_counter() - started, error, cell_index, cell_source)
+    _log_line(log, f"== {Path(case_path).name} :: {notebook.name}: {run.error or 'ok'} ({run.seconds:.1f} s)")
     return run
+
+
+def summarize_case(case: Case | str | os.PathLike) -> dict[str, Result]:
+    """The seven results the brief and the index show, without their tables and figures (small to send back)."""
+    import dataclasses
+
+    from .brief import case_results
+
+    case = case if isinstance(case, Case) else load_case(case)
+    return {key: dataclasses.replace(result, tables={}, figures={}) for key, result in case_results(case).items()}
+
+
+def _summarize_warm(case: Case, log: str | None) -> dict[str, Result]:
+    """``summarize_case`` in a child of the kernels' warm process: the analyses need pandas, matplotlib and scipy,
+    which this process then never imports."""
+    from .kernels import call_warm
+
+    return call_warm("aipm_kit.build:summarize_case", case, log=log)
+
+
+_engine_lock = threading.Lock()
+_engine_registered = False
+
+
+def _register_engine() -> None:
+    """papermill's nbclient engine, on the kernel manager and client it is given, killing the kernel at the end."""
+    global _engine_registered
+    with _engine_lock:
+        if _engine_registered:
+            return
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NBClientEngine
+        from papermill.log import logger
+        from papermill.utils import remove_args
+
+        class StartedKernelEngine(NBClientEngine):
+            @classmethod
+            def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                         stderr_file=None, start_timeout=60, execution_timeout=None, km=None,
+                                         kc=None, **kwargs):
+                kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+                client = PapermillNotebookClient(
+                    nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
+                    kernel_name=kernel_name, log=logger, log_output=log_output, stdout_file=stdout_file,
+                    stderr_file=stderr_file, shutdown_kernel="immediate", **kwargs)
+                client.kc = kc  # already connected and answering (aipm_kit.kernels.take_kernel)
+                return client.execute(cleanup_kc=True)
+
+        from papermill.engines import papermill_engines
+
+        papermill_engines.register(ENGINE, StartedKernelEngine)
+        _engine_registered = True
+
+
+def _kernel_arguments() -> list[str]:
+    """The arguments nbclient gives a kernel it starts itself (IPython history kept in memory)."""
+    from nbclient import NotebookClient
+
+    return [f"--HistoryManager.hist_file={NotebookClient.ipython_hist_file.default_value}"]
+
+
+_log_lock = threading.Lock()
+
+
+def _log_line(log: str | os.PathLike | None, line: str) -> None:
+    """A header in the log, so each kernel's noise can be traced to its notebook."""
+    if log is None:
+        print(line, file=sys.stderr, flush=True)
+        return
+    with _log_lock, open(log, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
 
 
 def _source_cell(notebook: Path, source: str, executed_index: int) -> tuple[int, str]:
@@ -202,37 +294,52 @@ def _source_cell(notebook: Path, source: str, executed_index: int) -> tuple[int,
     return executed_index, first_line
 
 
-def _notebook_html(path: Path, title: str) -> str:
-    import nbformat
+_exporters = threading.local()
+
+
+def _notebook_html(nb, title: str) -> str:
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(path, as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:  # one per thread: loading the templates costs more than exporting a notebook
+        exporter = _exporters.html = HTMLExporter()
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 
-def _start_worker(log: str) -> None:
-    """In each worker process: kernels inherit the headless switch, and their stderr noise goes to the log."""
-    os.environ["AIPM_KIT_HEADLESS"] = "1"
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
+def skip_iri_format_checker() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process: 1.1 s of the build's start-up.
+
+    nbformat imports jsonschema, whose format checkers import ``rfc3987_syntax`` eagerly, and that compiles
+    dozens of grammars at import (jsonschema issues #1392 and #1428). No notebook or Jupyter schema uses the
+    ``iri`` formats it checks; without it jsonschema simply does not check them. For a process that is only a
+    build (the command line): it has no effect once jsonschema is imported, and the process keeps the choice.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # an import of it then raises ImportError, which jsonschema skips
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 # ---- the build ----------------------------------------------------------------------------------------
 
 def build(cases: Iterable[str | os.PathLike | Case] | None, out: str | os.PathLike, jobs: int | None = None,
-          notebooks_dir: str | os.PathLike | None = None, progress: bool | None = None) -> BuildReport:
+          notebooks_dir: str | os.PathLike | None = None, progress: bool | None = None,
+          scheduler: str | None = None) -> BuildReport:
     """Run every question notebook for every case into ``out``; write the briefs and the index.
 
     ``cases`` are names of bundled cases, paths, or loaded cases (none: every bundled case). ``jobs`` notebooks
     run at once (default: the number of cores). ``progress`` shows a bar (default: when stderr is a terminal).
-    A case that does not validate raises ``CaseError`` before anything runs.
+    ``scheduler`` is the address of a Dask scheduler (``tcp://host:8786``, needs ``aipm-kit[dask]``): the same
+    tasks then run on its workers, which must see the case files, the notebooks and ``out`` at the same paths,
+    and ``jobs`` is theirs to decide. A case that does not validate raises ``CaseError`` before anything runs.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
     from .brief import IndexEntry, brief_html, brief_markdown, case_results, index_html
 
     started = time.perf_counter()
@@ -247,33 +354,17 @@ def build(cases: Iterable[str | os.PathLike | Case] | None, out: str | os.PathLi
     notebooks = question_notebooks(notebooks_dir)
     report = BuildReport(out=out, log=out / "build.log")
     report.log.write_text("", encoding="utf-8")
+    log = str(report.log)
 
     tasks = [(case, folder, q, nb) for case, folder in zip(loaded, folders) for q, nb in notebooks]
     report.notebooks_run = len(tasks)
     runs: dict[int, NotebookRun] = {}
+    summaries: dict[int, dict[str, Result]] = {}
     if tasks:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-        show = sys.stderr.isatty() if progress is None else progress
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), unit="notebook", disable=not show, file=sys.stderr, desc="aipm-kit build")
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                                 initargs=(str(report.log),)) as pool:
-            futures = {pool.submit(_run_logged, case.path, nb, folder / f"{q.notebook}.ipynb"): (i, q, nb)
-                       for i, (case, folder, q, nb) in enumerate(tasks)}
-            for future in as_completed(futures):
-                i, q, nb = futures[future]
-                try:
-                    run = future.result()
-                except Exception as exc:  # the worker process itself died
-                    run = NotebookRun(nb, None, None, 0.0, f"{type(exc).__name__}: {exc}")
-                runs[i] = run
-                bar.set_postfix_str(f"{tasks[i][1].name}/{q.notebook}", refresh=False)
-                bar.update()
-        bar.close()
+        runs, summaries = _run_tasks(tasks, loaded, log, jobs, progress, scheduler)
 
     entries = []
-    for case, folder in zip(loaded, folders):
+    for c, (case, folder) in enumerate(zip(loaded, folders)):
         links, failed = {}, set()
         for i, (_, task_folder, q, _) in enumerate(tasks):
             if task_folder != folder:
@@ -285,7 +376,7 @@ def build(cases: Iterable[str | os.PathLike | Case] | None, out: str | os.PathLi
             if not run.ok:
                 failed.add(q.key)
                 report.failures.append(Failure(folder.name, q.notebook, run.error, run.cell_index, run.cell_source))
-        results = case_results(case)
+        results = summaries.get(c) or case_results(case)
         for name, render in (("brief.html", brief_html), ("brief.md", brief_markdown)):
             write_atomic(folder / name, render(case, results, links, failed))
             report.written.append(folder / name)
@@ -297,3 +388,130 @@ def build(cases: Iterable[str | os.PathLike | Case] | None, out: str | os.PathLi
     report.written.append(report.index)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _run_tasks(tasks: list[tuple[Case, Path, Question, Path]], cases: list[Case], log: str, jobs: int | None,
+               progress: bool | None, scheduler: str | None) -> tuple[dict[int, NotebookRun], dict[int, dict]]:
+    """Every notebook run and every case's summary, on this machine or on a Dask cluster."""
+    from tqdm.auto import tqdm
+
+    runner = _DaskRunner(scheduler) if scheduler else _LocalRunner(max(1, min(jobs or default_jobs(), len(tasks))), log)
+    # Longest first, so the build does not end waiting on one long notebook: a stored notebook's size (its
+    # outputs, figures above all) is a cheap guess of its work. The summaries, short, fill the gaps at the end.
+    order = sorted(range(len(tasks)), key=lambda i: -_weight(tasks[i][3]))
+    runs: dict[int, NotebookRun] = {}
+    summaries: dict[int, dict] = {}
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(tasks), unit="notebook", disable=not show, file=sys.stderr, desc="aipm-kit build")
+    try:
+        futures = {}
+        for n, i in enumerate(order):
+            case, folder, q, nb = tasks[i]
+            # A kernel is started ahead only when another notebook will follow in the same thread.
+            ahead = n + runner.threads < len(order)
+            futures[runner.submit_notebook(str(case.path), str(nb), str(folder / f"{q.notebook}.ipynb"), log,
+                                           ahead)] = ("notebook", i)
+        for c, case in enumerate(cases):  # the case as loaded (with any overrides), as the brief always showed it
+            futures[runner.submit_summary(case, log)] = ("summary", c)
+        for future in runner.as_completed(list(futures)):
+            kind, i = futures[future]
+            if kind == "summary":
+                try:
+                    summaries[i] = future.result()
+                except Exception as exc:  # noqa: BLE001 (the brief is then analysed in this process)
+                    _log_line(log, f"the summary of {cases[i].path} failed: {type(exc).__name__}: {exc}")
+                continue
+            try:
+                run = future.result()
+            except Exception as exc:  # the worker itself failed (a Dask worker died, a bug)
+                run = NotebookRun(tasks[i][3], None, None, 0.0, f"{type(exc).__name__}: {exc}")
+            runs[i] = run
+            bar.set_postfix_str(f"{tasks[i][1].name}/{tasks[i][2].notebook}", refresh=False)
+            bar.update()
+    finally:
+        bar.close()
+        runner.close()
+    return runs, summaries
+
+
+class _LocalRunner:
+    """Threads that each drive one kernel at a time, ``slots`` of them executing at once; the kernels and the
+    summaries come from the zygote. Twice as many threads as slots: while one exports its notebook's HTML,
+    another already executes the next notebook."""
+
+    def __init__(self, slots: int, log: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from . import kernels
+
+        self.threads, self.forking = 2 * slots, kernels.can_fork()
+        self.slot = threading.BoundedSemaphore(slots)
+        if self.forking:
+            kernels.start_zygote(log)  # its imports run while this process imports papermill
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="aipm-kit-build")
+
+    def submit_notebook(self, *args):
+        return self.pool.submit(run_notebook, *args, self.slot)
+
+    def submit_summary(self, case: Case, log: str):
+        if self.forking:
+            return self.pool.submit(_summarize_warm, case, log)
+        return self.pool.submit(summarize_case, case)
+
+    @staticmethod
+    def as_completed(futures):
+        from concurrent.futures import as_completed
+
+        return as_completed(futures)
+
+    def close(self) -> None:
+        from . import kernels
+
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        kernels.release()
+
+
+class _DaskRunner:
+    """The same functions as Dask tasks (``client.submit``); each worker process forks kernels from its own zygote."""
+
+    def __init__(self, address: str):
+        self.client = _dask_client(address)
+        self.threads = max(1, sum(self.client.nthreads().values()))
+
+    def submit_notebook(self, *args):
+        return self.client.submit(run_notebook, *args, pure=False)  # pure=False: a rebuild runs, never a cached result
+
+    def submit_summary(self, case: Case, log: str):
+        return self.client.submit(summarize_case, case, pure=False)
+
+    @staticmethod
+    def as_completed(futures):
+        from distributed import as_completed
+
+        return as_completed(futures)
+
+    def close(self) -> None:
+        from . import kernels
+
+        try:
+            self.client.run(kernels.release)  # each worker's zygote and the kernels it started ahead
+        finally:
+            self.client.close()
+
+
+def _weight(notebook: Path) -> int:
+    try:
+        return notebook.stat().st_size
+    except OSError:
+        return 0
+
+
+def _dask_client(address: str):
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ImportError("--scheduler needs Dask: pip install 'aipm-kit[dask]'") from exc
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"no Dask scheduler answered at {address}: {exc}") from None
