@@ -483,3 +483,11 @@ def test_vectorised_wilson_matches_scipy():
     low, high = wilson_intervals([k for k, _ in cases], [n for _, n in cases])
     for (k, n), lo, hi in zip(cases, low, high):
         assert (lo, hi) == pytest.approx(wilson_interval(k, n), abs=1e-12), (k, n)
+
+
+def test_with_rules_chosen_in_question_4_the_result_speaks_of_the_system_not_an_ai():
+    from aipm_kit.case import load_case
+
+    result = load_case("invoice-reminders").analyze("experience")
+    assert "the AI" not in result.headline and "the system acts and users can undo" in result.headline
+    assert not any("the AI" in f.message for f in result.findings)
