@@ -239,7 +239,6 @@ def _register_engine() -> None:
         if _engine_registered:
             return
         from papermill.clientwrap import PapermillNotebookClient
-        from papermill.clientwrap import PapermillNotebookClient
         from papermill.engines import NBClientEngine
         from papermill.log import logger
         from papermill.utils import remove_args

@@ -7,6 +7,14 @@ is meant to find. ``python -m aipm_kit.datasets`` rewrites the bundled cases' da
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the generators import numpy and pandas themselves, when they run
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
 
 # ---- question 5: confidence scores of the triage model ---------------------------------------------------
 

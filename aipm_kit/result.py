@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # heavy imports stay out of `import aipm_kit`
-    import pandas as pd
     from matplotlib.figure import Figure
 
 Level = Literal["go", "caution", "stop"]

@@ -18,3 +18,8 @@ def test_regenerating_every_bundled_case_gives_the_committed_files_byte_for_byte
 
 def test_every_bundled_case_has_a_writer():
     assert sorted(BUNDLED_CASE_WRITERS) == sorted(p.stem for p in cases_dir().glob("*.yaml"))
+
+
+def test_each_worked_example_keeps_its_data_small():
+    for folder in (p for p in cases_dir().iterdir() if p.is_dir()):
+        assert sum(f.stat().st_size for f in folder.iterdir()) < 2_000_000, folder.name

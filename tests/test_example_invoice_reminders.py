@@ -243,13 +243,6 @@ def test_reviewed_failures_use_question_5s_names_and_join_their_categories(case,
 
 # ---- the data files are what the generators write ----------------------------------------------------------
 
-def test_every_data_file_equals_what_its_generator_writes(case, tmp_path):
-    written = datasets.write_invoice_reminders_files(tmp_path)
-    bundled = sorted(p.name for p in (case.base_dir / FOLDER).iterdir())
-    assert sorted(written) == bundled
-    for name, path in written.items():
-        assert path.read_bytes() == (case.base_dir / FOLDER / name).read_bytes(), name
-
 
 def test_the_data_folder_is_small(case):
     size = sum(p.stat().st_size for p in (case.base_dir / FOLDER).iterdir())

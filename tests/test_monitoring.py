@@ -401,7 +401,7 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
 
 
 def test_steady_traffic_raises_no_alarm(tmp_path):
-    path = write(tmp_path, "log.csv", datasets.production_log(drift_week=99))
+    write(tmp_path, "log.csv", datasets.production_log(drift_week=99))
     result = analyze(Answers.model_validate({"log": "log.csv", "negative_feedback": "corrected",
                                              "review_budget": 300},
                                             context={"base_dir": tmp_path}))
@@ -487,7 +487,7 @@ def test_the_shuffled_log_gives_the_same_result(tmp_path):
     random.Random(4).shuffle(rows)
     results = []
     for name, data in (("a.csv", frame), ("b.csv", frame.iloc[rows])):
-        path = write(tmp_path, name, data)
+        write(tmp_path, name, data)
         a = Answers.model_validate({"log": name, "negative_feedback": "corrected"}, context={"base_dir": tmp_path})
         results.append(analyze(a).to_dict())
     assert results[0]["metrics"] == results[1]["metrics"]
