@@ -283,11 +283,24 @@ def voila(workspace, tmp_path) -> Iterator[Server]:
 
 def open_and_run_all(page: Any, lab: Server, notebook: str) -> None:
     """Open ``notebooks/<notebook>`` in Lab, wait for its kernel, and run every cell from the Run menu."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(f"{lab.url}/lab/tree/notebooks/{notebook}")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    panel.locator(".jp-Notebook .jp-Cell").first.wait_for()
     page.locator('.jp-StatusBar-TextItem:has-text("| Idle")').wait_for()
-    page.locator('.lm-MenuBar-itemLabel:text-is("Run")').click()
-    page.locator('.lm-Menu-itemLabel:text-is("Run All Cells")').click()
+    # "Idle" can show before this notebook's new kernel is connected (another tab's kernel is idle too), and a
+    # Run All issued then runs nothing: issue it again until a cell of this notebook has started
+    started = panel.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[(\d+|\*)\]"))
+    for _ in range(4):
+        page.locator('.lm-MenuBar-itemLabel:text-is("Run")').click()
+        page.locator('.lm-Menu-itemLabel:text-is("Run All Cells")').click()
+        try:
+            started.first.wait_for(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"Run All Cells never started a cell of {notebook}: its kernel did not connect")
 
 
 def screenshot_cell_outputs(page: Any, top: Any, path: Path, height: int = 1500) -> None:
