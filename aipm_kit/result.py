@@ -88,7 +88,8 @@ class Result:
 
     # ---- building -------------------------------------------------------------------------------
     def add(self, level: FindingLevel, message: str) -> None:
-        self.findings.append(Finding(level, message))
+        """Add a finding; it is shown as a sentence, so its first letter is capitalised here, once."""
+        self.findings.append(Finding(level, message[:1].upper() + message[1:]))
 
     def metric(self, name: str, value: float | int | None, unit: str = "", key: bool = False) -> None:
         self.metrics.append(Metric(name, value, unit, key))

@@ -71,3 +71,10 @@ def test_a_missing_metric_is_a_clear_key_error():
     with pytest.raises(KeyError) as info:
         sample().metric_value("nope")
     assert info.value.args[0].startswith("no metric named 'nope'; have [")
+
+
+def test_a_finding_reads_as_a_sentence_whatever_case_it_was_written_in():
+    result = Result("problem", "What problem?", verdict="go", level="go", headline="h")
+    result.add("caution", "only 6 of 15 interviewees have it.")
+    result.add("info", "")  # nothing to capitalise: no error
+    assert [f.message for f in result.findings] == ["Only 6 of 15 interviewees have it.", ""]

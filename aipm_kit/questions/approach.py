@@ -545,7 +545,7 @@ def _judge_choice(a: Answers, recommended: str | None, fits: dict[str, Fit], cos
     if not fits[chosen].fits:
         msg = f"the chosen approach ({LABELS[chosen]}) does not fit: {fits[chosen].reasons[0]}."
         stops.append(msg)
-        result.add("stop", msg[0].upper() + msg[1:])
+        result.add("stop", msg)
         return
     if recommended is None or chosen == recommended:
         if chosen == recommended:
@@ -561,7 +561,7 @@ def _judge_choice(a: Answers, recommended: str | None, fits: dict[str, Fit], cos
             msg = (f"the chosen {LABELS[chosen]} is more complex than {simpler}, which also fits: why does "
                    f"{simpler} fail?")
             cautions.append(msg)
-            result.add("caution", msg[0].upper() + msg[1:] + " Write the evidence in simpler_fails_because, or "
+            result.add("caution", msg + " Write the evidence in simpler_fails_because, or "
                                                              f"choose {simpler}.")
     else:
         gap = costs[chosen].monthly(a.requests_per_month) - costs[recommended].monthly(a.requests_per_month) \
@@ -569,7 +569,7 @@ def _judge_choice(a: Answers, recommended: str | None, fits: dict[str, Fit], cos
         msg = (f"{simpler} is as simple as the chosen {LABELS[chosen]} and costs "
                f"{format_number(gap, '$')} a month less at this volume.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
 
 
 def _weigh_alternatives(a: Answers, recommended: str | None, fits: dict[str, Fit], costs: dict[str, Cost],

@@ -265,11 +265,11 @@ def _assess_needs(a: Answers, result: Result, stops: list[str], cautions: list[s
     if "evaluation" not in purposes:
         msg = "no data is planned for evaluation: without it nobody can tell whether the product works (question 6)."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     if "monitoring" not in purposes:
         msg = "no data is planned for monitoring: after launch, quality will slip unseen (question 7)."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
 
     result.tables["Data needs: need, have, missing"] = pd.DataFrame({
         "data need": [_label(n, i) for i, n in enumerate(a.needs)],
@@ -297,7 +297,7 @@ def _check_need(need: DataNeed, name: str, score: float, result: Result, stops: 
         msg = (f"{name!r} holds personal data without consent: it cannot be used until consent is in place "
                f"or the personal data is removed.")
         stops.append(msg)
-        result.add("stop", msg[0].upper() + msg[1:])
+        result.add("stop", msg)
         act("Get consent for this use, or remove the personal data (anonymise or drop the fields) before any use.")
     if need.status == "missing":
         source = f" from {need.source.strip()}" if need.source.strip() else " (name a source)"
@@ -321,17 +321,17 @@ def _check_need(need: DataNeed, name: str, score: float, result: Result, stops: 
     if need.status != "missing" and need.purpose in NEEDS_LABELS and not need.labelled:
         msg = f"{name!r} is for {need.purpose} but is not labelled: every row needs the right answer."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         act("Label it: write a labelling guide and have every row labelled (a share of them twice).")
     if need.purpose == "monitoring" and need.freshness not in MONITORING_FRESHNESS:
         msg = f"{name!r} is for monitoring but is refreshed {need.freshness}: problems would show up late."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:] + " Feed it daily or live.")
+        result.add("caution", msg + " Feed it daily or live.")
         act("Refresh it daily or live.")
     elif need.purpose in ("retrieval", "context") and need.freshness == "one-off":
         msg = f"{name!r} is a one-off snapshot used for {need.purpose}: answers drift out of date as the world changes."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:] + " Give it a refresh schedule and an owner.")
+        result.add("caution", msg + " Give it a refresh schedule and an owner.")
         act("Set a refresh schedule.")
     if score == 1.0 and not (need.personal_data and not need.consent):
         extra = ", with consent for its personal data" if need.personal_data else ""
@@ -372,7 +372,7 @@ def _check_slices(a: Answers, result: Result, cautions: list[str], actions: list
         msg = (f"slice {label} has {s.rows_have:,} labelled rows, under the {a.min_rows_per_slice:,} needed to "
                f"measure it on its own; it is {s.share:.0%} of traffic.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         actions.append({"data need": f"slice: {label}", "owner": owner, "due": due,
                         "action": f"Add {a.min_rows_per_slice - s.rows_have:,} labelled rows for this slice."})
     if not under:
@@ -411,7 +411,7 @@ def _size_evaluation(a: Answers, result: Result, cautions: list[str],
     msg = (f"the evaluation set needs {needed:,} labelled rows for ±{a.eval_margin:.0%} on a pass rate near "
            f"{a.expected_pass_rate:.0%} ({working}); {today}.")
     cautions.append(msg)
-    result.add("caution", msg[0].upper() + msg[1:])
+    result.add("caution", msg)
     planned = [n for n in a.needs if n.purpose == "evaluation"]
     if planned and sum(n.rows_needed for n in planned) < needed:
         owner, due = _evaluation_owner(a)
@@ -439,7 +439,7 @@ def _profile_sample(a: Answers, result: Result, cautions: list[str]) -> dict[str
         msg = (f"{dup} of the sample's {profile['rows']:,} rows {what} ({profile['rows'] - dup:,} distinct): remove "
                f"them, or one record is counted twice and can land in both training and evaluation.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     unlabelled = profile["unlabelled"]
     if unlabelled:
         msg = (f"{unlabelled} sample rows ({unlabelled / profile['rows']:.1%}) have no {a.label_column!r}: label "
@@ -448,12 +448,12 @@ def _profile_sample(a: Answers, result: Result, cautions: list[str]) -> dict[str
         level = "caution" if unlabelled / profile["rows"] > MISSING_SHARE_LIMIT else "info"
         if level == "caution":
             cautions.append(msg)
-        result.add(level, msg[0].upper() + msg[1:])
+        result.add(level, msg)
     for label, share in profile["rare_labels"]:
         msg = (f"label {label!r} is {share:.1%} of the sample: too rare for the model or the evaluation to see "
                f"enough of it; collect more.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     if profile["dates"]:
         first, last, bad = profile["dates"]
         span = f"The sample runs from {first} to {last}."
@@ -468,7 +468,7 @@ def _profile_sample(a: Answers, result: Result, cautions: list[str]) -> dict[str
             msg = (f"too few rows carry both {a.label_column!r} and {a.second_rater_column!r} to measure "
                    f"agreement; have at least 50 rows labelled twice.")
             cautions.append(msg)
-            result.add("caution", msg[0].upper() + msg[1:])
+            result.add("caution", msg)
         else:
             result.metric("Raters' observed agreement", profile["agreement"], "%")
             result.metric("Raters' agreement, Cohen's κ", round(kappa, 2))
@@ -478,7 +478,7 @@ def _profile_sample(a: Answers, result: Result, cautions: list[str]) -> dict[str
                        f"under the {a.min_kappa:g} bar: tighten the labelling guide and relabel before trusting the "
                        f"labels.")
                 cautions.append(msg)
-                result.add("caution", msg[0].upper() + msg[1:])
+                result.add("caution", msg)
             else:
                 result.add("go", f"The raters agree on {profile['agreement']:.0%} of {pairs} rows labelled twice; "
                                  f"κ = {kappa:.2f} ({strength}) clears the {a.min_kappa:g} bar.")
@@ -498,7 +498,7 @@ def _list_actions(actions: list[dict[str, str]], result: Result, cautions: list[
     if orphans:
         msg = f"{len(orphans)} gap(s) have no owner ({', '.join(orphans)}): a gap nobody owns stays open."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
 
 
 def _gap_summary(a: Answers, readiness: float, under: list[Slice], needed: int, have: int,

@@ -255,12 +255,12 @@ def _check_safeguards(a: Answers, result: Result, cautions: list[str]) -> int:
     if missing:
         msg = (f"at the '{a.automation}' level the design still needs: {', '.join(missing)}.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     for pillar in ("trust", "control", "recovery"):
         if not have[table["pillar"] == pillar].any():
             msg = f"nothing in the design gives users {pillar}; add at least one {pillar} safeguard."
             cautions.append(msg)
-            result.add("caution", msg[0].upper() + msg[1:])
+            result.add("caution", msg)
     optional = table.loc[~required & ~have, "safeguard"].str.lower().tolist()
     if optional:
         result.add("info", f"Recommended at this level, and required if the AI acts on its own: "
@@ -295,7 +295,7 @@ def _assess_failure_modes(a: Answers, result: Result, stops: list[str], cautions
     if not modes:
         msg = "no failure modes are listed; write down how the AI can be wrong before designing the experience."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         result.data["failure_modes"] = []
         return []
     # what every output gets: the automation level's own guard, and undo when the design has it everywhere
@@ -334,20 +334,20 @@ def _assess_failure_modes(a: Answers, result: Result, stops: list[str], cautions
         msg = (f"{_names(stranded)} can do severe harm and {'has' if len(stranded) == 1 else 'have'} no recovery "
                f"path; design how a user gets back (undo, re-route, a person who fixes it) before building.")
         stops.append(msg)
-        result.add("stop", msg[0].upper() + msg[1:])
+        result.add("stop", msg)
     for r in short:
         msg = (f"'{r['name']}' (severity {r['severity']}) needs '{r['required_control']}' when the AI will "
                f"{a.automation}, but the design gives it '{r['control']}'.")
         (stops if r["severity"] >= HIGH_SEVERITY else cautions).append(msg)
-        result.add("stop" if r["severity"] >= HIGH_SEVERITY else "caution", msg[0].upper() + msg[1:])
+        result.add("stop" if r["severity"] >= HIGH_SEVERITY else "caution", msg)
     if unseen:
         msg = f"nobody would notice {_names(unseen)}; say how each is detected (a check, a report, a review sample)."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     if no_way_back:
         msg = f"{_names(no_way_back)} {'has' if len(no_way_back) == 1 else 'have'} no recovery path yet."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     if not (stranded or short or unseen or no_way_back):
         top = risks[0]
         result.add("go", f"All {len(risks)} failure modes are detected, have a way back and get the control the rule "
@@ -368,7 +368,7 @@ def _compare_with_approach(a: Answers, case: Case | None, result: Result, cautio
         msg = (f"question 4 names {len(missing)} failure mode{'s' if len(missing) > 1 else ''} this table does not "
                f"cover yet: {_names(missing)}.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     else:
         result.add("go", f"The table covers all {len(expected)} failure modes question 4 names.")
 
@@ -380,7 +380,7 @@ def _choose_threshold(a: Answers, scores: pd.DataFrame | None, result: Result, s
         msg = ("there is no scores file, so the confidence threshold is a guess; export past outputs with their "
                "confidence and whether they were right.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         result.metric("Share handled by the AI", None, "%", key=True)
         return ""
     curve = threshold_tradeoff(scores["confidence"], scores["correct"])
@@ -403,7 +403,7 @@ def _choose_threshold(a: Answers, scores: pd.DataFrame | None, result: Result, s
                f"{target:.1%}; a person must check every output.")
         (stops if a.automation in ("act with undo", "act autonomously") else cautions).append(msg)
         result.add("stop" if a.automation in ("act with undo", "act autonomously") else "caution",
-                   msg[0].upper() + msg[1:])
+                   msg)
         result.metric("Share handled by the AI", 0.0, "%", key=True)
         result.tables[_TRADEOFF] = _tradeoff_table(curve, column, target, None)
         result.figures["Threshold trade-off"] = _tradeoff_figure(curve, target, None)
@@ -426,7 +426,7 @@ def _choose_threshold(a: Answers, scores: pd.DataFrame | None, result: Result, s
     if handled == 0:
         msg = f"no output reaches the threshold {chosen:.2f}: the AI would handle nothing."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         return ""
     result.add("info", f"At confidence ≥ {chosen:.2f} the AI handles {handled:,} of {len(scores):,} outputs "
                        f"({share:.0%}) with {errors:,} errors ({rate:.1%}, 95% interval {low:.1%}–{high:.1%}); "
@@ -435,12 +435,12 @@ def _choose_threshold(a: Answers, scores: pd.DataFrame | None, result: Result, s
         msg = (f"the threshold {a.threshold:.2f} lets {rate:.1%} errors through (95% high {high:.1%}), over the "
                f"{target:.1%} target; the lowest threshold that meets it is {lowest:.2f}.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     elif handled < MIN_HANDLED:
         msg = (f"only {handled} outputs clear the threshold: too few to trust their error rate; collect more "
                f"scored outputs.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     elif a.threshold_basis == "point estimate" and high > target:
         result.add("info", f"The 95% interval of that error rate reaches {high:.1%}: to be 95% sure of the "
                            f"{target:.0%} target, base the threshold on the upper bound (threshold_basis).")
@@ -465,7 +465,7 @@ def _check_calibration(a: Answers, scores: pd.DataFrame, result: Result, caution
         msg = (f"the confidence users will see is off by {ece:.1%} on average (ECE); calibrate it before showing it, "
                f"or show a coarse label (high / low) instead of a number.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     elif ece > MAX_CALIBRATION_ERROR:
         result.add("info", f"Confidence is off by {ece:.1%} on average (ECE): fine for a threshold, "
                            f"misleading if shown to users.")

@@ -365,7 +365,7 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         msg = (f"no output has the feedback {a.negative_feedback!r} (the log's values: {values}): set "
                f"negative_feedback to the value that means the user rejected the output.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
     weeks = len(chart)
     centre = float(chart["centre"].iloc[0])
     current = chart.iloc[max(weeks - a.current_weeks, 0):]
@@ -390,14 +390,14 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         msg = (f"the log covers {weeks} week{'s' if weeks != 1 else ''}, no more than the {a.reference_weeks} "
                f"reference weeks: there is nothing yet to compare with the baseline.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
         return
     if len(above_now):
         first = above_now.iloc[0]
         msg = (f"negative feedback is above its control limit in {len(above_now)} of the last {len(current)} weeks "
                f"(from the week of {first['week']:%d %b %Y}: {rate_now:.1%} against a {centre:.1%} centre line)")
         stops.append(msg)
-        result.add("stop", _sentence(msg) + ". Chance alone does not do this: find what changed, read the "
+        result.add("stop", msg + ". Chance alone does not do this: find what changed, read the "
                                             "week's review sample, and fix or roll back.")
         facts["signal"] = msg
     elif len(above):
@@ -405,7 +405,7 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
                f"{'s' if len(above) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in above['week'])}) but is "
                f"back within the limits now: make sure the cause was found, not just outlasted.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
     else:
         result.add("go", f"Negative feedback stayed within its 3-sigma limits in all {weeks} weeks "
                          f"(centre line {centre:.1%}).")
@@ -414,7 +414,7 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
                f"{'s' if len(below) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in below['week'])}): better "
                f"quality, or a broken feedback button? Check that feedback still reaches the log.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
 
 
 # ---- drift: reference weeks against current weeks ----------------------------------------------------------
@@ -464,7 +464,7 @@ def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
         msg = (f"the log's {weeks} weeks cannot hold {a.reference_weeks} reference and {a.current_weeks} current "
                f"weeks without overlap: drift is judged when there are {a.reference_weeks + a.current_weeks}.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
         return
     reference, current = drift_windows(log, a.reference_weeks, a.current_weeks)
     mix, test = segment_mix(reference, current)
@@ -482,7 +482,7 @@ def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
             msg = (f"the segment mix has shifted ({move}; chi-square p {_p_text(test['p'])}, Cramér's V "
                    f"{test['cramers_v']:.2f})")
             cautions.append(msg + ": check each segment's quality, and add its cases to the eval set.")
-            result.add("caution", _sentence(msg) + ". Check quality per segment, and add the growing segment's "
+            result.add("caution", msg + ". Check quality per segment, and add the growing segment's "
                                                    "cases to the eval set.")
             facts["mix"] = move
         else:
@@ -507,12 +507,12 @@ def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
                        and direction == "lower" else "the model now sees inputs unlike the ones it was tested on")
             msg = f"{column} has drifted {direction} (PSI {psi:.2f}, a {reading}; {change}): {meaning}."
             cautions.append(msg)
-            result.add("caution", _sentence(msg))
+            result.add("caution", msg)
         elif psi >= PSI_WATCH:
-            result.add("info", f"{_sentence(column)} PSI is {psi:.2f}, but samples this small reach "
+            result.add("info", f"{column} PSI is {psi:.2f}, but samples this small reach "
                                f"{noise:.2f} by chance alone: collect more weeks before reading it.")
         else:
-            result.add("go", f"{_sentence(column)} is stable (PSI {psi:.3f}; {change}).")
+            result.add("go", f"{column} is stable (PSI {psi:.3f}; {change}).")
     result.add("info", f"The PSI's sample-size caveat: with {len(reference):,} reference and {len(current):,} "
                        f"current outputs, chance alone gives a PSI up to {noise:.3f} (95%; it shrinks as "
                        f"1/N + 1/M), so a small value means nothing with small windows, and with very large ones "
@@ -660,7 +660,7 @@ def _plan_review(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
         msg = (f"no review budget: nobody reads live outputs, so new failure modes go unseen. About "
                f"{random_needed} reviews a week give ±{a.target_margin:.0%} on a {p:.0%} failure rate.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
         return
     sample, plan = _draw(log, a, None)
     week = sample["week"].iloc[0] if len(sample) else _week_of(log, a.review_week or None).isoformat()
@@ -706,7 +706,7 @@ def _plan_review(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
                f"you want: review {needed} a week with this design ({random_needed} at random), or accept the "
                f"wider margin.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
         result.add("info", text)
     else:
         result.add("go", text)
@@ -896,7 +896,7 @@ def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, res
         msg = ("no reviewed failures yet: read the weekly sample, note each failure's mode and the right "
                "answer, and name the file here so new failure modes reach the eval set.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
         return
     failures = read_reviewed_failures(a.reviewed_failures)
     if failures.empty:
@@ -925,12 +925,12 @@ def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, res
         msg = (f"{counts['no_expected']} reviewed failures have no expected answer: ask the reviewers for the "
                f"right output, or they cannot be graded as eval cases.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
     if path is None:
         msg = ("no eval set is named, so reviewed failures cannot be checked against it: set eval_set to "
                "question 6's results file.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
     if counts["new"]:
         shown = rows.head(PROMOTION_PREVIEW)
         more = f", first {len(shown)} of {len(rows)}" if len(rows) > len(shown) else ""
@@ -939,7 +939,7 @@ def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, res
         msg = (f"{counts['new']} reviewed failures are not in the eval set yet{already}: promote them, so every "
                f"future model is tested on them before it ships.")
         cautions.append(msg)
-        result.add("caution", _sentence(msg))
+        result.add("caution", msg)
     elif path is not None:
         result.add("go", f"Every reviewed failure is already in the eval set ({counts['already']} cases).")
 
@@ -1068,10 +1068,6 @@ def _bool_style(existing: pd.Series) -> dict[bool, str]:
 
 def _p_text(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -600,7 +600,7 @@ def _compare_with_problem(a: Answers, m: Money, result: Result, cautions: list[s
         msg = (f"the AI's value over today's way ({format_number(gross, '$')} a month) is more than the whole "
                f"problem costs ({format_number(cost, '$')} in question 1): check the value of a correct decision.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     elif m.net > 0:
         result.add("info", f"That is {m.net / cost:.0%} of the problem's {format_number(cost, '$')} a month "
                            f"(question 1).")
@@ -611,7 +611,7 @@ def _check_accuracy_claim(a: Answers, result: Result, cautions: list[str]) -> No
         msg = (f"the expected AI accuracy ({a.ai_accuracy:.0%}) is well above how often people agree "
                f"({a.agreement_rate:.0%}): labels that noisy cap what you can measure, so expect less.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
 
 
 def _note_errors(a: Answers, outcome: str, result: Result, cautions: list[str]) -> None:
@@ -623,13 +623,13 @@ def _note_errors(a: Answers, outcome: str, result: Result, cautions: list[str]) 
     if outcome in ("assist", "automate") and a.labelled_examples < FEW_EXAMPLES:
         msg = "there are too few labelled examples to test the AI against: collect them before building."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     if outcome in ("assist", "automate") and a.world_changes == "often":
         result.add("info", "The right answers change often: budget for monitoring and relabelling (question 7).")
     if outcome in ("assist", "automate") and a.explanation == "required":
         msg = "each decision must be explained: show the reason with every suggestion and keep a person accountable."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
 
 
 # ---- the recommendation ----------------------------------------------------------------------------------

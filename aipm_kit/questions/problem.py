@@ -153,7 +153,7 @@ def _lint_statement(a: Answers, result: Result, stops: list[str], cautions: list
         msg = (f"the statement names a solution ({', '.join(words)}); describe the problem so that a non-AI fix "
                f"could answer it too.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     else:
         result.add("go", "The statement is solution-agnostic.")
     missing = [part for part, text in (("user", a.user), ("pain", a.pain), ("context", a.context))
@@ -163,7 +163,7 @@ def _lint_statement(a: Answers, result: Result, stops: list[str], cautions: list
     if missing:
         msg = f"the statement names no {', no '.join(missing)}."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
 
 
 def _mentions(statement: str, who: str) -> bool:
@@ -190,23 +190,23 @@ def _weigh_evidence(a: Answers, result: Result, stops: list[str], cautions: list
         msg = (f"only {k} of {n} interviewees ({share:.0%}) described the problem from experience, under the "
                f"{a.validation_bar:.0%} bar.")
         stops.append(msg)
-        result.add("stop", msg[0].upper() + msg[1:])
+        result.add("stop", msg)
     elif low < a.validation_bar:
         msg = (f"{k} of {n} interviewees have the problem, but the 95% interval ({low:.0%}–{high:.0%}) reaches "
                f"below the {a.validation_bar:.0%} bar: interview more users.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     else:
         result.add("go", f"{k} of {n} interviewees have the problem; even the interval's low end ({low:.0%}) "
                          f"clears the {a.validation_bar:.0%} bar.")
     if n < MIN_INTERVIEWS:
         msg = f"{n} interviews are too few to judge; talk to at least {MIN_INTERVIEWS}."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     if a.committed == 0:
         msg = "nobody committed time, money or data: interest is not yet evidence of need."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     return share
 
 
@@ -245,7 +245,7 @@ def _rank_candidates(a: Answers, result: Result, cautions: list[str]) -> str | N
     if not a.candidates:
         msg = "no other candidate problems were compared; list the alternatives to show this one is the best bet."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         return None
     table = pd.DataFrame({
         "candidate": [c.name for c in a.candidates],
@@ -268,7 +268,7 @@ def _rank_candidates(a: Answers, result: Result, cautions: list[str]) -> str | N
     if not chosen:
         msg = "say which candidate the statement is about (chosen) so it can be compared with the others."
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
         return top
     row = table[table["candidate"] == chosen].iloc[0]
     result.metric("RICE rank of the chosen problem", int(row["RICE rank"]), key=True)
@@ -277,7 +277,7 @@ def _rank_candidates(a: Answers, result: Result, cautions: list[str]) -> str | N
         msg = (f"{top!r} scores higher by RICE ({table.loc[0, 'RICE']:,.0f} vs {row['RICE']:,.0f}); "
                f"say why {chosen!r} comes first or work on {top!r}.")
         cautions.append(msg)
-        result.add("caution", msg[0].upper() + msg[1:])
+        result.add("caution", msg)
     else:
         result.add("go", f"{chosen!r} ranks first of {len(table)} candidates by RICE "
                          f"and {int(row['opportunity rank'])} by opportunity.")
