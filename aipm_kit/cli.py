@@ -168,10 +168,11 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .brief import case_results, launch_readiness
-    from .bundled import bundled_cases
     from .build import question_notebooks
+    from .bundled import bundled_cases
     from .case import CaseError, load_case
+    from .parameters import notebook_parameters
+    from .verdict_cache import case_verdicts
 
     print("Bundled cases (aipm-kit build NAME, aipm-kit brief NAME):")
     for name, path in bundled_cases().items():
@@ -180,23 +181,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         except CaseError as exc:
             print(f"\n  {name}: cannot be read: {exc}")
             continue
-        results = case_results(case)
+        # remembered between runs, keyed on the case, its data files and the kit's code
+        summary = case_verdicts(case)
         print(f"\n  {name} — {case.name}\n    {case.summary}")
-        for number, result in enumerate(results.values(), start=1):
-            verdict = result.verdict if result.level in (None, result.verdict) else f"{result.verdict} ({result.level})"
-            print(f"    {number}. {verdict:<38} {result.title}")
-        readiness = launch_readiness(results)
-        print(f"    Launch: {readiness.status}")
-
-    import papermill
+        for v in summary.verdicts:
+            print(f"    {v.number}. {v.verdict:<24} {v.title}")
+        print(f"    Launch: {summary.readiness}")
 
     print("\nNotebooks (parameters papermill can set with -p NAME VALUE):")
     for q, notebook in question_notebooks():
         print(f"\n  {notebook.name} — {q.title}")
-        for param in papermill.inspect_notebook(str(notebook)).values():
-            default = param.get("default", "")
-            help_text = f"  # {param['help']}" if param.get("help") else ""
-            print(f"    {param['name']} = {default}{help_text}")
+        for param in notebook_parameters(notebook):
+            help_text = f"  # {param.help}" if param.help else ""
+            print(f"    {param.name} = {param.default}{help_text}")
     return EXIT_OK
 
 
