@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .case import Case, load_case, write_atomic
 from .questions import QUESTIONS, Question
-from .result import Level, Result, badge
+from .result import NO_MATHS, Level, Result, badge
 
 # Question 2's outcomes that mean "do not build AI" (``result.data["outcome"]``, or the verdict's words), with
 # what to do instead when the result does not say.
@@ -165,7 +165,7 @@ class Overview:
             f"<td style='text-align:left;vertical-align:top'>{e(r.headline)}</td></tr>"
             for q, r in ((q, self.results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS)
         )
-        return (f"<div class='aipm-overview'><p style='border-left:5px solid {colour};padding:4px 10px'>"
+        return (f"<div class='aipm-overview {NO_MATHS}'><p style='border-left:5px solid {colour};padding:4px 10px'>"
                 f"<strong style='color:{colour}'>{e(readiness.status)}</strong> {e(readiness.message)}</p>"
                 f"<table><thead><tr><th>#</th><th style='text-align:left'>Question</th>"
                 f"<th style='text-align:left'>Verdict</th><th style='text-align:left'>Headline</th></tr></thead>"
@@ -316,7 +316,7 @@ def brief_html(case: Case, results: Mapping[str, Result] | None = None, links: M
 
 # ---- Markdown ---------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#$])")  # `$` too: Jupyter reads $…$ as maths
 
 
 def md_escape(text: str) -> str:

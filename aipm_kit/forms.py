@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 from .bundled import is_bundled
 from .case import Case, CaseError, field_problem, load_case
 from .questions import BY_KEY
-from .result import Result
+from .result import NO_MATHS, Result
 from .selfcheck import headless
 
 if TYPE_CHECKING:
@@ -370,7 +370,7 @@ class Form:
                     f"JupyterLab and press Save, or add a <code>{q.key}:</code> section to the case file "
                     f"(<code>aipm-kit new</code> writes one with every field explained).</p>")
         values = self.answers.model_dump(mode="json", context=self.case.validation_context())
-        return (f"<div class='aipm-answers'><h4>Answers: {html.escape(self.case.name)}</h4>"
+        return (f"<div class='aipm-answers {NO_MATHS}'><h4>Answers: {html.escape(self.case.name)}</h4>"
                 f"{_answers_table(self.model, values)}</div>")
 
     def _repr_html_(self) -> str:
@@ -466,7 +466,7 @@ class Form:
             self._status.value = f"<span style='{_ERROR_STYLE}'>Analysis failed: {html.escape(str(exc))}</span>"
             return
         # JupyterLab and Voila style tables inside this class, as in a notebook's own outputs
-        self._result_area.value = f"<div class='jp-RenderedHTMLCommon'>{result.to_html(figures=True)}</div>"
+        self._result_area.value = f"<div class='jp-RenderedHTMLCommon {NO_MATHS}'>{result.to_html(figures=True)}</div>"
         self._status.value = ""
 
     def save(self) -> Path | None:

@@ -23,6 +23,10 @@ FindingLevel = Literal["go", "caution", "stop", "info"]
 LEVELS: tuple[Level, ...] = ("go", "caution", "stop")
 
 _COLOURS = {"go": "#1b7f3b", "caution": "#a15c00", "stop": "#b3261e", "info": "#44546a", "none": "#6b7280"}
+# JupyterLab typesets anything between two `$` as maths; MathJax skips elements of these classes (MathJax 3,
+# in JupyterLab 4: mathjax_ignore; MathJax 2, in nbconvert's HTML pages: tex2jax_ignore), so the kit's HTML
+# (dollar amounts, user text) shows as written. An HTML entity would not help: MathJax reads the decoded text.
+NO_MATHS = "mathjax_ignore tex2jax_ignore"
 _SYMBOLS = {"go": "✓", "caution": "!", "stop": "✗", "info": "i"}
 
 
@@ -173,7 +177,7 @@ class Result:
     def _html_head(self) -> str:
         e = html.escape
         parts = [
-            '<div class="aipm-result">',
+            f'<div class="aipm-result {NO_MATHS}">',
             f"<p>{badge(self.verdict, self.level)} <strong>{e(self.headline)}</strong></p>",
         ]
         if self.metrics:
@@ -205,7 +209,7 @@ class Result:
             return ""
         e = html.escape
         notes = "".join(f"<h4>{e(h)}</h4><pre style='white-space:pre-wrap'>{e(t)}</pre>" for h, t in self.notes.items())
-        return f'<div class="aipm-result">{notes}</div>'
+        return f'<div class="aipm-result {NO_MATHS}">{notes}</div>'
 
     def _repr_html_(self) -> str:
         return self.to_html()
