@@ -16,6 +16,8 @@ failing notebook exits 1.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -111,16 +113,18 @@ def cmd_new(args: argparse.Namespace) -> int:
     if path.exists():
         return _bad_input(f"{path}: already exists; choose another --out, or delete it first (nothing was written)")
     write_atomic(path, template_case(args.name))
-    print(f"Wrote {path}: fill it in, then `aipm-kit validate {path}` and `aipm-kit brief {path}`.")
+    me = as_typed("aipm-kit")
+    print(f"Wrote {path}: fill it in, then `{me} validate {path}` and `{me} brief {path}`.")
     return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .workspace import init_workspace
+    from .workspace import START_PAGE, init_workspace
 
     workspace = init_workspace(args.folder, from_case=args.from_case, force=args.force)
     print(f"Created {workspace.folder}: {len(workspace.notebooks)} notebooks, the case file "
-          f"{workspace.case_file.name} and a data/ folder. Open it with:\n\n    {workspace.open_command}\n")
+          f"{workspace.case_file.name} and a data/ folder. Open it with:\n\n"
+          f"    {as_typed('jupyter')} lab {workspace.folder / START_PAGE}\n")
     return EXIT_OK
 
 
@@ -174,7 +178,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .parameters import notebook_parameters
     from .verdict_cache import case_verdicts
 
-    print("Bundled cases (aipm-kit build NAME, aipm-kit brief NAME):")
+    me = as_typed("aipm-kit")
+    print(f"Bundled cases ({me} build NAME, {me} brief NAME):")
     for name, path in bundled_cases().items():
         try:
             case = load_case(path)
@@ -201,6 +206,22 @@ def cmd_app(args: argparse.Namespace) -> int:
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
+
+
+def as_typed(program: str) -> str:
+    """``program`` (``aipm-kit``, ``jupyter``) as the user can type it here, so printed commands work as printed.
+
+    Its bare name when the shell finds this installation's copy; otherwise (a virtual environment that is not
+    activated) the path of the copy beside this Python, relative to the current folder when it is below it.
+    """
+    mine = Path(sys.executable).parent / program  # the venv's bin/, without resolving python's symlink
+    if not mine.exists():
+        return program
+    found = shutil.which(program)
+    if found and Path(found).resolve() == mine.resolve():
+        return program
+    relative = os.path.relpath(mine)
+    return relative if not relative.startswith("..") else str(mine)
 
 
 def _load(name: str):

@@ -30,10 +30,6 @@ class Workspace:
     case_file: Path
     notebooks: list[Path]
 
-    @property
-    def open_command(self) -> str:
-        return f"jupyter lab {self.folder / START_PAGE}"
-
 
 def workspace_notebooks() -> list[Path]:
     """The start page and the question notebooks, in order (the app and anything else stay out)."""

@@ -40,7 +40,6 @@ def test_a_fresh_workspace_has_the_notebooks_pointing_at_its_own_blank_case(tmp_
     assert case.name == "Clinic scheduling"
     assert not any(case.is_answered(q.key) for q in aipm_kit.QUESTIONS)
     assert (tmp_path / "clinic-scheduling" / "data").is_dir()
-    assert ws.open_command == f"jupyter lab {tmp_path / 'clinic-scheduling' / '00_start_here.ipynb'}"
 
 
 def test_a_workspace_from_a_bundled_case_copies_its_data_and_reaches_the_same_verdicts(tmp_path):
