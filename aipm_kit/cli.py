@@ -3,6 +3,7 @@
     aipm-kit new NAME [--out FILE]                 a commented case file with every question's fields
     aipm-kit init DIR [--from CASE] [--force]      a workspace for your own product: notebooks, case, data/
     aipm-kit validate CASE ...                     check case files; each is OK or says what to fix
+    aipm-kit check CASE ...                        where the seven answers of a case contradict each other
     aipm-kit build [CASE ...] [--out DIR] [--jobs N] [--scheduler ADDRESS]
                                                    run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
@@ -54,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check case files and say what to fix",
                                    description="Load and validate each case file (a path or a bundled case's name).")
     validate.add_argument("cases", nargs="+", metavar="CASE")
+
+    check = commands.add_parser(
+        "check", help="find where the seven answers of a case contradict each other",
+        description="List every place where two questions use one quantity and disagree (question 2's volume and "
+                    "question 4's, the plan and the measured accuracy …), with both fields, what the difference "
+                    "does to the decision and how to fix it. Exit 1 when a case contradicts itself (or the "
+                    "evidence would flip a verdict), 0 when only gaps between plan and evidence remain, 2 when a "
+                    "case cannot be read.")
+    check.add_argument("cases", nargs="+", metavar="CASE")
 
     build = commands.add_parser("build", help="run every notebook for each case; write briefs and an index",
                                 description="Run every question notebook headlessly for each case (default: every "
@@ -129,6 +139,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .ledger import check
     from .questions import QUESTIONS
 
     status = EXIT_OK
@@ -139,7 +150,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         answered = [q.key for q in QUESTIONS if case.is_answered(q.key) or q.key in case.raw_sections]
         print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")
+        findings = check(case)
+        if findings:
+            print(f"    Warning: the answers disagree in {len(findings)} place{'s' if len(findings) > 1 else ''} "
+                  f"(`{as_typed('aipm-kit')} check {name}` says how to fix each):")
+            for finding in findings:
+                print(f"      {finding.quantity}: {finding.home} = {finding.home_value}, {finding.other} = "
+                      f"{finding.other_value}")
     return status
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .ledger import check
+
+    status = EXIT_OK
+    for name in args.cases:
+        case = _load(name)
+        if case is None:
+            status = EXIT_BAD_INPUT
+            continue
+        findings = check(case)
+        contradictions = sum(f.contradiction for f in findings)
+        gaps = len(findings) - contradictions
+        if not findings:
+            print(f"OK  {case.path}: the answers agree wherever two questions use one number.")
+            continue
+        print(f"{case.path}: {_count(contradictions, 'contradiction')}, "
+              f"{_count(gaps, 'gap')} between plan and evidence\n")
+        for finding in findings:
+            print(f"  {finding}\n")
+        if contradictions and status == EXIT_OK:
+            status = EXIT_FAILED
+    return status
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -241,7 +287,7 @@ def _bad_input(message: str) -> int:
 
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
-            "list": cmd_list, "app": cmd_app}
+            "list": cmd_list, "app": cmd_app, "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:

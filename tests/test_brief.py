@@ -181,7 +181,7 @@ def test_the_markdown_brief_is_a_table_of_seven_rows(unvalidated):
     rows = [line for line in markdown.splitlines() if re.match(r"\| \d \|", line)]
     assert len(rows) == 7
     assert rows[0].startswith("| 1 | [What problem should we solve to maximize impact?](01_problem.html) | **stop** |")
-    assert "Annual cost of the problem: **$12.0k**" in rows[0]
+    assert "Annual cost of the problem: **\\$12.0k**" in rows[0]  # $ escaped: Jupyter reads $…$ as maths
     assert "**Launch readiness: Not ready.**" in markdown
 
 
