@@ -19,7 +19,7 @@ from pathlib import Path
 from .case import Case, load_case, write_atomic
 from .questions import QUESTIONS, Question
 from .ledger import Finding, check
-from .result import NO_MATHS, Level, Result, badge
+from .result import NO_MATHS, NOT_ANSWERED, Level, Result, badge
 
 # Question 2's outcomes that mean "do not build AI" (``result.data["outcome"]``, or the verdict's words), with
 # what to do instead when the result does not say.
@@ -369,7 +369,7 @@ def brief_markdown(case: Case, results: Mapping[str, Result] | None = None,
             numbers = "; ".join(f"{md_escape(m.name)}: **{md_escape(m.formatted())}**" for m in r.key_metrics) or "—"
             verdict = f"**{md_escape(r.verdict)}**"
         else:
-            headline, numbers, verdict = "*Not answered yet.*", "—", "not answered"
+            headline, numbers, verdict = "*Not answered yet.*", "—", NOT_ANSWERED
         if q.key in failed:
             headline += " (the notebook failed in this build)"
         lines.append(f"| {q.number} | {title} | {verdict} | {headline} | {numbers} |")

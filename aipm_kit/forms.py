@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 
 from .bundled import is_bundled
 from .case import Case, CaseError, field_problem, load_case
+from .labels import field_label
 from .questions import BY_KEY
 from .result import NO_MATHS, Result
 from .selfcheck import headless
@@ -78,10 +79,6 @@ def _row_model(tp: Any) -> type[BaseModel] | None:
     return None
 
 
-def _humanize(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
 def _multiline(info: FieldInfo) -> bool:
     extra = info.json_schema_extra
     return isinstance(extra, dict) and bool(extra.get("multiline"))
@@ -97,7 +94,7 @@ class FieldEditor:
         self.tp, self.optional = _unwrap_optional(info.annotation)
         self.rows: RowsEditor | None = None
         self.kind = "text"
-        label = "" if compact else _humanize(name)
+        label = "" if compact else field_label(name, info)
         style = {"description_width": _LABEL_WIDTH}
         width = "96%" if not compact else "auto"
         common = dict(description=label, style=style, layout=w.Layout(width=width))
@@ -169,7 +166,7 @@ class FieldEditor:
             self.upload.observe(self._uploaded, names="value")
             parts[0] = w.HBox([self.widget, self.upload])
         if self.rows is not None and not compact:  # a table has no room for a side label: title it
-            parts.insert(0, w.HTML(f"<b>{html.escape(_humanize(name))}</b>"))
+            parts.insert(0, w.HTML(f"<b>{html.escape(field_label(name, info))}</b>"))
         self.box = w.VBox(parts, layout=w.Layout(margin="0 0 6px 0"))
 
     def _uploaded(self, change: dict[str, Any]) -> None:
@@ -253,8 +250,8 @@ class RowsEditor:
         self.model, self.base_dir = model, base_dir
         self._callbacks: list[Any] = []
         self._rows: list[dict[str, FieldEditor]] = []
-        header = [w.HTML(f"<b title='{html.escape(info.description or '', quote=True)}'>{_humanize(n)}</b>",
-                         layout=w.Layout(width=_column_width(info)))
+        header = [w.HTML(f"<b title='{html.escape(info.description or '', quote=True)}'>"
+                         f"{html.escape(field_label(n, info))}</b>", layout=w.Layout(width=_column_width(info)))
                   for n, info in model.model_fields.items()]
         self.header = w.HBox([*header, w.HTML("", layout=w.Layout(width="36px"))])
         self.body = w.VBox()
@@ -524,14 +521,14 @@ def _answers_table(model: type[BaseModel], values: dict[str, Any]) -> str:
         tp, _ = _unwrap_optional(info.annotation)
         sub = _row_model(tp)
         if sub is not None:
-            cells = "".join(f"<th>{e(_humanize(n))}</th>" for n in sub.model_fields)
+            cells = "".join(f"<th>{e(field_label(n, i))}</th>" for n, i in sub.model_fields.items())
             body = "".join("<tr>" + "".join(f"<td>{e(_plain(item.get(n)))}</td>" for n in sub.model_fields)
                            + "</tr>" for item in value or [])
             shown = (f"<table class='dataframe'><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
                      if value else "<em>none</em>")
         else:
             shown = e(_plain(value)).replace("\n", "<br>")
-        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{e(_humanize(name))}</b><br>"
+        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{e(field_label(name, info))}</b><br>"
                     f"<span style='{_HELP_STYLE}'>{e(info.description or '')}</span></td>"
                     f"<td style='text-align:left;vertical-align:top'>{shown}</td></tr>")
     return f"<table class='aipm-answers-table'><tbody>{''.join(rows)}</tbody></table>"

@@ -120,12 +120,17 @@ def test_a_missing_section_says_not_answered_headless_and_starts_blank_interacti
     case = aipm_kit.load_case(path)
     static = Form(case, "problem", interactive=False)
     assert "no answers to question 1 yet" in static._repr_html_()
-    assert static.result.verdict == "not answered"
+    assert static.result.verdict == "Not answered"
     monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
     live = Form(case, "problem")
     assert live.editors["interviews"].widget.value == 0
-    assert live.last_result.verdict == "not answered"  # a blank worksheet is never analysed as if answered
+    assert live.last_result.verdict == "Not answered"  # a blank worksheet is never analysed as if answered
     live.editors["statement"].widget.value = "Nurses re-type orders."
+    # half an answer: still "Not answered", saying what a verdict needs (question 1's NEEDED_FOR_VERDICT)
+    assert live.last_result.verdict == "Not answered" and live.last_result.level is None
+    assert live.last_result.headline == "Not answered yet: a verdict needs user and pain."
+    live.editors["user"].widget.value = "ward nurses"
+    live.editors["pain"].widget.value = "ten minutes per order"
     assert live.last_result.level == "stop"  # now it is an answer: no interviews yet
     assert live.save() == path.resolve()
     assert aipm_kit.load_case(path).answers("problem").statement == "Nurses re-type orders."
