@@ -15,6 +15,7 @@ import os
 import re
 import types
 import typing
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -164,7 +165,10 @@ class FieldEditor:
             self.upload = w.FileUpload(accept=".csv,.parquet,.txt", multiple=False, description="Upload",
                                        tooltip="Save a file into the case's data/ folder and use it here")
             self.upload.observe(self._uploaded, names="value")
+            self.uploads: list[str] = []  # the files saved through this button, as paths relative to the case
+            self.upload_note = w.HTML("")  # the button's own count resets with each file: ours counts them all
             parts[0] = w.HBox([self.widget, self.upload])
+            parts.insert(1, self.upload_note)
         if self.rows is not None and not compact:  # a table has no room for a side label: title it
             parts.insert(0, w.HTML(f"<b>{html.escape(field_label(name, info))}</b>"))
         self.box = w.VBox(parts, layout=w.Layout(margin="0 0 6px 0"))
@@ -174,8 +178,12 @@ class FieldEditor:
             return
         item = change["new"][0]
         saved = save_upload(self.base_dir / "data", item["name"], bytes(item["content"]))
-        self.upload.value = ()  # saved: the widget need not hold the bytes, and the same name can come again
-        self.widget.value = saved.relative_to(self.base_dir.resolve()).as_posix()  # validates it, with the rest
+        self.upload.value = ()  # saved: the widget need not hold the bytes, and the same file can come again
+        self.uploads.append(saved.relative_to(self.base_dir.resolve()).as_posix())
+        count = f"{len(self.uploads)} file{'s' if len(self.uploads) > 1 else ''}"
+        self.upload_note.value = (f"<span style='{_HELP_STYLE}'>{count} uploaded into data/; this one saved as "
+                                  f"{html.escape(self.uploads[-1])}</span>")
+        self.widget.value = self.uploads[-1]  # validates it, with the rest
 
     def _show(self, value: Any) -> str:
         if value is None:
@@ -212,13 +220,13 @@ class FieldEditor:
 
 
 def save_upload(folder: Path, name: str, content: bytes) -> Path:
-    """Save an uploaded file into ``folder`` under a safe name; never overwrite a different file."""
-    from .case import slugify
+    """Save an uploaded file into ``folder`` under its own name, made safe; never overwrite a different file.
 
-    stem, suffix = Path(Path(name).name).stem, Path(name).suffix.lower()
-    if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
-        suffix = ""
-    safe = f"{slugify(stem)}{suffix}"
+    The name keeps its words and letter case ("Q3 run (final).csv"); only a folder part, characters a file
+    system or a shell would trip on, and leading dots (hidden files) go. A file of that name with other content
+    is kept, and the upload gets ``-2``, ``-3`` … instead; the same content again reuses the file.
+    """
+    safe = safe_file_name(name)
     folder.mkdir(parents=True, exist_ok=True)
     target, n = folder / safe, 1
     while target.exists() and target.read_bytes() != content:
@@ -229,6 +237,16 @@ def save_upload(folder: Path, name: str, content: bytes) -> Path:
         tmp.write_bytes(content)
         tmp.replace(target)
     return target.resolve()
+
+
+def safe_file_name(name: str) -> str:
+    """An uploaded file's name without folders, control or shell characters, leading dots, or an odd suffix."""
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    stem, suffix = os.path.splitext(base)
+    suffix = suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
+    stem = re.sub(r"[^\w .()+,-]", "-", stem)  # letters of any script, digits, spaces and a few marks stay
+    stem = re.sub(r"\s+", " ", stem).strip(" .-")[:100] or "upload"
+    return stem + suffix
 
 
 def _is_path(tp: Any) -> bool:
