@@ -384,6 +384,9 @@ def _kit_voila() -> type:
         def initialize(self, argv: list[str] | None = None) -> None:
             super().initialize(argv)
             self.voila_configuration.file_allowlist = []  # the app serves no files from its folder
+            # until the loop runs (``_serving`` then takes both signals over), SIGTERM acts as Ctrl-C: Voila's own
+            # handler would stop a loop that does not exist yet
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
 
         def init_settings(self) -> dict:
             settings = super().init_settings()

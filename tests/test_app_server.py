@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -37,9 +38,10 @@ def free_port() -> int:
 
 
 class AppProcess:
-    """``python -m aipm_kit.app`` (what ``aipm-kit app`` runs) in its own session, stdout and stderr in files."""
+    """``python -m aipm_kit.app`` (what ``aipm-kit app`` runs) in its own session, stdout and stderr in files;
+    with ``cli``, the command itself (``python -m aipm_kit.cli app``, over the bundled notebook)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, cli: bool = False):
         notebook = folder / APP_NOTEBOOK
         shutil.copyfile(notebooks_dir() / APP_NOTEBOOK, notebook)
         self.port = free_port()
@@ -47,8 +49,10 @@ class AppProcess:
         self.out, self.err = folder / "app.out", folder / "app.err"
         env = {k: v for k, v in os.environ.items() if k != "AIPM_KIT_HEADLESS"}
         env[FOLDER_ENV] = str(folder)
+        command = [sys.executable, "-m", "aipm_kit.cli", "app", "--no-browser", f"--port={self.port}"] if cli \
+            else voila_command(notebook, port=self.port, open_browser=False)
         with self.out.open("wb") as out, self.err.open("wb") as err:
-            self.process = subprocess.Popen(voila_command(notebook, port=self.port, open_browser=False), cwd=folder,
+            self.process = subprocess.Popen(command, cwd=folder,
                                             env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                             start_new_session=True)
         self.token = self._wait_for_token()
@@ -169,9 +173,10 @@ def test_reloads_that_never_close_keep_at_most_two_kernels(app):
 
 # ---- stopping ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_signal_stops_the_app_and_every_kernel_without_a_traceback(tmp_path, sig):
-    app = AppProcess(tmp_path)
+@pytest.mark.parametrize(("sig", "cli"), [(signal.SIGINT, True), (signal.SIGTERM, False)],
+                         ids=["ctrl-c-aipm-kit-app", "sigterm"])
+def test_a_signal_stops_the_app_and_every_kernel_without_a_traceback(tmp_path, sig, cli):
+    app = AppProcess(tmp_path, cli=cli)
     try:
         app.open_page(requests.Session())
         tree = app.tree()
