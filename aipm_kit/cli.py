@@ -86,8 +86,10 @@ def _parser() -> argparse.ArgumentParser:
 
     app = commands.add_parser("app", help="the seven forms and a live brief as one app in your browser (localhost)",
                               description="Serve the app (one tab per question, a case picker, a live brief) with "
-                                          "Voila on 127.0.0.1. Closed pages shut their kernels down; idle ones are "
-                                          "culled. Case files in the current folder appear in the picker.")
+                                          "Voila on 127.0.0.1, behind a token printed with its address. A closed "
+                                          "page shuts its kernel down; a browser keeps at most 2 kernels and the "
+                                          "app 6; Ctrl-C stops it and every kernel. Case files in the current "
+                                          "folder appear in the picker.")
     app.add_argument("--port", type=_positive_int, default=None,
                      help="port (default: Voila's 8866, or the next free one)")
     app.add_argument("--no-browser", action="store_true", help="do not open a browser")
@@ -249,6 +251,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    # runs in this process until Ctrl-C or SIGTERM, which stop the server and shut every kernel down
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
