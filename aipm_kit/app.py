@@ -211,6 +211,8 @@ class App:
             self._pages[index].children = [w.HTML(f"<p>Question {q.number} ({html.escape(q.title)}) is not in "
                                                   f"this version of the kit yet.</p>")]
             return
+        # building a form analyses the case (a second or more): say so at once, the page is not blank
+        self._pages[index].children = [w.HTML(loading_html(f"Opening question {q.number}: {q.title}"))]
         # a form opened later starts from the answers given so far in the other tabs
         worksheet = form(self.live_case(), q.key)
         worksheet.result.observe(self._answers_changed, names="value")
@@ -226,6 +228,7 @@ class App:
         """Redraw the Brief tab from the answers as they stand (only when they changed since the last time)."""
         if not self._brief_stale:
             return
+        self.brief_area.value = loading_html("Writing the brief from the answers as they stand")
         page = self.brief_page()
         # an iframe keeps the brief's own page styles from restyling the app around it
         self.brief_area.value = (f"<iframe class='aipm-brief' title='One-page brief' srcdoc=\"{html.escape(page)}\" "
@@ -246,6 +249,15 @@ SESSION_COOKIE = "aipm_kit_session"
 SESSION_KERNELS = 2  # one browser keeps at most two kernels: two tabs, or a reload and the page it replaces
 MAX_KERNELS = 6  # all browsers together (a kernel holds about 205 MB)
 SHUTDOWN_GRACE_SECONDS = 10
+
+
+def loading_html(what: str) -> str:
+    """A spinner and a line saying what is loading, for a tab whose content takes a moment."""
+    return (f"<div class='aipm-loading' role='status' style='display:flex;align-items:center;gap:10px;"
+            f"padding:18px 4px;color:#44546a'><span style='width:18px;height:18px;border:3px solid #d0d7de;"
+            f"border-top-color:#44546a;border-radius:50%;display:inline-block;"
+            f"animation:aipm-spin .8s linear infinite'></span>{html.escape(what)}…</div>"
+            f"<style>@keyframes aipm-spin {{ to {{ transform: rotate(360deg); }} }}</style>")
 
 
 def new_token() -> str:

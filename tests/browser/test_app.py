@@ -90,9 +90,16 @@ def test_app_tabs_brief_and_no_kernel_left_behind(page, voila, workspace, screen
     brief.get_by_text(start.headline).wait_for()
     page.screenshot(path=screenshots / "app-brief.png", full_page=True)
 
-    # another question's tab builds its own form on first visit
+    # another question's tab builds its own form on first visit; a spinner says so meanwhile (the page is never
+    # blank): a MutationObserver records it, since it is gone once the form arrives
+    page.evaluate("""() => { window.aipmSpinner = '';
+        new MutationObserver(() => { const s = document.querySelector('.aipm-loading');
+            if (s && !window.aipmSpinner) window.aipmSpinner = s.textContent; })
+          .observe(document.body, {childList: true, subtree: true}); }""")
     tabs.filter(has_text="6. Evaluation").click()
     page.locator("h3", has_text="Question 6:").wait_for()
+    assert page.evaluate("window.aipmSpinner").startswith("Opening question 6: How do we know it works")
+    assert page.locator(".aipm-loading").count() == 0
 
     tabs.filter(has_text="1. Problem").click()
     set_field(form, "Cost per occurrence", "3")
@@ -173,3 +180,15 @@ def test_headless_the_app_shows_the_brief_as_markdown(tmp_path):
     shell.display_pub.publish = lambda data, **_: outputs.append(data)
     App(str(workspace.case_file))._ipython_display_()
     assert "text/markdown" in outputs[0] and "# Support ticket triage" in outputs[0]["text/markdown"]
+
+
+def test_a_tab_shows_a_spinner_until_its_form_is_built(live_app):
+    app, _ = live_app
+    page = app._pages[2]
+    shown: list[str] = []
+    page.observe(lambda change: shown.append(" ".join(getattr(c, "value", type(c).__name__) for c in change["new"])),
+                 names="children")
+    app.tabs.selected_index = 2
+    assert "aipm-loading" in shown[0] and "Opening question 3: Do we have the right data?" in shown[0]
+    assert len(shown) == 2 and "aipm-loading" not in shown[1] and "data" in app.forms  # then the form
+
