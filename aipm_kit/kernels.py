@@ -518,6 +518,19 @@ async def _connect(km: Any, start_timeout: float):
     return kc
 
 
+def _adapt_to_protocol(kc: Any, reply: dict) -> None:
+    """Speak the kernel's major protocol version, as jupyter_client does on a kernel_info reply.
+
+    Done with public names (``protocol_version_info``, the session's ``adapt_version`` trait) rather than the
+    client's private ``_handle_kernel_info_reply``, which a jupyter_client release may rename.
+    """
+    from jupyter_client import protocol_version_info
+
+    kernel_major = int(str(reply["content"].get("protocol_version", "5")).split(".")[0])
+    if kernel_major != protocol_version_info[0]:
+        kc.session.adapt_version = kernel_major
+
+
 async def _wait_for_ready(kc: Any, timeout: float) -> None:
     """``kc.wait_for_ready`` without its closing 0.2 s of listening for silence on IOPub.
 
@@ -538,7 +551,7 @@ async def _wait_for_ready(kc: Any, timeout: float) -> None:
             continue
         if reply["parent_header"].get("msg_id") != msg_id:
             continue
-        kc._handle_kernel_info_reply(reply)
+        _adapt_to_protocol(kc, reply)
         try:
             while True:  # IOPub: up to this request's idle, or start over if nothing comes (not subscribed yet)
                 msg = await kc.iopub_channel.get_msg(timeout=0.2)

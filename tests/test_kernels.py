@@ -171,3 +171,19 @@ def test_copies_of_the_isolation_fixture_stay_identical():
     # 02_need_ai is a copy of 01_problem so that each case runs two notebooks
     assert (ISOLATION / "01_problem.ipynb").read_text() == (ISOLATION / "02_need_ai.ipynb").read_text()
     assert sorted(p.name for p in ISOLATION.iterdir()) == ["01_problem.ipynb", "02_need_ai.ipynb"]
+
+
+def test_the_client_adapts_to_an_older_kernel_protocol_with_public_names_only():
+    from types import SimpleNamespace
+
+    import jupyter_client
+
+    # a kernel of protocol 4.1 answers: the session must adapt its messages to major version 4 (what
+    # jupyter_client's own wait_for_ready does); a kernel of the client's own major version changes nothing
+    kc = SimpleNamespace(session=SimpleNamespace(adapt_version=None))
+    kernels._adapt_to_protocol(kc, {"content": {"protocol_version": "4.1"}})
+    assert kc.session.adapt_version == 4
+    same = SimpleNamespace(session=SimpleNamespace(adapt_version=None))
+    kernels._adapt_to_protocol(same, {"content": {"protocol_version": jupyter_client.protocol_version}})
+    assert same.session.adapt_version is None
+    assert "kc._handle_kernel_info_reply" not in Path(kernels.__file__).read_text()
