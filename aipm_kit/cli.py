@@ -4,6 +4,7 @@
     aipm-kit init DIR [--from CASE] [--force]      a workspace for your own product: notebooks, case, data/
     aipm-kit validate CASE ...                     check case files; each is OK or says what to fix
     aipm-kit check CASE ...                        where the seven answers of a case contradict each other
+    aipm-kit schema                                the case file's JSON Schema
     aipm-kit build [CASE ...] [--out DIR] [--jobs N] [--scheduler ADDRESS]
                                                    run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
                     "case cannot be read.")
     check.add_argument("cases", nargs="+", metavar="CASE")
 
+    commands.add_parser("schema", help="print the case file's JSON Schema (for editors and other tools)",
+                        description="Print the JSON Schema of a case file, generated from the questions' models. "
+                                    "Files made by 'new' and 'init' name it on their first line, so editors that "
+                                    "speak the YAML language server complete and check every field.")
+
     build = commands.add_parser("build", help="run every notebook for each case; write briefs and an index",
                                 description="Run every question notebook headlessly for each case (default: every "
                                             "bundled case) and write the filled notebooks (.ipynb, .html), a brief "
@@ -120,11 +126,13 @@ def _positive_int(text: str) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     from .case import slugify, template_case, write_atomic
+    from .schema import SHIPPED, modeline
 
     path = Path(args.out) if args.out else Path(f"{slugify(args.name)}.yaml")
     if path.exists():
         return _bad_input(f"{path}: already exists; choose another --out, or delete it first (nothing was written)")
-    write_atomic(path, template_case(args.name))
+    # the first line points editors that speak the YAML language server at the kit's schema
+    write_atomic(path, modeline(SHIPPED.as_uri()) + template_case(args.name))
     me = as_typed("aipm-kit")
     print(f"Wrote {path}: fill it in, then `{me} validate {path}` and `{me} brief {path}`.")
     return EXIT_OK
@@ -219,6 +227,13 @@ def cmd_brief(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .build import question_notebooks
     from .bundled import bundled_cases
@@ -290,7 +305,7 @@ def _bad_input(message: str) -> int:
 
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
-            "list": cmd_list, "app": cmd_app, "check": cmd_check}
+            "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,7 +49,8 @@ def init_workspace(folder: str | os.PathLike, from_case: str | None = None, forc
     case_file = folder / f"{name}.yaml"
     (folder / "data").mkdir(parents=True, exist_ok=True)
 
-    if case_file.exists():
+    existed = case_file.exists()
+    if existed:
         pass  # --force rewrites the notebooks, never the learner's answers
     elif source is not None:
         copy_case(source, case_file)
@@ -57,8 +58,20 @@ def init_workspace(folder: str | os.PathLike, from_case: str | None = None, forc
         title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "My product"
         write_atomic(case_file, template_case(title))
 
+    if not existed:
+        _point_at_schema(case_file)
     written = [_prepare_notebook(src, folder / src.name, case_file.name) for src in workspace_notebooks()]
     return Workspace(folder, case_file, written)
+
+
+def _point_at_schema(case_file: Path) -> None:
+    """Put the case file's JSON Schema beside it and name it on the file's first line, for editors."""
+    from .schema import MODELINE_PREFIX, SHIPPED, modeline
+
+    shutil.copyfile(SHIPPED, case_file.parent / SHIPPED.name)
+    text = case_file.read_text(encoding="utf-8")
+    if not text.startswith(MODELINE_PREFIX):
+        write_atomic(case_file, modeline(SHIPPED.name) + text)
 
 
 def copy_case(source: Case, case_file: Path) -> Case:

@@ -11,6 +11,7 @@ import pytest
 import aipm_kit.build
 from aipm_kit.case import load_case
 from aipm_kit.cli import main
+from aipm_kit.schema import SHIPPED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASE = FIXTURES / "cases" / "unvalidated.yaml"
@@ -30,7 +31,10 @@ def test_new_writes_a_commented_template_that_validates(tmp_path, capsys):
     status, out, _ = _run(capsys, "new", "Invoice reminders", "--out", path)
     assert status == 0 and f"Wrote {path}" in out
     text = path.read_text()
-    assert text.startswith("# aipm-kit case file") and "name: Invoice reminders" in text
+    first, rest = text.split("\n", 1)
+    # the first line names the shipped JSON Schema for editors; then the commented template
+    assert first == f"# yaml-language-server: $schema={SHIPPED.as_uri()}"
+    assert rest.startswith("# aipm-kit case file") and "name: Invoice reminders" in text
     assert "  # Users interviewed about this problem.\n  interviews: 0" in text  # each field with its description
     assert load_case(path).name == "Invoice reminders"
 
