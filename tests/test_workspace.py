@@ -77,6 +77,9 @@ def test_save_in_question_4_is_where_question_5_starts(tmp_path, monkeypatch):
     monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
     ws = init_workspace(tmp_path / "mine")
     approach = Form(aipm_kit.load_case(ws.case_file), "approach")
+    # the answers question 4's verdict needs (its NEEDED_FOR_VERDICT), then the choice
+    approach.editors["task"].widget.value = "Answer staff questions from the policy pages"
+    approach.editors["requests_per_month"].widget.value = 2400
     approach.editors["chosen"].widget.value = "rag"
     assert approach.save() == ws.case_file.resolve()
     expected = [m["name"] for m in aipm_kit.load_case(ws.case_file).analyze("approach").data["failure_modes"]]
