@@ -125,11 +125,20 @@ def test_data_readiness_is_49_5_percent_and_the_missing_flags_are_a_gap(results)
 
 # ---- question 4: rules, because question 2 said no AI ------------------------------------------------------
 
-def test_rules_are_recommended_and_cost_870_a_month(results):
+def test_rules_are_recommended_and_cost_870_a_month(case, results):
     approach = results["approach"]
     assert approach.data["recommended"] == approach.data["chosen"] == "rules"
     # $120 a month to run + $9,000 build over 12 months = $870
     assert approach.data["monthly_cost"]["rules"] == 120 + 9000 / 12 == 870
+    # the rules' pilot is question 2's sample: 389 of 400 (97.25%), Wilson 95% low end 95.1%, which clears
+    # question 6's 95% blocking gate ('Right action, all invoices'), the target question 4 uses
+    quality = approach.data["quality"]["rules"]
+    assert (quality["rate"], quality["status"]) == (389 / 400, "clears")
+    assert quality["low"] == pytest.approx(wilson_interval(389, 400)[0]) and quality["low"] >= 0.95
+    gate = case.answers("evaluation").gates[0]
+    assert (gate.name, gate.kind, gate.target) == ("Right action, all invoices", "blocking", 0.95)
+    assert approach.data["quality_target"] == {"value": 0.95,
+                                               "source": "question 6's blocking gate 'Right action, all invoices'"}
     assert any(f.message.startswith("Question 2 found that this problem does not need AI") for f in approach.findings)
 
 
