@@ -327,6 +327,7 @@ def test_accepted_answers_never_crash_analyze(values):
     result = analyze(answers)
     assert result.level in ("go", "caution", "stop")
     assert result.data["recommended"] in (None, *approach.APPROACHES)
+    assert result.level == "stop" or result.data["recommended"] is not None  # "No fit" is always a stop
     json.dumps(result.data)
     for crossing in result.data["break_even"]:
         assert crossing["volume"] > 0 and math.isfinite(crossing["volume"])
@@ -467,6 +468,10 @@ def test_no_approach_that_fits_clears_the_target_is_a_stop(triage):
     assert result.data["recommended"] is None
     assert (result.verdict, result.level) == ("No fit", "stop")
     assert "no approach that fits is expected to reach the 86% target" in result.headline
+    # the same with an approach chosen on a guess: still "No fit", still a stop
+    chosen = analyze(_rated(triage, {"approach": "prompt", "expected_accuracy": 0.6},
+                            {"approach": "ml_model", "expected_accuracy": 0.7}, chosen="prompt"))
+    assert (chosen.verdict, chosen.level) == ("No fit", "stop")
 
 
 # ---- agent tokens that grow with the steps ------------------------------------------------------------------

@@ -798,15 +798,15 @@ def _judge_quality(a: Answers, recommended: str | None, fits: dict[str, Fit], qu
         cautions.append(msg)
         result.add("caution", msg)
         return
+    fitting = [n for n in APPROACHES if fits[n].fits]
+    if recommended is None and fitting:  # (when nothing fits, _judge_choice says so)
+        best = max(fitting, key=lambda n: qualities[n].rate if qualities[n].rate is not None else -1)
+        msg = (f"no approach that fits is expected to reach {goal}: the best, {LABELS[best]}, "
+               f"{qualities[best].shown()}.")
+        stops.append(msg)
+        result.add("stop", msg + " Improve it and pilot again, or go back to question 2.")
     focus = a.chosen or recommended
     if focus is None:
-        fitting = [n for n in APPROACHES if fits[n].fits]
-        if fitting and not a.chosen:
-            best = max(fitting, key=lambda n: qualities[n].rate if qualities[n].rate is not None else -1)
-            msg = (f"no approach that fits is expected to reach {goal}: the best, {LABELS[best]}, "
-                   f"{qualities[best].shown()}.")
-            stops.append(msg)
-            result.add("stop", msg[:1].upper() + msg[1:] + " Improve it and pilot again, or go back to question 2.")
         return
     q = qualities[focus]
     status = q.status(target.value)
