@@ -19,7 +19,7 @@ from pathlib import Path
 from .case import Case, load_case, write_atomic
 from .questions import QUESTIONS, Question
 from .ledger import Finding, check
-from .result import NO_MATHS, NOT_ANSWERED, Level, Result, badge
+from .result import LEVELS, NO_MATHS, NOT_ANSWERED, Level, Result, badge, level_colour
 
 # Question 2's outcomes that mean "do not build AI" (``result.data["outcome"]``, or the verdict's words), with
 # what to do instead when the result does not say.
@@ -73,11 +73,15 @@ def launch_readiness(results: Mapping[str, Result]) -> Readiness:
     need_ai = results.get("need_ai")
     outcome = _no_ai_outcome(need_ai)
     if need_ai is not None and outcome is not None:
+        # "don't build AI" is a decision, not a failure: its colour follows the levels like any other line
         others = [(q, r) for q, r in stops if q.key != "need_ai"]
         message = f"Question 2 — {need_ai.headline.rstrip('.')}. Instead: {_instead(need_ai, outcome).rstrip('.')}."
         if others:
             message += f" Also stopped at {_list_questions(q for q, _ in others)}."
-        return Readiness("Don't build AI", "stop", message)
+        elif cautions and not stops:
+            message += f" Cautions at {_list_questions(q for q, _ in cautions)}."
+        level = "stop" if stops else "caution" if cautions else "go"
+        return Readiness("Don't build AI", level, message)
     if stops:
         message = f"Stopped at {_list_questions(q for q, _ in stops)}: fix that before anything else."
         if missing:
@@ -158,7 +162,7 @@ class Overview:
     def _repr_html_(self) -> str:
         e = html.escape
         readiness = launch_readiness(self.results)
-        colour = {"go": "#1b7f3b", "caution": "#a15c00", "stop": "#b3261e"}.get(readiness.level or "", "#6b7280")
+        colour = level_colour(readiness.level)
         rows = "".join(
             f"<tr><td style='text-align:left;vertical-align:top'>{q.number}</td>"
             f"<td style='text-align:left;vertical-align:top'><a href='{q.notebook}.ipynb'>{e(q.title)}</a></td>"
@@ -200,10 +204,7 @@ h1 { margin: 2px 0 6px; font-size: 24px; line-height: 1.2; }
 .readiness { border-left: 6px solid; padding: 9px 14px; margin: 0 0 18px; background: var(--tint);
   border-radius: 0 6px 6px 0; }
 .readiness strong { font-size: 16px; margin-right: 6px; }
-.readiness.go { border-color:#1b7f3b; } .readiness.caution { border-color:#a15c00; }
-.readiness.stop { border-color:#b3261e; } .readiness.none { border-color:#6b7280; }
-.readiness.go strong { color:#1b7f3b; } .readiness.caution strong { color:#a15c00; }
-.readiness.stop strong { color:#b3261e; } .readiness.none strong { color:#44546a; }
+READINESS_COLOURS
 table { border-collapse: collapse; width: 100%; }
 .questions th { text-align:left; font-size:11px; text-transform:uppercase; letter-spacing:.05em;
   color:var(--muted); border-bottom: 2px solid var(--rule); padding: 6px 8px; }
@@ -259,6 +260,10 @@ footer a { color: inherit; }
   .aipm-badge, .readiness, .metrics li { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
+# the readiness line takes its level's colour from the one place colours live (result.level_colour)
+_CSS = _CSS.replace("READINESS_COLOURS", "\n".join(
+    f".readiness.{name} {{ border-color:{colour}; }} .readiness.{name} strong {{ color:{colour}; }}"
+    for name, colour in [*((lv, level_colour(lv)) for lv in LEVELS), ("none", level_colour(None))]))
 
 
 def _page(title: str, body: str, wide: bool = False) -> str:

@@ -234,9 +234,18 @@ def _join_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def level_colour(level: Level | None) -> str:
+    """The one colour of a level (go, caution, stop; grey for None, "not answered").
+
+    Every badge, readiness line and overview derives its colour from the level through here, never from the
+    verdict's words: "No AI" with a sound plan is ``go`` and green like any other sound decision.
+    """
+    return _COLOURS[level or "none"]
+
+
 def badge(verdict: str, level: Level | None) -> str:
     """An HTML badge: the verdict's words on its level's colour."""
-    colour = _COLOURS[level or "none"]
+    colour = level_colour(level)
     return (
         f"<span class='aipm-badge aipm-{level or 'none'}' style='background:{colour};color:#fff;"
         f"padding:2px 8px;border-radius:10px;font-weight:600;white-space:nowrap'>{html.escape(verdict)}</span>"

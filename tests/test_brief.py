@@ -100,6 +100,23 @@ def test_no_ai_is_recognised_from_the_verdict_alone_and_other_stops_are_still_na
     assert readiness.message.endswith("Also stopped at question 1 (problem).")
 
 
+def test_saying_no_with_a_plan_is_not_a_red_line():
+    # the readiness line's colour follows the levels, not the verdict's words: a sound "No AI" (go) with every
+    # other question go is a green "Don't build AI"; a caution elsewhere makes it amber and is named
+    need_ai = _result("need_ai", "go", "No AI", "No AI: rules do it.", outcome="no_ai")
+    readiness = launch_readiness(_all("go", need_ai=need_ai))
+    assert (readiness.status, readiness.level) == ("Don't build AI", "go")
+    assert readiness.message == ("Question 2 — No AI: rules do it. Instead: a rule, a form or UX change, or a "
+                                 "process change.")
+    cautioned = launch_readiness(_all("go", need_ai=need_ai, data=_result("data", "caution")))
+    assert (cautioned.status, cautioned.level) == ("Don't build AI", "caution")
+    assert cautioned.message.endswith("Cautions at question 3 (data).")
+    from aipm_kit.brief import Overview
+
+    overview_html = Overview(None, _all("go", need_ai=need_ai))._repr_html_()
+    assert "border-left:5px solid #1b7f3b" in overview_html
+
+
 def test_ai_assists_is_not_mistaken_for_no_ai():
     need_ai = _result("need_ai", "go", "AI assists", outcome="assist")
     assert launch_readiness(_all("go", need_ai=need_ai)).status == "Ready to launch"

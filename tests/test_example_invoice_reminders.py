@@ -47,7 +47,9 @@ def test_the_seven_verdicts_tell_the_no_ai_story(results):
     verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
     assert verdicts == {
         "problem": ("go", "go"),
-        "need_ai": ("No AI", "stop"),  # rules can do it: the first gate of question 2
+        # rules can do it (the first gate of question 2), and the six-rule plan is written down: saying no with a
+        # working plan is a sound decision, so go (the verdict contract), not a red stop
+        "need_ai": ("No AI", "go"),
         "data": ("caution", "caution"),
         "approach": ("Rules (no AI)", "go"),
         "experience": ("go", "go"),
@@ -60,10 +62,12 @@ def test_the_brief_says_do_not_build_ai_and_what_to_do_instead(case, results):
     from aipm_kit.brief import brief_markdown, launch_readiness
 
     readiness = launch_readiness(results)
-    assert (readiness.status, readiness.level) == ("Don't build AI", "stop")
+    # the line's colour follows the levels: no stop anywhere, cautions at questions 3 and 7 → amber, not red
+    assert (readiness.status, readiness.level) == ("Don't build AI", "caution")
     assert readiness.message.startswith("Question 2 — No AI: a short list of rules does this")
     assert "Instead: A reminder schedule of six rules run every morning on the ledger" in readiness.message
     assert "Also stopped" not in readiness.message  # no later question stops: the rules are ready
+    assert readiness.message.endswith("Cautions at question 3 (data) and question 7 (monitoring).")
     assert "Don't build AI" in brief_markdown(case, results)
 
 
@@ -104,7 +108,7 @@ def test_an_llm_would_lose_4_5k_a_month_against_the_rules(results):
     assert net == pytest.approx(-4497.67, abs=0.01)
     assert results["need_ai"].metric_value("Net monthly value against the non-AI baseline") == pytest.approx(net)
     # even a perfect AI loses: 2,000 × 0.0275 × 29.40 = $1,617 gained, less $3,174.67 of costs
-    assert results["need_ai"].metric_value("Break-even AI accuracy") is None
+    assert results["need_ai"].metric_value("Break-even accuracy (share of decisions the AI must get right)") is None
 
 
 # ---- question 3: the data plan for the rules -----------------------------------------------------------------
@@ -121,11 +125,20 @@ def test_data_readiness_is_49_5_percent_and_the_missing_flags_are_a_gap(results)
 
 # ---- question 4: rules, because question 2 said no AI ------------------------------------------------------
 
-def test_rules_are_recommended_and_cost_870_a_month(results):
+def test_rules_are_recommended_and_cost_870_a_month(case, results):
     approach = results["approach"]
     assert approach.data["recommended"] == approach.data["chosen"] == "rules"
     # $120 a month to run + $9,000 build over 12 months = $870
     assert approach.data["monthly_cost"]["rules"] == 120 + 9000 / 12 == 870
+    # the rules' pilot is question 2's sample: 389 of 400 (97.25%), Wilson 95% low end 95.1%, which clears
+    # question 6's 95% blocking gate ('Right action, all invoices'), the target question 4 uses
+    quality = approach.data["quality"]["rules"]
+    assert (quality["rate"], quality["status"]) == (389 / 400, "clears")
+    assert quality["low"] == pytest.approx(wilson_interval(389, 400)[0]) and quality["low"] >= 0.95
+    gate = case.answers("evaluation").gates[0]
+    assert (gate.name, gate.kind, gate.target) == ("Right action, all invoices", "blocking", 0.95)
+    assert approach.data["quality_target"] == {"value": 0.95,
+                                               "source": "question 6's blocking gate 'Right action, all invoices'"}
     assert any(f.message.startswith("Question 2 found that this problem does not need AI") for f in approach.findings)
 
 

@@ -47,7 +47,7 @@ def test_rounding_is_not_a_contradiction(triage):
 
 def test_a_plan_the_evidence_would_overturn_is_a_contradiction_and_a_small_gap_is_not(triage):
     measured = triage.analyze("evaluation").metric_value("Pass rate")
-    break_even = triage.analyze("need_ai").metric_value("Break-even AI accuracy")
+    break_even = triage.analyze("need_ai").data["break_even_accuracy"]
     # a plan just above break-even is too close to call (question 2 goes to the simpler way); the measured
     # rate, well above it, would not be: the verdict rested on the plan
     near = break_even + 0.01

@@ -125,6 +125,38 @@ def test_support_triage_worked_example():
     json.loads(result.to_json())  # JSON-ready for question 4 and 5
 
 
+def test_the_break_even_says_what_is_measured_per_what_and_in_what_unit():
+    result = load_case("support-triage").analyze("need_ai")
+    # the metric names its measure and unit; the headline says of what, against what, and measured how
+    assert result.metric_value("Break-even accuracy (share of decisions the AI must get right)") == \
+        pytest.approx(3.44 / 5.14 + 3869.3333 / 92520, abs=1e-6)
+    assert result.headline == (
+        "AI assists: it suggests, a person decides — it must get more than 71.1% of tickets right to beat the "
+        "best non-AI way (today's way, worth as much as 66.9% of tickets right) after run and build costs; at "
+        "the expected 87% it nets $14.7k a month.")
+    go = next(f.message for f in result.findings if f.level == "go" and "nets" in f.message)
+    assert ("The AI must get more than 71.1% of tickets right (a share of all the tickets it handles, measured on "
+            "labelled tickets)") in go
+    ax = result.figures["Net monthly value against AI accuracy"].axes[0]
+    assert ax.get_xlabel() == "AI accuracy: share of tickets it gets right (on labelled tickets)"
+    assert "break-even: AI gets 71.1% of tickets right" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert result.data["break_even_unit"] == "tickets"
+
+
+@pytest.mark.parametrize(("word", "plural"), [("ticket", "tickets"), ("inquiry", "inquiries"), ("day", "days"),
+                                              ("box", "boxes"), ("", "decisions"), ("  Trip ", "trips")])
+def test_the_unit_is_plain_english(word, plural):
+    assert need_ai.plural(need_ai.unit(answers(decision_unit=word))) == plural
+
+
+def test_a_dollar_sign_in_the_unit_is_not_read_as_a_formula():
+    result = analyze(answers(decision_unit="$ claim"))
+    ax = result.figures["Net monthly value against AI accuracy"].axes[0]
+    assert ax.get_xlabel().startswith(r"AI accuracy: share of \$ claims")
+    from aipm_kit.result import figure_png
+    assert figure_png(result.figures["Net monthly value against AI accuracy"])  # draws without a mathtext error
+
+
 def test_bundled_sample_is_the_generator_output():
     bundled = pd.read_csv(cases_dir() / "support-triage" / "need_ai_sample.csv")
     pd.testing.assert_frame_equal(bundled, datasets.need_ai_sample(), check_dtype=False)
@@ -147,16 +179,32 @@ def test_starting_answers_take_the_volume_from_question_1():
 # ---- the four outcomes -------------------------------------------------------------------------------------
 
 def test_rules_can_do_it_is_no_ai_with_a_memo():
+    # saying no with a plan is a sound decision (the verdict contract): level go, drawn green like any other
     result = analyze(answers(rules_can_do_it="yes", non_ai_alternative="A required product-area field."))
-    assert (result.verdict, result.level, result.data["outcome"]) == ("No AI", "stop", "no_ai")
+    assert (result.verdict, result.level, result.data["outcome"]) == ("No AI", "go", "no_ai")
     memo = result.notes["Why not AI"]
     assert "A required product-area field." in memo and "rules" in memo
-    assert result.findings[0].level == "stop"
+    assert result.findings[0].level == "go"
+    assert result.findings[1].message == "The plan instead: A required product-area field."
+
+
+def test_no_ai_without_a_written_plan_is_a_caution_and_without_numbers_a_stop():
+    # the same answer with no plan written: carry on, but say what to build instead
+    result = analyze(answers(rules_can_do_it="yes"))
+    assert (result.verdict, result.level) == ("No AI", "caution")
+    assert "non_ai_alternative" in result.findings[1].message
+    # the scorecard says no on a blank volume: the answer rests on nothing, so the plan cannot save it
+    blank = analyze(answers(rules_can_do_it="partly", monthly_volume=0, non_ai_alternative="Sort by hand."))
+    assert blank.data["outcome"] == "no_ai" and blank.level == "stop"
+    # rules doing it needs no volume: the mirror stays go
+    assert analyze(answers(rules_can_do_it="yes", monthly_volume=0, non_ai_alternative="A rule.")).level == "go"
 
 
 def test_people_who_want_to_do_it_themselves_keep_it_human():
     result = analyze(answers(users_want="to do it themselves"))
-    assert (result.verdict, result.level, result.data["outcome"]) == ("Keep it human", "stop", "human")
+    assert (result.verdict, result.level, result.data["outcome"]) == ("Keep it human", "caution", "human")
+    planned = analyze(answers(users_want="to do it themselves", non_ai_alternative="Better macros for agents."))
+    assert (planned.verdict, planned.level) == ("Keep it human", "go")
 
 
 def test_people_who_disagree_keep_it_human():
@@ -224,7 +272,10 @@ def test_losing_money_stops_with_the_numbers_in_the_memo():
     assert result.data["outcome"] == "no_ai"
     assert result.data["net_monthly_value"] == pytest.approx(92520 * 0.02 - 3869.3333, abs=0.01)
     assert "$2,019" in result.headline
-    assert "break-even accuracy 84.2%" in result.notes["Why not AI"]
+    assert "break-even: AI would have to get more than 84.2% of decisions right" in result.notes["Why not AI"]
+    # the loss is evidence for the simpler way, not a fault of it: no red finding, and no plan written → caution
+    assert result.level == "caution"
+    assert not [f for f in result.findings if f.level == "stop"]
 
 
 def test_no_rule_and_no_money_keeps_it_human():
@@ -234,7 +285,7 @@ def test_no_rule_and_no_money_keeps_it_human():
 
 def test_an_empty_worksheet_says_no():
     result = analyze(Answers())
-    assert result.level == "stop"
+    assert result.level == "stop"  # no volume, nothing priced: a "no" that rests on blanks
     assert result.data["outcome"] in ("no_ai", "human")
     assert "Why not AI" in result.notes
 
@@ -319,8 +370,8 @@ def test_any_valid_answers_give_one_of_the_four_outcomes(values):
     outcome = result.data["outcome"]
     assert outcome in need_ai.OUTCOMES
     assert result.verdict == need_ai.LABELS[outcome]
-    assert result.level == ("stop" if outcome in ("no_ai", "human") else result.level)
-    assert result.level in ("go", "caution", "stop")
+    # these answers write no plan instead of AI, so a "no" is never go
+    assert result.level in (("caution", "stop") if outcome in ("no_ai", "human") else ("go", "caution", "stop"))
     assert ("Why not AI" in result.notes) == (outcome in ("no_ai", "human"))
     be = result.data["break_even_accuracy"]
     assert be is None or 0 <= be <= 1

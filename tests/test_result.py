@@ -78,3 +78,13 @@ def test_a_finding_reads_as_a_sentence_whatever_case_it_was_written_in():
     result.add("caution", "only 6 of 15 interviewees have it.")
     result.add("info", "")  # nothing to capitalise: no error
     assert [f.message for f in result.findings] == ["Only 6 of 15 interviewees have it.", ""]
+
+
+def test_colour_comes_from_the_level_alone_whatever_the_verdict_says():
+    from aipm_kit.result import badge, level_colour
+
+    # "No AI" with a sound plan is a go: the same green as any go, and a "Ship" at stop is red
+    assert level_colour("go") == "#1b7f3b" and level_colour("stop") == "#b3261e"
+    assert "background:#1b7f3b" in badge("No AI", "go") and "background:#b3261e" in badge("Ship", "stop")
+    assert badge("No AI", "go").replace("No AI", "X") == badge("Go", "go").replace("Go", "X")
+    assert "background:#6b7280" in badge("Not answered", None)  # no level: grey everywhere

@@ -2,8 +2,24 @@
 
 Rules, a simple prompt, RAG, a trained ML model and an agent each suit different tasks, cost money in a
 different shape (fixed or per request) and fail in their own ways. This worksheet checks which approaches fit
-the task, prices each one at the case's volume, and picks the simplest that fits — so the product manager,
-not the default habits of the engineering team, owns the choice.
+the task, puts each one's expected quality (a small pilot's pass rate, or a declared estimate and its source)
+next to its cost at the case's volume, and picks the simplest that fits and clears the quality target — so the
+product manager, not the default habits of the engineering team, owns the choice.
+
+An agent's tokens grow with its steps: every step re-reads the instructions, the request and everything the
+earlier steps wrote and their tools returned. With S steps, I instruction tokens, R request tokens, and O
+output and T tool-result tokens per step::
+
+    step k reads   I + R + (k − 1) × (O + T)
+    input        = S × (I + R) + (O + T) × S × (S − 1) / 2
+    output       = S × O
+
+With a prompt cache (``cached_input_per_mtok`` in the price row) whatever was already sent is read from the
+cache at the lower price: the instructions (the same for every request), and at step k ≥ 2 all that step
+k − 1 read. Only the request and each step's new output and tool result are paid in full::
+
+    cached       = S × I + (S − 1) × R + (O + T) × (S − 1) × (S − 2) / 2
+    full price   = input − cached = R + (S − 1) × (O + T)
 """
 
 from __future__ import annotations
@@ -13,10 +29,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..result import Result, format_number
 from ..selfcheck import Check
+from ..stats import wilson_interval
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -58,7 +75,8 @@ PROFILE = {
     "prompt": "Little to build; every request pays for tokens.",
     "rag": "Tokens per request, plus retrieved passages, embeddings and an index to keep fresh.",
     "ml_model": "Mostly fixed: labelling, training, hosting, retraining; nearly free per request.",
-    "agent": "Tokens × steps: the most per request, and the least predictable.",
+    "agent": "Tokens grow with the steps (each re-reads all before it): the most per request, the least "
+             "predictable.",
 }
 
 
@@ -157,6 +175,9 @@ class ApproachPrice(BaseModel):
 
     approach: Approach = Field("prompt", description="The approach this row prices.")
     input_per_mtok: float = Field(0, ge=0, description="Dollars per million input tokens (0 if no language model).")
+    cached_input_per_mtok: float | None = Field(
+        None, ge=0, description="Dollars per million input tokens read from the provider's prompt cache (often a "
+                                "tenth of the input price); empty: no caching.")
     output_per_mtok: float = Field(0, ge=0, description="Dollars per million output tokens.")
     per_1k_requests: float = Field(
         0, ge=0, description="Other dollars per 1,000 requests: embeddings and search, inference compute, tool calls.")
@@ -165,6 +186,49 @@ class ApproachPrice(BaseModel):
     retrain_cost: float = Field(0, ge=0, description="Dollars per retraining or re-indexing.")
     retrains_per_year: float = Field(0, ge=0, description="Retrainings or re-indexings a year.")
     latency_ms: float = Field(0, ge=0, description="Typical milliseconds for one answer (one step, for an agent).")
+
+    @field_validator("cached_input_per_mtok")
+    @classmethod
+    def _cache_is_cheaper(cls, value: float | None, info: ValidationInfo) -> float | None:
+        full = info.data.get("input_per_mtok")
+        if value is not None and full is not None and value > full:
+            raise ValueError(f"a cached input token ({value:g} $/M) cannot cost more than an uncached one "
+                             f"(input_per_mtok {full:g} $/M)")
+        return value
+
+
+class ApproachQuality(BaseModel):
+    """How often one approach is expected to be right: a small pilot's counts, or a declared estimate and its source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approach: Approach = Field("prompt", description="The approach this row rates.")
+    pilot_cases: int | None = Field(
+        None, ge=1, description="Pilot: labelled requests this approach was tried on (use the same ones for every "
+                                "approach you pilot).")
+    pilot_passes: int | None = Field(None, ge=0, description="Pilot: how many of them it got right.")
+    expected_accuracy: float | None = Field(
+        None, ge=0, le=1, description="Without a pilot: the share of requests you expect it to get right (0–1).")
+    source: str = Field(
+        "", description="Where the number comes from: the pilot (which requests, when) or the estimate's basis (a "
+                        "benchmark, a vendor's claim, a colleague's guess).")
+
+    @field_validator("pilot_passes")
+    @classmethod
+    def _passes_within_cases(cls, passes: int | None, info: ValidationInfo) -> int | None:
+        cases = info.data.get("pilot_cases")
+        if passes is not None and cases is not None and passes > cases:
+            raise ValueError(f"pilot_passes ({passes}) is more than pilot_cases ({cases}): a pilot cannot pass "
+                             f"more requests than it tried")
+        return passes
+
+    @model_validator(mode="after")
+    def _pilot_or_estimate(self) -> ApproachQuality:
+        if (self.pilot_passes is None) != (self.pilot_cases is None):
+            raise ValueError(f"{self.approach}: give pilot_passes and pilot_cases together, or neither")
+        if self.pilot_cases is None and self.expected_accuracy is None:
+            raise ValueError(f"{self.approach}: give a pilot (pilot_passes and pilot_cases) or expected_accuracy")
+        return self
 
 
 def _illustrative_prices() -> list[ApproachPrice]:
@@ -219,10 +283,12 @@ class Answers(BaseModel):
         0, ge=0, description="Tokens of instructions and examples sent with every request (the prompt template).")
     input_tokens: int = Field(0, ge=0, description="Tokens of the request itself (the ticket, question or document).")
     retrieved_tokens: int = Field(
-        0, ge=0, description="Tokens of retrieved passages added to each request (RAG), or of tool results per step "
-                             "(agent).")
+        0, ge=0, description="Tokens of retrieved passages added to each request (RAG).")
     output_tokens: int = Field(0, ge=0, description="Tokens the model writes per request (per step, for an agent).")
     agent_steps: int = Field(5, ge=1, le=100, description="Model calls an agent makes per request.")
+    tool_result_tokens: int = Field(
+        0, ge=0, description="Tokens each agent step's tool call returns (search results, a record): every later "
+                             "step re-reads them.")
     latency_budget_ms: float = Field(
         2000, gt=0, description="The longest a user (or the next system) can wait for one answer, in milliseconds.")
     horizon_months: int = Field(
@@ -239,6 +305,20 @@ class Answers(BaseModel):
         default_factory=_illustrative_prices,
         description="Cost and speed of each approach. The defaults are ILLUSTRATIVE, not quotes: replace them with "
                     "your vendors' current prices.")
+    quality: list[ApproachQuality] = Field(
+        default_factory=list,
+        description="Expected quality per approach: a small pilot's passes and cases, or a declared estimate with "
+                    "its source. Rules without a row use rules_accuracy.")
+
+    @field_validator("quality")
+    @classmethod
+    def _one_quality_row_per_approach(cls, rows: list[ApproachQuality]) -> list[ApproachQuality]:
+        seen: set[str] = set()
+        for row in rows:
+            if row.approach in seen:
+                raise ValueError(f"quality has two rows for {row.approach!r}; keep one per approach")
+            seen.add(row.approach)
+        return rows
 
     @field_validator("prices")
     @classmethod
@@ -284,6 +364,7 @@ class Cost:
     fixed_monthly: float
     build_monthly: float
     latency_ms: float
+    cached_tokens: int = 0  # of the input tokens, those read from the prompt cache at the cached price
 
     @property
     def fixed(self) -> float:
@@ -291,6 +372,49 @@ class Cost:
 
     def monthly(self, volume: float) -> float:
         return self.fixed + self.per_request * volume
+
+
+@dataclass(frozen=True)
+class Quality:
+    """How often one approach is expected to be right, how that is known, and the number the decision uses."""
+
+    approach: str
+    kind: Literal["pilot", "estimate", "unknown"]
+    rate: float | None  # the pilot's pass rate, or the declared estimate
+    low: float | None  # the pilot's 95% Wilson interval
+    high: float | None
+    passes: int | None
+    cases: int | None
+    source: str
+
+    @property
+    def basis(self) -> float | None:
+        """What is compared with the target: a pilot's low end (it could be that bad), else the estimate."""
+        return self.low if self.kind == "pilot" else self.rate
+
+    def status(self, target: float) -> Literal["clears", "not proven", "misses", "unknown"]:
+        if self.basis is None:
+            return "unknown"
+        if self.basis >= target:
+            return "clears"
+        if self.kind == "pilot" and self.rate is not None and self.rate >= target:
+            return "not proven"  # the pass rate clears, the interval's low end does not
+        return "misses"
+
+    def shown(self) -> str:
+        if self.kind == "pilot":
+            return f"{self.rate:.1%} ({self.passes:,} of {self.cases:,}; 95% interval {self.low:.1%}–{self.high:.1%})"
+        if self.kind == "estimate":
+            return f"{self.rate:.1%} (declared estimate)"
+        return "not stated"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The quality an approach must clear, and where that number comes from."""
+
+    value: float
+    source: str
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:
@@ -302,8 +426,10 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     costs = price_approaches(a)
     crossings = break_even_volumes(costs)
     no_ai = _question_2_says_no_ai(case)
-    fits = {name: fit(name, a, costs.get(name), no_ai) for name in APPROACHES}
-    recommended = _recommend(fits, costs, a.requests_per_month, no_ai)
+    target = quality_target(a, case)
+    qualities = expected_quality(a)
+    fits = {name: fit(name, a, costs.get(name), no_ai, qualities["rules"], target) for name in APPROACHES}
+    recommended = _recommend(fits, costs, qualities, target, a.requests_per_month, no_ai)
 
     # what to do first, then the numbers behind it
     if no_ai:
@@ -311,8 +437,9 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
                    "Question 2 found that this problem does not need AI, so the recommendation is rules (or a UX "
                    "or process change). Revisit question 2 before building anything with a model.")
     _judge_choice(a, recommended, fits, costs, result, stops, cautions)
-    _weigh_alternatives(a, recommended, fits, costs, crossings, result)
-    _headline_metrics(a, recommended, costs, result)
+    _judge_quality(a, recommended, fits, qualities, target, result, stops, cautions)
+    _weigh_alternatives(a, recommended, fits, costs, crossings, result, qualities, target)
+    _headline_metrics(a, recommended, costs, qualities, target, result)
     _compare_with_problem(case, costs.get(a.chosen or recommended or ""), a.requests_per_month, result)
     if a.requests_per_month == 0:
         result.add("caution", "No volume yet: the costs below are fixed costs only. Give requests_per_month.")
@@ -320,12 +447,16 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     _say_prices_are_illustrative(a, result)
 
     _show_fit(fits, result)
+    _show_quality(a, fits, costs, qualities, target, result)
     _show_costs(a, costs, result)
+    _show_agent_tokens(a, costs, fits, result)
     _show_break_even(crossings, result)
     modes = _show_failure_modes(a.chosen, recommended, result)
     if costs:
         result.figures["Monthly cost against volume"] = _cost_chart(a, costs, crossings, fits, recommended)
         result.figures["Latency against the budget"] = _latency_chart(a, costs)
+    if any(q.kind != "unknown" for q in qualities.values()):
+        result.figures["Expected quality against monthly cost"] = _quality_chart(a, costs, qualities, target, fits)
 
     result.data.update({
         "recommended": recommended,
@@ -334,8 +465,11 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         "failure_modes": modes,
         "monthly_cost": {name: round(c.monthly(a.requests_per_month), 2) for name, c in costs.items()},
         "break_even": crossings,
+        "quality_target": {"value": target.value, "source": target.source},
+        "quality": {name: {"kind": q.kind, "rate": q.rate, "low": q.low, "high": q.high, "source": q.source,
+                           "status": q.status(target.value)} for name, q in qualities.items()},
     })
-    _decide(a, recommended, costs, result, stops, cautions)
+    _decide(a, recommended, costs, qualities, target, result, stops, cautions)
     return result
 
 
@@ -347,26 +481,84 @@ def _question_2_says_no_ai(case: Case | None) -> bool:
     return case.analyze("need_ai").data.get("outcome") == "no_ai"
 
 
-def tokens(approach: str, a: Answers) -> tuple[int, int]:
-    """(input, output) tokens one request uses with ``approach``; rules and a trained model use none.
+def quality_target(a: Answers, case: Case | None = None) -> Target:
+    """Question 6's first blocking gate over all cases when the case has one (it decides the launch), else
+    ``accuracy_needed``."""
+    evaluation = case.answers("evaluation") if case is not None else None
+    for gate in getattr(evaluation, "gates", None) or []:
+        overall = not getattr(gate, "category", "") and not getattr(gate, "slice", "")
+        if getattr(gate, "kind", "blocking") == "blocking" and overall:
+            return Target(gate.target, f"question 6's blocking gate {gate.name!r}")
+    return Target(a.accuracy_needed, "accuracy_needed (question 6 sets no blocking gate over all cases)")
 
-    An agent re-reads the instructions, the request and the tool results at every step, so its tokens are
-    multiplied by the steps: a floor, since a real agent's context grows with each step.
+
+def expected_quality(a: Answers) -> dict[str, Quality]:
+    """Each approach's quality: its pilot (with a 95% Wilson interval) or declared estimate; rules without a row
+    use ``rules_accuracy``."""
+    rows = {row.approach: row for row in a.quality}
+    qualities = {}
+    for name in APPROACHES:
+        row = rows.get(name)
+        if row is not None and row.pilot_cases is not None:
+            low, high = wilson_interval(row.pilot_passes, row.pilot_cases)
+            qualities[name] = Quality(name, "pilot", row.pilot_passes / row.pilot_cases, low, high,
+                                      row.pilot_passes, row.pilot_cases,
+                                      row.source.strip() or "a pilot (no source given)")
+        elif row is not None:
+            qualities[name] = Quality(name, "estimate", row.expected_accuracy, None, None, None, None,
+                                      row.source.strip() or "no source given")
+        elif name == "rules":
+            qualities[name] = Quality(name, "estimate", a.rules_accuracy, None, None, None, None,
+                                      "rules_accuracy, typed in this worksheet")
+        else:
+            qualities[name] = Quality(name, "unknown", None, None, None, None, None, "")
+    return qualities
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Tokens one request uses: all input, the part of it read from the prompt cache, and output."""
+
+    input: int
+    cached: int
+    output: int
+
+
+def tokens(approach: str, a: Answers, caching: bool = False) -> Tokens:
+    """The tokens one request uses with ``approach``; rules and a trained model use none.
+
+    A prompt and RAG read the instructions and the request (and RAG its retrieved passages) once. An agent's
+    step k re-reads the instructions, the request and every earlier step's output and tool result (the module
+    docstring has the sums). With ``caching`` the instructions are read from the cache (the same for every
+    request), and an agent's step k ≥ 2 reads from the cache all that step k − 1 read.
     """
     if approach in ("rules", "ml_model"):
-        return 0, 0
-    prompt = a.instruction_tokens + a.input_tokens
-    if approach == "prompt":
-        return prompt, a.output_tokens
-    if approach == "rag":
-        return prompt + a.retrieved_tokens, a.output_tokens
-    return a.agent_steps * (prompt + a.retrieved_tokens), a.agent_steps * a.output_tokens
+        return Tokens(0, 0, 0)
+    i, r, o = a.instruction_tokens, a.input_tokens, a.output_tokens
+    if approach in ("prompt", "rag"):
+        extra = a.retrieved_tokens if approach == "rag" else 0
+        return Tokens(i + r + extra, i if caching else 0, o)
+    steps = agent_steps(a, caching)
+    return Tokens(sum(s["reads"] for s in steps), sum(s["cached"] for s in steps), sum(s["writes"] for s in steps))
+
+
+def agent_steps(a: Answers, caching: bool = False) -> list[dict]:
+    """Per agent step: the tokens it reads (of which cached), writes, and its tool returns."""
+    i, r, o, t, n = (a.instruction_tokens, a.input_tokens, a.output_tokens, a.tool_result_tokens, a.agent_steps)
+    steps = []
+    for k in range(1, n + 1):
+        reads = i + r + (k - 1) * (o + t)
+        cached = (i if k == 1 else steps[-1]["reads"]) if caching else 0
+        steps.append({"step": k, "reads": reads, "cached": cached, "writes": o, "tool returns": t if k < n else 0})
+    return steps
 
 
 def price_approaches(a: Answers) -> dict[str, Cost]:
     """Each priced approach's cost: tokens × prices + other per-request costs, and fixed costs a month.
 
-    Fixed a month = running costs + build cost ÷ horizon + retraining cost × retrainings a year ÷ 12.
+    Per request = (uncached input × input price + cached input × cached price + output × output price) ÷ 1M
+    + other per 1,000 ÷ 1,000. Fixed a month = running costs + build cost ÷ horizon + retraining cost ×
+    retrainings a year ÷ 12.
     """
     costs: dict[str, Cost] = {}
     rows = {row.approach: row for row in a.prices}
@@ -374,25 +566,36 @@ def price_approaches(a: Answers) -> dict[str, Cost]:
         row = rows.get(name)
         if row is None:
             continue
-        tin, tout = tokens(name, a)
-        per_request = (tin * row.input_per_mtok + tout * row.output_per_mtok) / 1e6 + row.per_1k_requests / 1000
+        caching = row.cached_input_per_mtok is not None
+        t = tokens(name, a, caching)
+        cached_price = row.cached_input_per_mtok if caching else row.input_per_mtok
+        per_request = ((t.input - t.cached) * row.input_per_mtok + t.cached * cached_price
+                       + t.output * row.output_per_mtok) / 1e6 + row.per_1k_requests / 1000
         build = row.build_cost / a.horizon_months + row.retrain_cost * row.retrains_per_year / 12
         steps = a.agent_steps if name == "agent" else 1
-        costs[name] = Cost(name, tin, tout, per_request, row.fixed_monthly, build, row.latency_ms * steps)
+        costs[name] = Cost(name, t.input, t.output, per_request, row.fixed_monthly, build, row.latency_ms * steps,
+                           t.cached)
     return costs
 
 
-def fit(approach: str, a: Answers, cost: Cost | None, no_ai: bool = False) -> Fit:
-    """Whether ``approach`` fits the task's traits and latency budget, with a reason for each point."""
+def fit(approach: str, a: Answers, cost: Cost | None, no_ai: bool = False, rules: Quality | None = None,
+        target: Target | None = None) -> Fit:
+    """Whether ``approach`` fits the task's traits and latency budget, with a reason for each point.
+
+    Rules fit only when they are good enough (``rules``' quality clears ``target``, by default
+    ``rules_accuracy`` against ``accuracy_needed``) or question 2 found no need for AI.
+    """
     yes: list[str] = []
     no: list[str] = []
     if approach == "rules":
+        needed = target.value if target is not None else a.accuracy_needed
+        good = rules.rate if rules is not None and rules.rate is not None else a.rules_accuracy
         if no_ai:
             yes.append("question 2 found no need for AI")
-        if a.rules_accuracy >= a.accuracy_needed:
-            yes.append(f"rules get {a.rules_accuracy:.0%} right, enough for the {a.accuracy_needed:.0%} needed")
+        if good >= needed:
+            yes.append(f"rules get {good:.0%} right, enough for the {needed:.0%} needed")
         elif not no_ai:
-            no.append(f"rules get only {a.rules_accuracy:.0%} right; the product needs {a.accuracy_needed:.0%}")
+            no.append(f"rules get only {good:.0%} right; the product needs {needed:.0%}")
     else:
         if no_ai:
             no.append("question 2 found no need for AI")
@@ -432,14 +635,24 @@ def fit(approach: str, a: Answers, cost: Cost | None, no_ai: bool = False) -> Fi
     return Fit(approach, not no, tuple(no or yes))
 
 
-def _recommend(fits: dict[str, Fit], costs: dict[str, Cost], volume: float, no_ai: bool) -> str | None:
-    """The simplest approach that fits; among equally simple ones, the cheapest at the case's volume."""
+def _recommend(fits: dict[str, Fit], costs: dict[str, Cost], qualities: dict[str, Quality], target: Target,
+               volume: float, no_ai: bool) -> str | None:
+    """The simplest approach that fits and whose quality clears the target; among equally simple ones, the
+    cheapest at the case's volume.
+
+    A pilot clears when its interval's low end does, an estimate when its value does. When none clears, the
+    simplest whose pilot's pass rate clears (not proven yet), then the simplest whose quality is not stated
+    (both are cautions). None when every approach that fits is expected to miss the target.
+    """
     if no_ai:
         return "rules"
-    fitting = [name for name, f in fits.items() if f.fits]
-    if not fitting:
-        return None
-    return min(fitting, key=lambda n: (COMPLEXITY[n], costs[n].monthly(volume) if n in costs else math.inf))
+    fitting = sorted((name for name, f in fits.items() if f.fits),
+                     key=lambda n: (COMPLEXITY[n], costs[n].monthly(volume) if n in costs else math.inf))
+    for wanted in ("clears", "not proven", "unknown"):
+        for name in fitting:
+            if qualities[name].status(target.value) == wanted:
+                return name
+    return None
 
 
 def _show_fit(fits: dict[str, Fit], result: Result) -> None:
@@ -462,6 +675,7 @@ def _show_costs(a: Answers, costs: dict[str, Cost], result: Result) -> None:
     result.tables[f"Monthly cost at {v:,.0f} requests a month{tag}"] = pd.DataFrame({
         "approach": [LABELS[c.approach] for c in rows],
         "input tokens / request": [c.input_tokens for c in rows],
+        **({"of which cached": [c.cached_tokens for c in rows]} if any(c.cached_tokens for c in rows) else {}),
         "output tokens / request": [c.output_tokens for c in rows],
         "$ / 1,000 requests": [round(c.per_request * 1000, 2) for c in rows],
         "usage $ / month": [round(c.per_request * v, 2) for c in rows],
@@ -533,7 +747,7 @@ def _say_prices_are_illustrative(a: Answers, result: Result) -> None:
 def _judge_choice(a: Answers, recommended: str | None, fits: dict[str, Fit], costs: dict[str, Cost],
                   result: Result, stops: list[str], cautions: list[str]) -> None:
     chosen = a.chosen
-    if recommended is None:
+    if recommended is None and not any(f.fits for f in fits.values()):
         stops.append("no approach fits the task as described.")
         result.add("stop", "No approach fits: relax the latency budget, find labelled data or documents, or "
                            "go back to question 2 — perhaps a product change beats AI here.")
@@ -565,24 +779,160 @@ def _judge_choice(a: Answers, recommended: str | None, fits: dict[str, Fit], cos
             cautions.append(msg)
             result.add("caution", msg + " Write the evidence in simpler_fails_because, or "
                                                              f"choose {simpler}.")
-    else:
+    elif COMPLEXITY[chosen] == COMPLEXITY[recommended]:
         gap = costs[chosen].monthly(a.requests_per_month) - costs[recommended].monthly(a.requests_per_month) \
             if chosen in costs and recommended in costs else 0
-        msg = (f"{simpler} is as simple as the chosen {LABELS[chosen]} and costs "
-               f"{format_number(gap, '$')} a month less at this volume.")
+        if gap > 0:  # otherwise the recommendation won on quality, which _judge_quality explains
+            msg = (f"{simpler} is as simple as the chosen {LABELS[chosen]} and costs "
+                   f"{format_number(gap, '$')} a month less at this volume.")
+            cautions.append(msg)
+            result.add("caution", msg)
+    # a chosen approach simpler than the recommendation fell short on quality: _judge_quality says so
+
+
+def _judge_quality(a: Answers, recommended: str | None, fits: dict[str, Fit], qualities: dict[str, Quality],
+                   target: Target, result: Result, stops: list[str], cautions: list[str]) -> None:
+    """Say what the choice's quality rests on, and what it means for simpler approaches."""
+    goal = f"the {target.value:.0%} target ({target.source})"
+    if all(q.kind == "unknown" for n, q in qualities.items() if n != "rules"):
+        msg = ("no approach has an expected quality yet, so the choice rests on fit and cost alone: add a quality "
+               "row per approach (a small pilot's passes and cases, or an estimate and its source).")
+        cautions.append(msg)
+        result.add("caution", msg)
+        return
+    fitting = [n for n in APPROACHES if fits[n].fits]
+    if recommended is None and fitting:  # (when nothing fits, _judge_choice says so)
+        best = max(fitting, key=lambda n: qualities[n].rate if qualities[n].rate is not None else -1)
+        msg = (f"no approach that fits is expected to reach {goal}: the best, {LABELS[best]}, "
+               f"{qualities[best].shown()}.")
+        stops.append(msg)
+        result.add("stop", msg + " Improve it and pilot again, or go back to question 2.")
+    focus = a.chosen or recommended
+    if focus is None:
+        return
+    q = qualities[focus]
+    status = q.status(target.value)
+    which = "chosen" if a.chosen else "recommended"
+    if status == "clears":
+        how = (f"its pilot's 95% interval starts at {q.low:.1%}" if q.kind == "pilot"
+               else f"a declared estimate ({q.source}); question 6 measures it")
+        result.add("go", f"The {which} {LABELS[focus]} is expected to clear {goal}: {q.rate:.1%}, {how}.")
+    elif status == "not proven":
+        msg = (f"the {which} {LABELS[focus]}'s pilot passes {q.rate:.1%} of {q.cases:,}, but its interval "
+               f"({q.low:.1%}–{q.high:.1%}) reaches below {goal}: too few pilot cases to tell; question 6's eval "
+               f"set must show it.")
+        cautions.append(msg)
+        result.add("caution", msg)
+    elif status == "misses":
+        msg = f"the {which} {LABELS[focus]} is expected to miss {goal}: {q.shown()}."
+        if q.kind == "pilot":  # measured, not guessed: do not build on it
+            stops.append(msg)
+            result.add("stop", msg + " Improve it and pilot again, or choose another approach.")
+        else:
+            cautions.append(msg)
+            result.add("caution", msg + " Pilot it before building, or choose another approach.")
+    else:
+        msg = f"the {which} {LABELS[focus]} has no expected quality: pilot it, or declare an estimate and its source."
+        cautions.append(msg)
+        result.add("caution", msg)
+    if recommended is None or recommended != focus:
+        return
+    simpler = [n for n in APPROACHES if fits[n].fits and COMPLEXITY[n] < COMPLEXITY[recommended]]
+    for name in simpler:
+        other = qualities[name]
+        if other.status(target.value) == "misses":
+            result.add("info", f"{LABELS[name]} is simpler and fits, but is expected to miss {goal}: "
+                               f"{other.shown()}.")
+        elif other.status(target.value) == "unknown":
+            result.add("info", f"{LABELS[name]} is simpler and fits, but its quality is not stated: pilot it; if it "
+                               f"clears the target, it wins.")
+    # an estimate is not evidence: a simpler approach that was piloted must not lose to a guess
+    piloted = [n for n in simpler if qualities[n].kind == "pilot" and qualities[n].status(target.value) != "misses"]
+    if q.kind == "estimate" and piloted:
+        name = piloted[0]
+        msg = (f"{LABELS[recommended]} clears only on a declared estimate ({q.rate:.1%}), while the simpler "
+               f"{LABELS[name]} was piloted at {qualities[name].shown()}: pilot {LABELS[recommended]} on the same "
+               f"cases before choosing it.")
         cautions.append(msg)
         result.add("caution", msg)
 
 
+def _show_quality(a: Answers, fits: dict[str, Fit], costs: dict[str, Cost], qualities: dict[str, Quality],
+                  target: Target, result: Result) -> None:
+    v = a.requests_per_month
+    result.tables[f"Expected quality per approach, against the {target.value:.0%} target ({target.source})"] = \
+        pd.DataFrame({
+            "approach": [LABELS[n] for n in APPROACHES],
+            "fits": ["yes" if fits[n].fits else "no" for n in APPROACHES],
+            "expected right": [qualities[n].shown() for n in APPROACHES],
+            "compared with the target": [
+                "—" if qualities[n].basis is None else
+                f"{qualities[n].basis:.1%} ({'pilot, low end' if qualities[n].kind == 'pilot' else 'estimate'})"
+                for n in APPROACHES],
+            "status": [qualities[n].status(target.value) for n in APPROACHES],
+            "source": [qualities[n].source or "—" for n in APPROACHES],
+            "total $ / month": [f"{costs[n].monthly(v):,.0f}" if n in costs else "—" for n in APPROACHES],
+        })
+
+
+def _show_agent_tokens(a: Answers, costs: dict[str, Cost], fits: dict[str, Fit], result: Result) -> None:
+    """The formula an agent's tokens add up to, and (when an agent fits or is chosen) its steps one by one."""
+    if "agent" not in costs:
+        return
+    row = next(r for r in a.prices if r.approach == "agent")
+    caching = row.cached_input_per_mtok is not None
+    steps = agent_steps(a, caching)
+    i, r, o, t, n = (a.instruction_tokens, a.input_tokens, a.output_tokens, a.tool_result_tokens, a.agent_steps)
+    table = pd.DataFrame({
+        "step": [s["step"] for s in steps],
+        "reads (instructions + request + earlier steps)": [s["reads"] for s in steps],
+        "of which cached": [s["cached"] for s in steps],
+        "writes": [s["writes"] for s in steps],
+        "its tool returns": [s["tool returns"] for s in steps],
+    })
+    if fits["agent"].fits or a.chosen == "agent":
+        result.tables[f"Agent tokens per request, step by step ({n} steps)"] = table
+    c = costs["agent"]
+    cached_price = row.cached_input_per_mtok if caching else row.input_per_mtok
+    lines = [
+        f"S = {n} steps, I = {i:,} instruction tokens, R = {r:,} request tokens, O = {o:,} output and "
+        f"T = {t:,} tool-result tokens per step.",
+        "Step k reads I + R + (k − 1) × (O + T): the instructions, the request, and all that earlier steps "
+        "wrote and their tools returned.",
+        f"input  = S × (I + R) + (O + T) × S × (S − 1) / 2 = {n} × {i + r:,} + {o + t:,} × {n * (n - 1) // 2:,} "
+        f"= {c.input_tokens:,} tokens",
+        f"output = S × O = {n} × {o:,} = {c.output_tokens:,} tokens",
+    ]
+    if caching:
+        lines += [
+            f"cached = S × I + (S − 1) × R + (O + T) × (S − 1) × (S − 2) / 2 = {c.cached_tokens:,} tokens at "
+            f"${cached_price:g}/M (the instructions stay cached between requests; each step's context is cached "
+            f"for the next)",
+            f"full price = R + (S − 1) × (O + T) = {c.input_tokens - c.cached_tokens:,} tokens at "
+            f"${row.input_per_mtok:g}/M",
+        ]
+    else:
+        lines.append(f"No prompt cache (cached_input_per_mtok is empty): all {c.input_tokens:,} input tokens at "
+                     f"${row.input_per_mtok:g}/M.")
+    lines.append(f"$ per request = ({c.input_tokens - c.cached_tokens:,} × {row.input_per_mtok:g} + "
+                 f"{c.cached_tokens:,} × {cached_price:g} + {c.output_tokens:,} × {row.output_per_mtok:g}) ÷ 1M + "
+                 f"{row.per_1k_requests:g} ÷ 1,000 = ${c.per_request:,.4f}")
+    result.notes["How an agent's tokens add up"] = "\n".join(lines)
+
+
 def _weigh_alternatives(a: Answers, recommended: str | None, fits: dict[str, Fit], costs: dict[str, Cost],
-                        crossings: list[dict], result: Result) -> None:
-    """Say when a more complex approach that also fits would be cheaper, now or at a higher volume."""
+                        crossings: list[dict], result: Result, qualities: dict[str, Quality] | None = None,
+                        target: Target | None = None) -> None:
+    """Say when a more complex approach that also fits (and is not expected to miss the quality target) would
+    be cheaper, now or at a higher volume."""
     if recommended is None or recommended not in costs:
         return
     v = a.requests_per_month
     base = costs[recommended].monthly(v)
     for other in APPROACHES:
         if other == recommended or not fits[other].fits or other not in costs:
+            continue
+        if qualities is not None and target is not None and qualities[other].status(target.value) == "misses":
             continue
         saving = base - costs[other].monthly(v)
         crossing = next((c for c in crossings if set(c["between"]) == {recommended, other}), None)
@@ -616,20 +966,27 @@ def _compare_with_problem(case: Case | None, cost: Cost | None, volume: float, r
                                           else ""))
 
 
-def _headline_metrics(a: Answers, recommended: str | None, costs: dict[str, Cost], result: Result) -> None:
+def _headline_metrics(a: Answers, recommended: str | None, costs: dict[str, Cost], qualities: dict[str, Quality],
+                      target: Target, result: Result) -> None:
     focus = a.chosen or recommended
+    which = "chosen" if a.chosen else "recommended"
     if focus is not None and focus in costs:
         c = costs[focus]
-        which = "chosen" if a.chosen else "recommended"
         result.metric(f"Monthly cost of the {which} approach", c.monthly(a.requests_per_month), "$", key=True)
         result.metric("Cost per 1,000 requests", c.per_request * 1000, "$")
         result.metric(f"Latency of the {which} approach", c.latency_ms, "ms", key=True)
+    if focus is not None:
+        q = qualities[focus]
+        result.metric(f"Expected share right, {which} approach", q.rate, "%", key=True)
+        if q.kind == "pilot":
+            result.metric("Pilot's 95% interval, low end", q.low, "%")
+    result.metric("Quality target", target.value, "%")
     result.metric("Requests a month", a.requests_per_month)
     result.metric("Latency budget", a.latency_budget_ms, "ms")
 
 
-def _decide(a: Answers, recommended: str | None, costs: dict[str, Cost], result: Result,
-            stops: list[str], cautions: list[str]) -> None:
+def _decide(a: Answers, recommended: str | None, costs: dict[str, Cost], qualities: dict[str, Quality],
+            target: Target, result: Result, stops: list[str], cautions: list[str]) -> None:
     if recommended is None:
         result.verdict, result.level = "No fit", "stop"
     else:
@@ -643,10 +1000,16 @@ def _decide(a: Answers, recommended: str | None, costs: dict[str, Cost], result:
         result.headline = "Caution: " + cautions[0]
         return
     c = costs.get(recommended)
+    q = qualities[recommended]
     cost_part = (f", at about {format_number(c.monthly(a.requests_per_month), '$')} a month for "
                  f"{a.requests_per_month:,.0f} requests and {c.latency_ms:,.0f} ms against a "
                  f"{a.latency_budget_ms:,.0f} ms budget") if c else ""
-    result.headline = f"{LABELS[recommended]}: the simplest approach that fits{cost_part}."
+    if q.status(target.value) == "clears":
+        how = f"its pilot's low end {q.low:.1%}" if q.kind == "pilot" else f"expected {q.rate:.1%}"
+        result.headline = (f"{LABELS[recommended]}: the simplest approach that fits and clears the "
+                           f"{target.value:.0%} quality target ({how}){cost_part}.")
+    else:
+        result.headline = f"{LABELS[recommended]}: the simplest approach that fits{cost_part}."
 
 
 def failure_modes(approach: str) -> list[dict]:
@@ -727,6 +1090,46 @@ def _cost_chart(a: Answers, costs: dict[str, Cost], crossings: list[dict], fits:
            title=f"Monthly cost against volume{tag}; dots mark break-even volumes")
     ax.grid(True, which="major", color="#e5e5e5", lw=0.8)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return fig
+
+
+def _quality_chart(a: Answers, costs: dict[str, Cost], qualities: dict[str, Quality], target: Target,
+                   fits: dict[str, Fit]):
+    """Each rated approach as a point: monthly cost across, expected share right up; a pilot with its interval."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    v = a.requests_per_month
+    rated = [n for n in APPROACHES if qualities[n].rate is not None and n in costs]
+    fig = Figure(figsize=(8, 4.4))
+    ax = fig.add_subplot()
+    for name in rated:
+        q, cost = qualities[name], max(costs[name].monthly(v), 1.0)
+        style = dict(color=_COLOURS[name], ms=8, alpha=1 if fits[name].fits else 0.5)
+        if q.kind == "pilot":
+            ax.errorbar([cost], [q.rate], yerr=[[q.rate - q.low], [q.high - q.rate]], fmt="o", capsize=4, lw=2,
+                        **style)
+        else:
+            ax.plot([cost], [q.rate], "o", mfc="white", mew=2, **style)
+        tag = "" if fits[name].fits else " (does not fit)"
+        ax.annotate(f"{LABELS[name]}{tag}", (cost, q.rate), xytext=(7, -3), textcoords="offset points", fontsize=8)
+    ax.axhline(target.value, color="#111", lw=1, ls="--")
+    ax.annotate(f"target {target.value:.0%}", (0, target.value), xycoords=("axes fraction", "data"),
+                xytext=(4, 4), textcoords="offset points", fontsize=8)
+    ax.plot([], [], "o", color="#666", label="pilot, with its 95% interval")
+    ax.plot([], [], "o", color="#666", mfc="white", mew=2, label="declared estimate")
+    ax.set_xscale("log")
+    low = min([qualities[n].low or qualities[n].rate for n in rated] + [target.value])
+    ax.set_ylim(max(0.0, low - 0.08), 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: "$" + _short(x)))
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo / 1.5, hi * 3)  # room for the labels on the right
+    ax.set(xlabel=f"total cost a month at {_short(v)} requests (log scale)",
+           ylabel="share of requests it gets right",
+           title="Expected quality against cost: the simplest approach above the target wins")
+    ax.grid(True, color="#e5e5e5", lw=0.8)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
     return fig
 
 

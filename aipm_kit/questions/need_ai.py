@@ -17,7 +17,10 @@ The money check, per month, against the non-AI baseline::
     F  fixed run cost a month                B  build cost, spread over H months (the case's horizon)
 
 ``(a − p) × V`` is the accuracy gain times the value of a correct decision; ``((1 − a) − (1 − p)) × c`` is the
-change in error cost. AI breaks even at ``a* = p + (N × r + F + B / H) / (N × (V + c))``.
+change in error cost. AI breaks even at ``a* = p + (N × r + F + B / H) / (N × (V + c))``: the share of decisions
+(tickets, invoices…: ``decision_unit``) the AI must get right, counted over a month's decisions and measured the
+way the baseline is (on labelled past cases), for its value to equal the best non-AI way's after its run and
+build costs. It is a percentage of decisions, not a model score: below it, not building AI is worth more.
 
 The baseline ``p`` is the best non-AI way: a rule's accuracy (typed, or measured on a labelled sample — always
 answering the most common label, and a ``rule`` column if the sample has one), and never less than doing
@@ -54,6 +57,7 @@ LABELS = {"no_ai": "No AI", "human": "Keep it human", "assist": "AI assists",
 AI_FIT_BAR = 3  # AI needs more than this many scorecard points; a score on the bar is a tie → no AI
 AUTOMATION_BAR = 2  # automating needs more than this; on the bar → assist
 ACCURACY_MARGIN = 0.03  # expected accuracy within 3 points of break-even is too close to call: the simpler way
+BREAK_EVEN_METRIC = "Break-even accuracy (share of decisions the AI must get right)"
 AGREEMENT_FLOOR = 0.6  # below this, people disagree too often for "the right answer" to exist
 HIGH_VOLUME, LOW_VOLUME, REVIEW_VOLUME = 1000, 100, 10_000  # decisions a month
 PLENTY_OF_EXAMPLES, FEW_EXAMPLES = 1000, 100
@@ -90,6 +94,10 @@ class Answers(BaseModel):
 
     decision: str = Field(
         "", description="The decision or task AI would take on, in one sentence (what goes in, what comes out).")
+    decision_unit: str = Field(
+        "decision", max_length=40,
+        description="What one decision is about, in a word (ticket, invoice, question, trip): the unit the "
+                    "break-even accuracy is stated in.")
     non_ai_alternative: str = Field(
         "", json_schema_extra={"multiline": True},
         description="The best way to do it without AI: a rule, a form or UX change, a process change, or "
@@ -179,27 +187,31 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     choice = recommend(a, criteria, money)
 
     _show_scorecard(criteria, fit, automation, result)
-    _show_money(a, money, result, cautions, case, loss_is_the_reason=choice.gate == "money")
+    _show_money(a, money, baselines, result, cautions, case, loss_is_the_reason=choice.gate == "money")
     _check_accuracy_claim(a, result, cautions)
     _note_errors(a, choice.outcome, result, cautions)
 
     result.verdict = LABELS[choice.outcome]
     reason = choice.reason[0].upper() + choice.reason[1:]
     if choice.outcome in ("no_ai", "human"):
-        result.level = "stop"
+        # saying no is a sound decision, not a failure: its level is about whether the non-AI plan holds
+        result.level, plan = no_ai_level(a, choice, money)
         result.headline = f"{LABELS[choice.outcome]}: {choice.reason}"
-        result.findings.insert(0, Finding("stop", reason))
+        result.findings.insert(0, Finding(result.level, reason))
+        if plan:
+            result.findings.insert(1, Finding(result.level, plan))
         result.notes["Why not AI"] = why_not_ai(a, choice, money)
         result.data["instead"] = instead_of_ai(a, choice.outcome)
     else:
         result.level = "caution" if choice.borderline or cautions else "go"
-        result.headline = _ai_headline(a, choice.outcome, money)
+        result.headline = _ai_headline(a, choice.outcome, money, baselines)
         result.findings.insert(0, Finding("caution" if choice.borderline else "go", reason))
     result.notes["What would change the decision"] = _what_would_change(a, choice.outcome, fit, automation, money)
     result.data.update({
         "outcome": choice.outcome,
         "break_even_accuracy": money.break_even if money.break_even is not None and money.break_even <= 1
         else None,
+        "break_even_unit": plural(unit(a)),
         "baseline_accuracy": money.baseline,
         "baseline_source": baselines.source,
         "ai_accuracy": a.ai_accuracy,
@@ -411,6 +423,66 @@ class Money:
     payback_months: float | None  # build cost ÷ monthly gain after run costs
 
 
+def unit(a: Answers) -> str:
+    """The word for one decision (``decision_unit``), lower case, or "decision"."""
+    return " ".join(a.decision_unit.split()).lower() or "decision"
+
+
+def plural(word: str) -> str:
+    """ticket → tickets, inquiry → inquiries, box → boxes: enough English for a unit's name."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def baseline_phrase(a: Answers, b: Baselines) -> str:
+    """What the baseline is, in words: which non-AI way, how right it is, and where that was measured."""
+    units = plural(unit(a))
+    if b.source == "doing nothing":
+        return f"today's way, worth as much as {b.used:.1%} of {units} right"
+    if b.source == "measured on the sample":
+        which = "the sample's rule" if b.rule is not None and b.rule >= (b.majority or 0) else \
+            f"always answering {b.majority_label!r}"
+        return f"{which}: {b.used:.1%} of {b.sample_rows:,} labelled {units} right"
+    return f"a rule typed in as {b.used:.1%} of {units} right"
+
+
+def break_even_sentence(a: Answers, m: Money) -> str:
+    """The break-even in words: what is measured, per what, and the unit."""
+    units = plural(unit(a))
+    return (f"the AI must get more than {m.break_even:.1%} of {units} right (a share of all the {units} it "
+            f"handles, measured on labelled {units}) to be worth more than the best non-AI way after its run and "
+            f"build costs")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def no_ai_level(a: Answers, choice: Recommendation, m: Money) -> tuple[str, str]:
+    """The level of a "no AI" or "keep it human" answer, and a sentence on its plan.
+
+    Saying no is a sound decision when there is a plan instead: ``go`` with the non-AI alternative written down.
+    ``caution`` when no alternative is written yet, or the call was borderline (a tie, or too close to call on a
+    guessed accuracy). ``stop`` when the scorecard or the money decided it with nothing to weigh (no volume,
+    nothing priced), so the answer rests on blanks rather than on a decision; a gate that needs no numbers
+    (rules do it, people want to keep it, people disagree) stands without them.
+    """
+    if choice.gate in ("fit", "money", "margin") and (m.volume == 0 or m.break_even is None):
+        return "stop", ""  # the finding on the missing numbers says what to fill in
+    plan = " ".join(a.non_ai_alternative.split())
+    plan = plan if not plan or plan.endswith((".", "!", "?")) else plan + "."
+    if not plan:
+        return "caution", ("No plan instead of AI is written yet: describe the rule, form, process change or "
+                           "tools you will use (non_ai_alternative), so the team builds that.")
+    if choice.borderline:
+        return "caution", (f"The plan instead: {plan} Close call: measure it and revisit this answer when the "
+                           f"numbers firm up.")
+    return "go", f"The plan instead: {plan}"
+
+
 def error_cost(a: Answers) -> float:
     """The cost of one error: s × c_FP + (1 − s) × c_FN."""
     return a.false_positive_share * a.cost_false_positive + (1 - a.false_positive_share) * a.cost_false_negative
@@ -538,10 +610,11 @@ def _baselines(a: Answers, result: Result, cautions: list[str]) -> Baselines:
     return Baselines(a.baseline_accuracy, majority, label, rule, rows, floor, used, how)
 
 
-def _show_money(a: Answers, m: Money, result: Result, cautions: list[str], case: Case | None,
-                loss_is_the_reason: bool = False) -> None:
+def _show_money(a: Answers, m: Money, baselines: Baselines, result: Result, cautions: list[str],
+                case: Case | None, loss_is_the_reason: bool = False) -> None:
+    units = plural(unit(a))
     result.metric("Net monthly value against the non-AI baseline", m.net, "$", key=True)
-    result.metric("Break-even AI accuracy", m.break_even if m.break_even is not None and m.break_even <= 1
+    result.metric(BREAK_EVEN_METRIC, m.break_even if m.break_even is not None and m.break_even <= 1
                   else None, "%", key=True)
     result.metric("Expected AI accuracy", a.ai_accuracy, "%")
     result.metric("Non-AI baseline accuracy", m.baseline, "%")
@@ -552,7 +625,8 @@ def _show_money(a: Answers, m: Money, result: Result, cautions: list[str], case:
                   else math.ceil(m.break_even_volume))
     c_fp, c_fn, s = a.cost_false_positive, a.cost_false_negative, a.false_positive_share
     result.tables["Expected value against the non-AI baseline, per month"] = pd.DataFrame({
-        "term": ["decisions a month (N)", "non-AI baseline accuracy (p)", "expected AI accuracy (a)",
+        "term": [f"{units} a month (N)", f"non-AI baseline: share of {units} right (p)",
+                 f"expected AI accuracy: share of {units} right (a)",
                  "value of a correct decision (V)", "cost of one error (c)",
                  "value of the extra correct decisions", "change in error cost", "run cost",
                  "build cost spread over the horizon", "net monthly value"],
@@ -573,14 +647,15 @@ def _show_money(a: Answers, m: Money, result: Result, cautions: list[str], case:
         result.add("stop", "Neither a correct decision nor an error has a value yet: price them, or there is "
                            "nothing for AI to gain.")
     elif m.net > 0:
-        result.add("go", f"At {a.ai_accuracy:.0%} accuracy the AI nets {format_number(m.net, '$')} a month over "
-                         f"the non-AI baseline ({m.baseline:.1%}) after run and build costs; it breaks even at "
-                         f"{m.break_even:.1%}.")
+        result.add("go", f"At {a.ai_accuracy:.0%} of {units} right the AI nets {format_number(m.net, '$')} a month "
+                         f"over the best non-AI way ({baseline_phrase(a, baselines)}) after run and build costs. "
+                         f"{_sentence(break_even_sentence(a, m))}.")
     elif not loss_is_the_reason:  # otherwise the recommendation's own finding says it
-        where = (f"it would need {m.break_even:.1%} accuracy to break even" if m.break_even is not None
-                 and m.break_even <= 1 else "no accuracy, even 100%, pays for it")
-        result.add("stop", f"At {a.ai_accuracy:.0%} accuracy the AI loses {format_number(-m.net, '$')} a month "
-                           f"against the non-AI baseline ({m.baseline:.1%}); {where}.")
+        where = (break_even_sentence(a, m) if m.break_even is not None and m.break_even <= 1
+                 else f"no accuracy, even 100% of {units} right, pays for it")
+        # evidence for the simpler way, not a fault: shown as information
+        result.add("info", f"At {a.ai_accuracy:.0%} of {units} right the AI would lose {format_number(-m.net, '$')} "
+                           f"a month against the best non-AI way ({baseline_phrase(a, baselines)}); {where}.")
     if m.payback_months is not None and a.build_cost > 0 and m.net > 0:
         result.add("info", f"The build (${a.build_cost:,.0f}) pays back in {m.payback_months:.1f} months; below "
                            f"{math.ceil(m.break_even_volume):,} decisions a month it would not pay back within "
@@ -683,10 +758,10 @@ def recommend(a: Answers, criteria: list[Criterion], m: Money) -> Recommendation
     if m.net <= 0 or margin <= 0:
         return Recommendation(fallback, _money_reason(a, m), False, "money")
     if margin < ACCURACY_MARGIN:
-        return Recommendation(fallback, f"the expected accuracy ({a.ai_accuracy:.1%}) is within "
-                                        f"{ACCURACY_MARGIN:.0%} of break-even ({m.break_even:.1%}): too close to "
-                                        f"call on a guess, so the simpler way wins until question 6 measures "
-                                        f"it.", True, "margin")
+        return Recommendation(fallback, f"the expected accuracy ({a.ai_accuracy:.1%} of "
+                                        f"{plural(unit(a))} right) is within {ACCURACY_MARGIN:.0%} of break-even "
+                                        f"({m.break_even:.1%}): too close to call on a guess, so the simpler way "
+                                        f"wins until question 6 measures it.", True, "margin")
     borderline = fit == AI_FIT_BAR + 1 or margin < 2 * ACCURACY_MARGIN
     blocked = [why for cond, why in ((a.error_tolerance == "low", "the error tolerance is low"),
                                      (a.explanation == "required", "an explanation is required")) if cond]
@@ -713,16 +788,18 @@ def _money_reason(a: Answers, m: Money) -> str:
     if m.break_even > 1:
         return (f"even a perfect AI would not pay for itself: it would lose "
                 f"{format_number(-net_monthly_value(a, 1.0, m.baseline), '$')} a month at 100% accuracy.")
-    return (f"at {a.ai_accuracy:.0%} accuracy AI loses {format_number(-m.net, '$')} a month against the non-AI "
-            f"baseline; it breaks even only at {m.break_even:.1%}.")
+    units = plural(unit(a))
+    return (f"at {a.ai_accuracy:.0%} of {units} right AI loses {format_number(-m.net, '$')} a month against the "
+            f"best non-AI way; it would have to get more than {m.break_even:.1%} of {units} right to break even.")
 
 
-def _ai_headline(a: Answers, outcome: str, m: Money) -> str:
+def _ai_headline(a: Answers, outcome: str, m: Money, b: Baselines) -> str:
     how = ("it acts, and people oversee it with the controls question 5 sets" if outcome == "automate"
            else "it suggests, a person decides")
-    return (f"{LABELS[outcome]}: {how} — at {a.ai_accuracy:.0%} accuracy that nets "
-            f"{format_number(m.net, '$')} a month over the non-AI baseline, which AI beats from "
-            f"{m.break_even:.1%} accuracy.")
+    units = plural(unit(a))
+    return (f"{LABELS[outcome]}: {how} — it must get more than {m.break_even:.1%} of {units} right to beat the "
+            f"best non-AI way ({baseline_phrase(a, b)}) after run and build costs; at the expected "
+            f"{a.ai_accuracy:.0%} it nets {format_number(m.net, '$')} a month.")
 
 
 def instead_of_ai(a: Answers, outcome: str) -> str:
@@ -743,10 +820,12 @@ def why_not_ai(a: Answers, choice: Recommendation, m: Money) -> str:
         f"- {choice.reason[0].upper() + choice.reason[1:]}",
     ]
     if m.volume > 0 and m.break_even is not None:
-        be = f"{m.break_even:.1%}" if m.break_even <= 1 else "more than 100%"
-        lines.append(f"- The money: at {a.ai_accuracy:.0%} expected accuracy AI would net "
-                     f"{format_number(m.net, '$')} a month against a non-AI baseline of {m.baseline:.1%}; "
-                     f"break-even accuracy {be}.")
+        units = plural(unit(a))
+        be = (f"AI would have to get more than {m.break_even:.1%} of {units} right" if m.break_even <= 1
+              else f"not even 100% of {units} right would pay for AI")
+        lines.append(f"- The money: at {a.ai_accuracy:.0%} of {units} right (expected) AI would net "
+                     f"{format_number(m.net, '$')} a month against the best non-AI way ({m.baseline:.1%} right); "
+                     f"break-even: {be}.")
     lines += ["", "Revisit when: the volume grows, a rule stops keeping up, or labelled examples show an AI "
                   "clearly beating the baseline."]
     return "\n".join(lines)
@@ -754,12 +833,13 @@ def why_not_ai(a: Answers, choice: Recommendation, m: Money) -> str:
 
 def _what_would_change(a: Answers, outcome: str, fit: int, automation: int, m: Money) -> str:
     lines = []
+    units = plural(unit(a))
     if m.break_even is not None and m.break_even <= 1:
-        lines.append(f"- Accuracy: AI beats the non-AI baseline only above {m.break_even:.1%} "
-                     f"(expected {a.ai_accuracy:.1%}); question 6 measures it.")
+        lines.append(f"- Accuracy: AI beats the best non-AI way only if it gets more than {m.break_even:.1%} of "
+                     f"{units} right (expected {a.ai_accuracy:.1%}); question 6 measures it on labelled {units}.")
     if m.break_even_volume is not None:
         lines.append(f"- Volume: at the expected accuracy it pays only above {math.ceil(m.break_even_volume):,} "
-                     f"decisions a month (now {a.monthly_volume:,}).")
+                     f"{units} a month (now {a.monthly_volume:,}).")
     lines.append(f"- Fit: AI scores {fit} points and needs more than {AI_FIT_BAR}.")
     if outcome in ("assist", "automate"):
         lines.append(f"- Automation: {automation} points, more than {AUTOMATION_BAR} needed, with an error "
@@ -781,16 +861,20 @@ def _value_chart(a: Answers, m: Money):
     ax.axhline(0, color="#44546a", lw=1)
     ax.fill_between(xs, ys, 0, where=[y >= 0 for y in ys], color="#e3f1e6", interpolate=True)
     ax.fill_between(xs, ys, 0, where=[y < 0 for y in ys], color="#fde8e6", interpolate=True)
-    ax.plot(xs, ys, color="#1f3b63", lw=2, label="net monthly value of AI")
-    ax.axvline(m.baseline, color="#6b7280", ls=":", lw=1.5, label=f"non-AI baseline: {m.baseline:.1%}")
+    units = plural(unit(a)).replace("$", r"\$")  # the user's word: never mathtext
+    ax.plot(xs, ys, color="#1f3b63", lw=2, label="net monthly value of AI over the best non-AI way")
+    ax.axvline(m.baseline, color="#6b7280", ls=":", lw=1.5, label=f"best non-AI way: {m.baseline:.1%} right")
     if m.break_even is not None and m.break_even <= 1:
-        ax.axvline(m.break_even, color="#b3261e", ls="--", lw=1.5, label=f"break-even: {m.break_even:.1%}")
-    ax.scatter([a.ai_accuracy], [m.net], color="#1b7f3b" if m.net > 0 else "#b3261e", s=60, zorder=4,
+        ax.axvline(m.break_even, color="#111", ls="--", lw=1.5,
+                   label=f"break-even: AI gets {m.break_even:.1%} of {units} right")
+    # the expected point is a fact about AI, not a verdict: one neutral colour whichever side it falls
+    ax.scatter([a.ai_accuracy], [m.net], color="#1f3b63", edgecolor="#fff", s=70, zorder=4,
                label=f"expected: {a.ai_accuracy:.0%} → {format_number(m.net, '$')} a month")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, "$") if v else "$0"))
-    ax.set(xlim=(low, 1), xlabel="AI accuracy", ylabel="net value a month (after run and build costs)",
-           title="Where AI starts to beat the non-AI baseline")
+    ax.set(xlim=(low, 1), xlabel=f"AI accuracy: share of {units} it gets right (on labelled {units})",
+           ylabel="net value a month over the best non-AI way\n(after run and build costs)",
+           title="Where AI starts to beat the best non-AI way")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(alpha=0.25)
     return fig
