@@ -27,13 +27,18 @@ from aipm_kit.questions.monitoring import (
     promotion_candidates,
     read_log,
     review_sample,
+    segment_feedback,
     segment_mix,
     weekly_feedback,
     write_review_sample,
 )
 from aipm_kit.result import LEVELS
 from aipm_kit.stats import (
+    cochran_mantel_haenszel,
     kish_effective_sample_size,
+    kitagawa_decomposition,
+    mix_adjusted_limits,
+    mix_adjusted_rate,
     p_chart_limits,
     population_stability_index,
     psi_noise_level,
@@ -379,7 +384,6 @@ def test_a_reviewed_file_missing_a_column_names_it(tmp_path):
 
 def test_the_worked_example_finds_the_drift_built_into_its_data():
     result = load_case("support-triage").analyze("monitoring")
-    assert (result.verdict, result.level) == ("Act now", "stop")
     # datasets.production_log: chat switched on inside the product from week 8 (20 Oct); weeks 9–12 break the
     # upper limit of 10.0% + 3 √(0.1 × 0.9 / ~1,040) ≈ 12.8%
     assert result.metric_value("Weeks above the control limit") == 4
@@ -387,7 +391,30 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
         "2025-10-27", "2025-11-03", "2025-11-10", "2025-11-17"]
     assert result.metric_value("Negative feedback, reference weeks (centre line)") == pytest.approx(0.10, abs=0.005)
     assert result.metric_value("Negative feedback, current weeks") == pytest.approx(0.147, abs=0.005)
-    assert "chat grew from 10% to 31%" in result.headline
+    # … but per channel the rates barely moved while chat grew: a mix shift, not a regression (issue 11).
+    # Counted straight from the CSV with pandas (first four weeks against the last four):
+    log = pd.read_csv(CASES / "support-triage" / "production_log.csv", keep_default_na=False)
+    week = pd.to_datetime(log["timestamp"]).dt.to_period("W-SUN")
+    weeks = sorted(week.unique())
+    window = np.where(week.isin(weeks[:4]), "before", np.where(week.isin(weeks[-4:]), "now", ""))
+    rates = (log["feedback"] == "corrected").groupby([window, log["segment"]]).mean().unstack()
+    shares = log.groupby([window, log["segment"]]).size().unstack()
+    shares = shares.div(shares.sum(axis=1), axis=0)
+    assert rates.loc["before"].round(3).to_dict() == {"chat": 0.303, "email": 0.100, "web form": 0.064}
+    assert rates.loc["now"].round(3).to_dict() == {"chat": 0.278, "email": 0.107, "web form": 0.078}
+    assert (round(shares.loc["before", "chat"], 3), round(shares.loc["now", "chat"], 3)) == (0.098, 0.308)
+    assert (result.verdict, result.level) == ("Watch", "caution")
+    assert result.headline.startswith("Watch: negative feedback rose from 10.0% to 14.7%, past its control limit, "
+                                      "but the traffic mix did it: chat grew from 10% to 31% of outputs (chat: 31% "
+                                      "of traffic, 28% corrected, against 30% in the reference weeks)")
+    assert "web form 6.4% → 7.8%, is inside its limits" in result.headline
+    # at the reference mix: 0.098 × 0.278 + 0.350 × 0.107 + 0.552 × 0.078 ≈ 0.1074
+    assert result.metric_value("Negative feedback, current weeks, at the reference mix") == pytest.approx(0.1074,
+                                                                                                       abs=0.001)
+    parts = result.data["mix_adjustment"]
+    assert parts["mix"] == pytest.approx(0.0436, abs=0.0005) and parts["within"] == pytest.approx(0.0033, abs=0.0005)
+    assert parts["p"] > 0.2  # Cochran–Mantel–Haenszel: no change within channels
+    assert result.metric_value("Segments above their control limit now") == 0
     assert result.metric_value("PSI, input length") > 0.25  # chat messages are short: a major shift
     assert 0.10 < result.metric_value("PSI, confidence") < 0.25  # a moderate one
     assert result.tables["Failure modes (Pareto)"]["failure mode"].iloc[0] == "Chat message too short to route"
@@ -396,8 +423,8 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
     counts = result.data["promotion"]
     assert (counts["reviewed"], counts["duplicates"], counts["new"] + counts["already"]) == (90, 51, 39)
     assert result.metric_value("New eval cases to promote") == counts["new"] > 30
-    assert set(result.figures) == {"Negative feedback per week (p-chart)", "Drift, reference vs current weeks",
-                                   "Failure modes (Pareto)"}
+    assert set(result.figures) == {"Negative feedback per week (p-chart)", "Negative feedback per segment (p-charts)",
+                                   "Drift, reference vs current weeks", "Failure modes (Pareto)"}
 
 
 def test_steady_traffic_raises_no_alarm(tmp_path):
@@ -511,3 +538,156 @@ def test_a_parquet_log_reads_like_the_csv(tmp_path):
     frame = make_log([(40, 4), (40, 6)])
     frame.to_parquet(tmp_path / "log.parquet", index=False)
     pd.testing.assert_frame_equal(read_log(tmp_path / "log.parquet"), read_log(write(tmp_path, "log.csv", frame)))
+
+
+# ---- the traffic mix: Kitagawa, Cochran–Mantel–Haenszel, per-segment charts -----------------------------------
+
+def test_kitagawa_split_by_hand():
+    # two segments: A 80% of traffic at 5% negative, B 20% at 30% → R₁ = 0.04 + 0.06 = 0.10;
+    # then A 60% at 7%, B 40% at 27% → R₂ = 0.042 + 0.108 = 0.150, a rise of 0.050.
+    # mix    A: (0.6 − 0.8)(0.05 + 0.07)/2 = −0.012   B: (0.4 − 0.2)(0.30 + 0.27)/2 = +0.057   → +0.045
+    # within A: (0.07 − 0.05)(0.8 + 0.6)/2 = +0.014   B: (0.27 − 0.30)(0.2 + 0.4)/2 = −0.009   → +0.005
+    mix, within = kitagawa_decomposition([0.8, 0.2], [0.05, 0.30], [0.6, 0.4], [0.07, 0.27])
+    assert list(mix) == [pytest.approx(-0.012), pytest.approx(0.057)]
+    assert list(within) == [pytest.approx(0.014), pytest.approx(-0.009)]
+    assert mix.sum() + within.sum() == pytest.approx(0.150 - 0.100)
+    # at the reference mix today's rates give 0.8 × 0.07 + 0.2 × 0.27 = 0.110
+    assert mix_adjusted_rate([0.8, 0.2], [0.07, 0.27]) == pytest.approx(0.110)
+    # a segment with no outputs today (NaN) drops out and the others' weights renormalise: 0.07
+    assert mix_adjusted_rate([0.8, 0.2], [0.07, float("nan")]) == pytest.approx(0.07)
+    # a segment new today has no rate before: its whole contribution is mix, 0.5 × 0.4 = 0.2
+    mix, within = kitagawa_decomposition([1.0, 0.0], [0.1, float("nan")], [0.5, 0.5], [0.1, 0.4])
+    assert list(mix) == [pytest.approx(-0.05), pytest.approx(0.2)] and list(within) == [0, 0]
+
+
+def test_kitagawa_and_mix_adjustment_refuse_bad_shares():
+    with pytest.raises(ValueError, match="reference_share"):
+        kitagawa_decomposition([-0.1, 1.1], [0.1, 0.2], [0.5, 0.5], [0.1, 0.2])
+    with pytest.raises(ValueError, match="current_rate has 1 segments"):
+        kitagawa_decomposition([0.5, 0.5], [0.1, 0.2], [0.5, 0.5], [0.1])
+    with pytest.raises(ValueError, match="centre_rate"):
+        mix_adjusted_limits([0.5, 0.5], [0.1, 1.2], [10, 10])
+
+
+def test_mix_adjusted_limits_by_hand():
+    # shares 0.5 / 0.5, reference rates 10% / 30%, 100 outputs each this week:
+    # centre 0.2; variance 0.25 × 0.1 × 0.9 / 100 + 0.25 × 0.3 × 0.7 / 100 = 0.000225 + 0.000525 = 0.00075;
+    # 3 √0.00075 = 0.082158 → 0.117842 to 0.282158
+    centre, low, high = mix_adjusted_limits([0.5, 0.5], [0.1, 0.3], [100, 100])
+    assert (centre, low, high) == (pytest.approx(0.2), pytest.approx(0.117842, abs=1e-6),
+                                   pytest.approx(0.282158, abs=1e-6))
+    # one segment alone is that segment's own p-chart (stats.p_chart_limits)
+    assert mix_adjusted_limits([1.0], [0.1], [1000])[1:] == pytest.approx(p_chart_limits(0.1, 1000))
+
+
+def test_cochran_mantel_haenszel_by_hand():
+    # stratum 1: now 8 of 20 negative, before 4 of 20. N = 40, m = 12: E = 20 × 12 / 40 = 6,
+    #   V = 20 × 20 × 12 × 28 / (40² × 39) = 134,400 / 62,400 = 2.153846
+    # stratum 2: now 5 of 50, before 5 of 50. N = 100, m = 10: E = 5,
+    #   V = 50 × 50 × 10 × 90 / (100² × 99) = 2,250,000 / 990,000 = 2.272727
+    # X² = (2 + 0)² / (2.153846 + 2.272727) = 4 / 4.426573 = 0.903633
+    # MH odds ratio: (8 × 16 / 40 + 5 × 45 / 100) / (12 × 4 / 40 + 45 × 5 / 100) = 5.45 / 3.45 = 1.579710
+    test = cochran_mantel_haenszel([8, 5], [20, 50], [4, 5], [20, 50])
+    assert test["statistic"] == pytest.approx(0.903633, abs=1e-6)
+    assert test["p"] == pytest.approx(chi2.sf(0.903633, 1), abs=1e-6)
+    assert test["odds_ratio"] == pytest.approx(1.579710, abs=1e-6)
+    assert test["excess"] == pytest.approx(2.0)
+    # with the continuity correction: (2 − 0.5)² / 4.426573 = 2.25 / 4.426573 = 0.508294
+    assert cochran_mantel_haenszel([8, 5], [20, 50], [4, 5], [20, 50], correction=True)["statistic"] == \
+        pytest.approx(0.508294, abs=1e-6)
+
+
+def test_cochran_mantel_haenszel_on_one_stratum_is_pearsons_chi_square_times_n_minus_1_over_n():
+    from scipy.stats import chi2_contingency
+
+    table = np.array([[30, 70], [18, 82]])  # now: 30 of 100; before: 18 of 100
+    pearson = chi2_contingency(table, correction=False).statistic
+    assert cochran_mantel_haenszel([30], [100], [18], [100])["statistic"] == pytest.approx(pearson * 199 / 200)
+
+
+def test_cochran_mantel_haenszel_ignores_a_pure_mix_shift_and_refuses_impossible_counts():
+    # the same rates (5% and 30%) in both periods, while the traffic moves from A to B
+    test = cochran_mantel_haenszel([25, 150], [500, 500], [45, 30], [900, 100])
+    assert test["statistic"] == pytest.approx(0.0) and test["p"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="events"):
+        cochran_mantel_haenszel([12], [10], [1], [10])
+
+
+def mixed_log(weeks: list[dict[str, tuple[int, int]]]) -> pd.DataFrame:
+    """A log with, per week, {segment: (outputs, negatives)}."""
+    frames = [make_log([(n, k)], segment=s, start=str((pd.Timestamp("2025-09-01") + pd.Timedelta(weeks=w)).date()))
+              .assign(id=lambda f, s=s, w=w: f"{s}-{w}-" + f["id"])
+              for w, week in enumerate(weeks) for s, (n, k) in week.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def judge(tmp_path: Path, weeks: list[dict[str, tuple[int, int]]]):
+    write(tmp_path, "log.csv", mixed_log(weeks))
+    return analyze(Answers.model_validate({"log": "log.csv", "review_budget": 0}, context={"base_dir": tmp_path}))
+
+
+REFERENCE = [{"A": (900, 45), "B": (100, 30)}] * 4  # A: 5% negative, B: 30%; overall 7.5%
+
+
+def test_the_trap_a_pure_mix_shift_is_watch_not_act_now(tmp_path):
+    # B grows from 10% to 50% of traffic; within A and B nothing changes. Overall 7.5% → (25 + 150) / 1,000 =
+    # 17.5%, far past its limit 7.5% + 3 √(0.075 × 0.925 / 1,000) = 10.0%; all of the rise is the mix.
+    result = judge(tmp_path, REFERENCE + [{"A": (500, 25), "B": (500, 150)}] * 4)
+    assert result.metric_value("Weeks above the control limit") == 4
+    assert (result.verdict, result.level) == ("Watch", "caution")
+    assert result.headline.startswith("Watch: negative feedback rose from 7.5% to 17.5%, past its control limit, "
+                                      "but the traffic mix did it: B grew from 10% to 50% of outputs (B: 50% of "
+                                      "traffic, 30% negative")
+    assert "a rollback would not help: act on B" in result.headline
+    parts = result.data["mix_adjustment"]
+    assert parts["adjusted_rate"] == pytest.approx(0.075)  # 0.9 × 0.05 + 0.1 × 0.30
+    assert (parts["mix"], parts["within"]) == (pytest.approx(0.10), pytest.approx(0.0, abs=1e-12))
+    assert result.metric_value("Segments above their control limit now") == 0
+
+
+def test_the_mirror_mix_unchanged_and_one_segment_worse_is_act_now(tmp_path):
+    # the same mix; A goes from 5% to 9% (81 of 900): A's limit is 5% + 3 √(0.05 × 0.95 / 900) = 7.18%
+    result = judge(tmp_path, REFERENCE + [{"A": (900, 81), "B": (100, 30)}] * 4)
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    assert "A 9.0% in the week of 29 Sep against its 5.0% centre line (limit 7.2%)" in result.headline
+    parts = result.data["mix_adjustment"]
+    assert parts["mix"] == pytest.approx(0.0) and parts["within"] == pytest.approx(0.036)  # 0.9 × 0.04
+    assert parts["p"] < 0.001
+
+
+def test_a_rise_hidden_by_a_shift_toward_the_better_segment_is_act_now(tmp_path):
+    # traffic moves toward A (95%), while A rises from 5% to 8% (76 of 950) and B stays at 30% (15 of 50):
+    # overall (76 + 15) / 1,000 = 9.1%, inside its limit of 10.0%, but A is past its own 7.12%
+    # (5% + 3 √(0.0475 / 950)); the mix part is (0.05)(0.065) + (−0.05)(0.30) = −1.2 points
+    result = judge(tmp_path, REFERENCE + [{"A": (950, 76), "B": (50, 15)}] * 4)
+    assert result.metric_value("Weeks above the control limit") == 0
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    assert "the overall rate hides it (9.1% against 7.5%)" in result.headline
+    assert result.data["mix_adjustment"]["mix"] == pytest.approx(-0.01175)
+
+
+def test_a_rise_spread_thinly_over_segments_breaks_the_mix_adjusted_limit(tmp_path):
+    # four segments of 250 a week go from 10% to 13%: each stays under its own limit
+    # 10% + 3 √(0.09 / 250) = 15.7%, but at the (unchanged) reference mix the rate 13% is past
+    # 10% + 3 √(4 × 0.25² × 0.09 / 250) = 12.85%
+    before = [{s: (250, 25) for s in "ABCD"}] * 4
+    after = [{s: (250, 33) for s in "ABCD"}] * 4  # 33 / 250 = 13.2%
+    result = judge(tmp_path, before + after)
+    assert result.metric_value("Segments above their control limit now") == 0
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    assert "at the reference weeks' mix is above its control limit in 4 of the last 4 weeks" in result.headline
+    weekly = pd.DataFrame(result.data["weekly_feedback"])
+    assert weekly["adjusted upper"].iloc[-1] == pytest.approx(0.1 + 3 * math.sqrt(0.09 / 1000))
+
+
+def test_segment_p_charts_by_hand():
+    # reference weeks 1–2: A 10 of 100 each week → centre 10%, limits 10% ± 3 √(0.09 / 100) = 1% to 19%;
+    # B has 2 negatives in its reference weeks: fewer than SEGMENT_MIN_NEGATIVE, so it is not charted
+    log = prepare_log(mixed_log([{"A": (100, 10), "B": (50, 1)}, {"A": (100, 10), "B": (50, 1)},
+                                 {"A": (100, 25), "B": (50, 20)}]))
+    table = segment_feedback(log, "negative", reference_weeks=2)
+    a = table[table["segment"] == "A"]
+    assert list(a["rate"]) == pytest.approx([0.10, 0.10, 0.25])
+    assert a["upper"].iloc[0] == pytest.approx(0.19) and list(a["signal"]) == ["", "", "above"]
+    b = table[table["segment"] == "B"]
+    assert not b["charted"].any() and list(b["signal"]) == ["", "", ""]

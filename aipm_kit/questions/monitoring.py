@@ -24,8 +24,12 @@ from ..case import DataFile
 from ..result import Result
 from ..selfcheck import Check
 from ..stats import (
+    cochran_mantel_haenszel,
     kish_effective_sample_size,
+    kitagawa_decomposition,
     margin_for_sample_size,
+    mix_adjusted_limits,
+    mix_adjusted_rate,
     p_chart_limits,
     population_stability_index,
     psi_noise_level,
@@ -46,6 +50,8 @@ PSI_WATCH, PSI_ACT = 0.10, 0.25  # the usual reading of the population stability
 PSI_BINS = 10
 MIX_ALPHA = 0.01  # chi-square p-value under which a change in the segment mix is more than chance …
 MIX_EFFECT = 0.10  # … and Cramér's V from which it is big enough to matter (Cohen's "small" effect)
+SEGMENT_MIN_NEGATIVE = 5  # negatives a segment needs in the reference weeks for a centre line of its own
+SEGMENT_PANELS = 6  # segments drawn as small p-charts (the largest now); the table lists them all
 PARETO_SHARE = 0.80  # the "vital few" failure modes explain this share of the failures
 SOURCE_PREFIX = "production review"
 
@@ -368,13 +374,15 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         result.add("caution", msg)
     weeks = len(chart)
     centre = float(chart["centre"].iloc[0])
-    current = chart.iloc[max(weeks - a.current_weeks, 0):]
-    rate_now = current["negative"].sum() / max(current["outputs"].sum(), 1)
+    reference = min(a.reference_weeks, weeks)
+    current = chart.iloc[max(weeks - a.current_weeks, reference):]  # never a reference week
+    rate_now = current["negative"].sum() / max(current["outputs"].sum(), 1) if len(current) else np.nan
+    segments = _by_segment(log, a)
+    chart = _add_mix_adjusted(chart, segments, reference)
     result.metric("Negative feedback, reference weeks (centre line)", centre, "%")
     result.metric("Negative feedback, current weeks", float(rate_now), "%", key=True)
     above, below = chart[chart["signal"] == "above"], chart[chart["signal"] == "below"]
-    above_now = current[current["signal"] == "above"]
-    result.metric("Weeks above the control limit", len(above), key=True)
+    result.metric("Weeks above the control limit", len(above))
     result.tables["Negative feedback per week (p-chart)"] = pd.DataFrame({
         "week of": chart["week"].astype(str),
         "outputs": chart["outputs"],
@@ -383,6 +391,8 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         "lower limit (%)": (chart["lower"] * 100).round(1),
         "upper limit (%)": (chart["upper"] * 100).round(1),
         "signal": chart["signal"].replace({"above": "above ▲", "below": "below ▼"}),
+        "at the reference mix (%)": (chart["adjusted"] * 100).round(1),
+        "its upper limit (%)": (chart["adjusted upper"] * 100).round(1),
     })
     result.figures["Negative feedback per week (p-chart)"] = _p_chart_figure(chart, a)
     result.data["weekly_feedback"] = json_records(chart.assign(week=chart["week"].astype(str)))
@@ -392,29 +402,268 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         cautions.append(msg)
         result.add("caution", msg)
         return
-    if len(above_now):
-        first = above_now.iloc[0]
-        msg = (f"negative feedback is above its control limit in {len(above_now)} of the last {len(current)} weeks "
-               f"(from the week of {first['week']:%d %b %Y}: {rate_now:.1%} against a {centre:.1%} centre line)")
+
+    per_segment = segment_feedback(log, a.negative_feedback, a.feedback_base, a.reference_weeks)
+    now_weeks = set(current["week"])
+    seg_now = per_segment[per_segment["week"].isin(now_weeks) & (per_segment["signal"] == "above")]
+    seg_before = per_segment[~per_segment["week"].isin(now_weeks) & (per_segment["signal"] == "above")]
+    adjusted_now = chart[chart["week"].isin(now_weeks) & (chart["adjusted signal"] == "above")]
+    raw_now = current[current["signal"] == "above"]
+    change, parts = mix_change(log, a.negative_feedback, a.feedback_base, a.reference_weeks, a.current_weeks)
+    _show_segments(per_segment, change, now_weeks, result)
+    if parts:
+        result.metric("Negative feedback, current weeks, at the reference mix", parts["adjusted_rate"], "%",
+                      key=True)
+        result.tables["Change in negative feedback: traffic mix and within segments (Kitagawa)"] = change
+        result.data["mix_adjustment"] = {**parts, "segments": json_records(change)}
+        result.add("info", _decomposition_text(parts))
+    word = a.negative_feedback.strip() or "negative"
+
+    if len(seg_now) or len(adjusted_now):
+        msg = _within_rise_text(seg_now, adjusted_now, current, parts, rate_now, centre, raw_now.empty)
         stops.append(msg)
-        result.add("stop", msg + ". Chance alone does not do this: find what changed, read the "
-                                            "week's review sample, and fix or roll back.")
+        result.add("stop", msg + ". A change of traffic mix does not do this: find what changed, read the week's "
+                                 "review sample, and fix or roll back.")
         facts["signal"] = msg
-    elif len(above):
-        msg = (f"negative feedback went above its control limit in {len(above)} earlier week"
-               f"{'s' if len(above) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in above['week'])}) but is "
-               f"back within the limits now: make sure the cause was found, not just outlasted.")
+    elif len(raw_now) and parts:
+        msg = _mix_only_text(parts, change, rate_now, centre, word)
         cautions.append(msg)
         result.add("caution", msg)
-    else:
-        result.add("go", f"Negative feedback stayed within its 3-sigma limits in all {weeks} weeks "
-                         f"(centre line {centre:.1%}).")
+        facts["mix_explains"] = msg
+    elif len(raw_now):  # no segment was charted: the raw chart is all there is
+        msg = (f"negative feedback is above its control limit in {len(raw_now)} of the last {len(current)} weeks "
+               f"({rate_now:.1%} against a {centre:.1%} centre line)")
+        stops.append(msg)
+        result.add("stop", msg + ". Chance alone does not do this: find what changed, read the week's review "
+                                 "sample, and fix or roll back.")
+        facts["signal"] = msg
+    elif parts and parts["p"] < MIX_ALPHA and parts["excess"] > 0:
+        top = change.iloc[:-1].sort_values("within (points)", ascending=False).iloc[0]
+        msg = (f"within segments negative feedback rose beyond chance over the current weeks ("
+               f"{parts['adjusted_rate']:.1%} at the reference mix against {parts['reference_rate']:.1%}; "
+               f"Cochran–Mantel–Haenszel p {_p_text(parts['p'])}), though no week broke a control limit: read "
+               f"the review sample of {top['segment']} ({top['reference rate (%)']:.1f}% → "
+               f"{top['current rate (%)']:.1f}%) before it grows.")
+        cautions.append(msg)
+        result.add("caution", msg)
+    earlier = above[~above["week"].isin(now_weeks)]
+    if len(earlier) or len(seg_before):
+        where = _weeks_text(seg_before, dated=not set(seg_before["week"]) <= set(earlier["week"]))
+        if len(earlier):
+            msg = (f"negative feedback went above its control limit in {len(earlier)} earlier week"
+                   f"{'s' if len(earlier) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in earlier['week'])}"
+                   f"{'; within ' + where if where else ''}) but is back within the limits now: make sure the "
+                   f"cause was found, not just outlasted.")
+        else:
+            msg = (f"negative feedback within {where} went above its control limit but is back within its limits "
+                   f"now: make sure the cause was found, not just outlasted.")
+        cautions.append(msg)
+        result.add("caution", msg)
+    if not (len(seg_now) or len(adjusted_now) or len(raw_now) or len(earlier) or len(seg_before)):
+        result.add("go", f"Negative feedback stayed within its 3-sigma limits in all {weeks} weeks, overall and "
+                         f"in each charted segment (centre line {centre:.1%}).")
     if len(below):
         msg = (f"negative feedback fell below the lower limit in {len(below)} week"
                f"{'s' if len(below) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in below['week'])}): better "
                f"quality, or a broken feedback button? Check that feedback still reaches the log.")
         cautions.append(msg)
         result.add("caution", msg)
+
+
+# ---- the traffic mix: per-segment charts, the mix-adjusted rate, Kitagawa's split -------------------------
+
+def _by_segment(log: pd.DataFrame, a: Answers) -> tuple[list[dt.date], list[str], np.ndarray, np.ndarray]:
+    """(weeks, segments, n, k): outputs counted and negative ones per week × segment (bincount, no groupby)."""
+    week_codes, weeks = pd.factorize(log["week"], sort=True)
+    labels = log["segment"]
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        seg_codes, names = labels.cat.codes.to_numpy(), [str(c) for c in labels.cat.categories]
+    else:
+        seg_codes, uniques = pd.factorize(labels.astype(str), sort=True)
+        names = [str(u) for u in uniques]
+    is_negative = _matches(log["feedback"], a.negative_feedback)
+    counted = np.ones(len(log), bool) if a.feedback_base == "all outputs" else ~_matches(log["feedback"], "")
+    size = len(weeks) * len(names)
+    flat = week_codes * len(names) + seg_codes
+    n = np.bincount(flat, weights=counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
+    k = np.bincount(flat, weights=is_negative & counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
+    used = n.sum(axis=0) > 0
+    return (list(pd.DatetimeIndex(weeks).date), [m for m, u in zip(names, used) if u], n[:, used], k[:, used])
+
+
+def segment_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs",
+                     reference_weeks: int = 4) -> pd.DataFrame:
+    """A p-chart per segment, one row per segment and week: ``segment``, ``week``, ``outputs``, ``negative``,
+    ``rate``, ``centre`` (the segment's own rate in the reference weeks), ``lower``, ``upper``, ``signal`` and
+    ``charted``.
+
+    A segment is charted when its reference weeks hold at least ``SEGMENT_MIN_NEGATIVE`` negative outputs:
+    with fewer, its centre line is too uncertain to judge a week against (a centre of 0 would flag any one
+    negative). Limits are the segment's centre ± 3√(p̄(1−p̄)/n) for its n that week.
+    """
+    a = Answers.model_construct(negative_feedback=negative, feedback_base=base)
+    weeks, names, n, k = _by_segment(log, a)
+    ref = min(reference_weeks, len(weeks))
+    n_ref, k_ref = n[:ref].sum(axis=0), k[:ref].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.where(n_ref > 0, k_ref / np.maximum(n_ref, 1), np.nan)
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    charted = k_ref >= SEGMENT_MIN_NEGATIVE
+    lower, upper = p_chart_limits(np.nan_to_num(centre), n)
+    lower, upper = np.where(charted, lower, np.nan), np.where(charted, upper, np.nan)
+    signal = np.select([charted & (rate > upper), charted & (rate < lower)], ["above", "below"], "")
+    rows, cols = len(weeks), len(names)
+    return pd.DataFrame({
+        "segment": np.tile(np.array(names, dtype=object), rows),
+        "week": np.repeat(np.array(weeks, dtype=object), cols),
+        "outputs": n.ravel(), "negative": k.ravel(), "rate": rate.ravel(),
+        "centre": np.tile(centre, rows), "lower": lower.ravel(), "upper": upper.ravel(),
+        "signal": signal.ravel(), "charted": np.tile(charted, rows),
+    })
+
+
+def _add_mix_adjusted(chart: pd.DataFrame, segments: tuple, reference: int) -> pd.DataFrame:
+    """The p-chart's weeks with the rate each week's segment rates give at the reference weeks' mix, and its
+    own control limits (:func:`mix_adjusted_limits`): above them, rates rose within segments."""
+    _, _, n, k = segments
+    n_ref, k_ref = n[:reference].sum(axis=0), k[:reference].sum(axis=0)
+    if n_ref.sum() == 0:
+        nothing = np.full(len(chart), np.nan)
+        return chart.assign(**{"adjusted": nothing, "adjusted upper": nothing, "adjusted signal": ""})
+    share = n_ref / n_ref.sum()
+    centre_rate = np.where(n_ref > 0, k_ref / np.maximum(n_ref, 1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    adjusted = mix_adjusted_rate(share, rate)
+    _, lower, upper = mix_adjusted_limits(share, centre_rate, n)
+    signal = np.select([adjusted > upper, adjusted < lower], ["above", "below"], "")
+    return chart.assign(**{"adjusted": adjusted, "adjusted upper": upper, "adjusted signal": signal})
+
+
+def mix_change(log: pd.DataFrame, negative: str, base: str = "all outputs", reference_weeks: int = 4,
+               current_weeks: int = 4) -> tuple[pd.DataFrame, dict[str, float]]:
+    """How the negative-feedback rate changed from the reference weeks to the current ones, split into the
+    traffic mix and the segments' own rates (:func:`kitagawa_decomposition`), with the stratified test of the
+    within-segment change (:func:`cochran_mantel_haenszel`).
+
+    The current weeks are the last ``current_weeks`` after the reference weeks. Returns a table with one row
+    per segment and a final "all segments" row, and a summary: ``reference_rate``, ``current_rate``,
+    ``adjusted_rate`` (the current segment rates at the reference mix), ``mix``, ``within``, ``statistic``,
+    ``p``, ``odds_ratio``, ``excess``; an empty summary when there is nothing to compare.
+    """
+    a = Answers.model_construct(negative_feedback=negative, feedback_base=base)
+    weeks, names, n, k = _by_segment(log, a)
+    ref = min(reference_weeks, len(weeks))
+    start = max(len(weeks) - current_weeks, ref)
+    n1, k1, n2, k2 = n[:ref].sum(axis=0), k[:ref].sum(axis=0), n[start:].sum(axis=0), k[start:].sum(axis=0)
+    columns = ["segment", "reference share (%)", "current share (%)", "reference rate (%)", "current rate (%)",
+               "mix (points)", "within (points)"]
+    if start >= len(weeks) or n1.sum() == 0 or n2.sum() == 0:
+        return pd.DataFrame(columns=columns), {}
+    c1, c2 = n1 / n1.sum(), n2 / n2.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = np.where(n1 > 0, k1 / np.maximum(n1, 1), np.nan), np.where(n2 > 0, k2 / np.maximum(n2, 1), np.nan)
+    mix, within = kitagawa_decomposition(c1, p1, c2, p2)
+    test = cochran_mantel_haenszel(k2, n2, k1, n1)
+    r1, r2 = k1.sum() / n1.sum(), k2.sum() / n2.sum()
+    table = pd.DataFrame({
+        "segment": names + ["all segments"],
+        "reference share (%)": np.append(c1 * 100, 100).round(1),
+        "current share (%)": np.append(c2 * 100, 100).round(1),
+        "reference rate (%)": np.append(p1 * 100, r1 * 100).round(1),
+        "current rate (%)": np.append(p2 * 100, r2 * 100).round(1),
+        "mix (points)": np.append(mix * 100, mix.sum() * 100).round(2),
+        "within (points)": np.append(within * 100, within.sum() * 100).round(2),
+    }, columns=columns)
+    summary = {"reference_rate": float(r1), "current_rate": float(r2),
+               "adjusted_rate": float(mix_adjusted_rate(c1, p2)), "mix": float(mix.sum()),
+               "within": float(within.sum()), **{key: float(v) for key, v in test.items()}}
+    return table, summary
+
+
+def _show_segments(per_segment: pd.DataFrame, change: pd.DataFrame, now_weeks: set, result: Result) -> None:
+    now = per_segment[per_segment["week"].isin(now_weeks)]
+    rows = []
+    for name, weeks in now.groupby("segment", sort=False):
+        first = weeks.iloc[0]
+        worst = weeks.loc[(weeks["rate"] - weeks["upper"]).fillna(-np.inf).idxmax()]
+        n_now, k_now = int(weeks["outputs"].sum()), int(weeks["negative"].sum())
+        above = int((weeks["signal"] == "above").sum())
+        reading = ("not charted: too few negatives in the reference weeks" if not first["charted"] else
+                   f"above its limit in {above} week{'s' if above > 1 else ''}" if above else "within its limits")
+        rows.append({"segment": name, "centre (%)": round(first["centre"] * 100, 1),
+                     "current outputs": n_now, "current rate (%)": round(k_now / n_now * 100, 1) if n_now else np.nan,
+                     "worst week (%)": round(worst["rate"] * 100, 1),
+                     "its upper limit (%)": round(worst["upper"] * 100, 1), "reading": reading})
+    table = pd.DataFrame(rows).sort_values("current outputs", ascending=False, kind="stable").reset_index(drop=True)
+    result.metric("Segments above their control limit now", int((table["reading"].str.startswith("above")).sum()),
+                  key=False)
+    result.tables["Negative feedback per segment, current weeks (p-chart per segment)"] = table
+    result.figures["Negative feedback per segment (p-charts)"] = _segment_chart_figure(per_segment, table)
+    result.data["segment_feedback"] = json_records(per_segment.assign(week=per_segment["week"].astype(str)))
+
+
+def _decomposition_text(parts: dict[str, float]) -> str:
+    rise = parts["current_rate"] - parts["reference_rate"]
+    test = (f"the stratified test finds no change within segments (Cochran–Mantel–Haenszel p "
+            f"{_p_text(parts['p'])})" if not parts["p"] < MIX_ALPHA else
+            f"the stratified test finds a change within segments (Cochran–Mantel–Haenszel p {_p_text(parts['p'])}, "
+            f"odds ratio {parts['odds_ratio']:.2f})") if not np.isnan(parts["p"]) else "no segment can be tested"
+    return (f"From the reference to the current weeks negative feedback went from {parts['reference_rate']:.1%} to "
+            f"{parts['current_rate']:.1%} ({_points(rise)} points): {_points(parts['mix'])} from the traffic "
+            f"mix and {_points(parts['within'])} within segments (Kitagawa's split). At the reference weeks' mix "
+            f"today's segment rates give {parts['adjusted_rate']:.1%}, and {test}.")
+
+
+def _mix_only_text(parts: dict[str, float], change: pd.DataFrame, rate_now: float, centre: float,
+                   word: str) -> str:
+    segments = change.iloc[:-1]
+    grower = segments.loc[segments["mix (points)"].idxmax()]
+    riser = segments.loc[segments["within (points)"].idxmax()]
+    rise = (f"the largest rise, {riser['segment']} {riser['reference rate (%)']:.1f}% → "
+            f"{riser['current rate (%)']:.1f}%, is inside its limits" if riser["within (points)"] > 0 else
+            "no segment's rate rose")
+    return (f"negative feedback rose from {centre:.1%} to {rate_now:.1%}, past its control limit, but the traffic "
+            f"mix did it: {grower['segment']} grew from {grower['reference share (%)']:.0f}% to "
+            f"{grower['current share (%)']:.0f}% of outputs ({grower['segment']}: "
+            f"{grower['current share (%)']:.0f}% of traffic, {grower['current rate (%)']:.0f}% {word}, against "
+            f"{grower['reference rate (%)']:.0f}% in the reference weeks). Within segments the rate barely moved "
+            f"({parts['adjusted_rate']:.1%} at the reference weeks' mix; {rise}), so a rollback would not help: act "
+            f"on {grower['segment']}.")
+
+
+def _within_rise_text(seg_now: pd.DataFrame, adjusted_now: pd.DataFrame, current: pd.DataFrame,
+                      parts: dict[str, float], rate_now: float, centre: float, raw_quiet: bool) -> str:
+    if len(seg_now):
+        worst = seg_now.loc[(seg_now["rate"] - seg_now["upper"]).groupby(seg_now["segment"]).idxmax()]
+        named = "; ".join(f"{r['segment']} {r['rate']:.1%} in the week of {r['week']:%d %b} against its "
+                          f"{r['centre']:.1%} centre line (limit {r['upper']:.1%})" for _, r in worst.iterrows())
+        weeks = seg_now["week"].nunique()
+        msg = (f"negative feedback within a segment is above its control limit in {weeks} of the last "
+               f"{len(current)} weeks: {named}")
+    else:
+        first = adjusted_now.iloc[0]
+        msg = (f"negative feedback at the reference weeks' mix is above its control limit in {len(adjusted_now)} of "
+               f"the last {len(current)} weeks (from the week of {first['week']:%d %b %Y}: "
+               f"{first['adjusted']:.1%}, limit {first['adjusted upper']:.1%}): rates rose within segments, not "
+               f"just the traffic mix")
+    if raw_quiet and parts and parts["mix"] < 0:
+        msg += (f"; the overall rate hides it ({rate_now:.1%} against {centre:.1%}) because traffic moved toward "
+                f"segments with fewer complaints ({_points(parts['mix'])} points from the mix)")
+    return msg
+
+
+def _weeks_text(signals: pd.DataFrame, dated: bool = True) -> str:
+    """'web form (13 Oct), chat (20 Oct, 27 Oct)' for the segments' weeks above their limits (names only when
+    the weeks are already named)."""
+    return ", ".join(f"{name} ({', '.join(f'{w:%d %b}' for w in rows['week'])})" if dated else str(name)
+                     for name, rows in signals.groupby("segment", sort=False))
+
+
+def _points(share: float) -> str:
+    """A change in percentage points with its sign, never '-0.0'."""
+    value = round(share * 100, 1)
+    return f"{value + 0.0:+.1f}"
 
 
 # ---- drift: reference weeks against current weeks ----------------------------------------------------------
@@ -982,6 +1231,9 @@ def _p_chart_figure(chart: pd.DataFrame, a: Answers):
     ax.step(x, chart["lower"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
     ax.axhline(chart["centre"].iloc[0] * 100, color="#44546a", lw=1, label="centre line (reference weeks)")
     ax.plot(x, chart["rate"] * 100, color="#1f4e79", marker="o", ms=4, lw=1.5, label="negative feedback")
+    if "adjusted" in chart and chart["adjusted"].notna().any():
+        ax.plot(x, chart["adjusted"] * 100, color="#7a8a9c", marker="s", ms=3, lw=1, ls="-.",
+                label="at the reference weeks' mix")
     out = chart["signal"] != ""
     ax.plot(x[out], chart["rate"][out] * 100, ls="none", marker="o", ms=8, mfc="none", mec="#b3261e", mew=2,
             label="outside the limits")
@@ -993,6 +1245,39 @@ def _p_chart_figure(chart: pd.DataFrame, a: Answers):
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title("Negative feedback per week: p-chart", fontsize=10)
+    return fig
+
+
+def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
+    from matplotlib.figure import Figure
+
+    names = list(table["segment"][:SEGMENT_PANELS])
+    columns = min(len(names), 3)
+    rows = -(-len(names) // columns)
+    fig = Figure(figsize=(3.2 * columns + 0.6, 2.4 * rows + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns, sharex=True, squeeze=False)).ravel()
+    for ax, name in zip(axes, names):
+        seg = per_segment[per_segment["segment"] == name]
+        x = np.arange(len(seg))
+        if seg["charted"].iloc[0]:
+            ax.step(x, seg["upper"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
+            ax.step(x, seg["lower"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
+            ax.axhline(seg["centre"].iloc[0] * 100, color="#44546a", lw=1)
+        ax.plot(x, seg["rate"] * 100, color="#1f4e79", marker="o", ms=3, lw=1.2)
+        out = (seg["signal"] == "above").to_numpy()
+        ax.plot(x[out], seg["rate"].to_numpy()[out] * 100, ls="none", marker="o", ms=7, mfc="none", mec="#b3261e",
+                mew=2)
+        ax.set_title(textwrap.shorten(name, 28) + ("" if seg["charted"].iloc[0] else " (not charted)"),
+                     fontsize=9)
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xticks(x[::max(len(x) // 4, 1)], [f"{w:%d %b}" for w in seg["week"]][::max(len(x) // 4, 1)],
+                      fontsize=7)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.supylabel("negative feedback (%)", fontsize=8)
+    fig.suptitle("Negative feedback per segment: each against its own reference rate and 3-sigma limits",
+                 fontsize=10)
     return fig
 
 
