@@ -481,6 +481,7 @@ def answer_values(log: Path):
         "seed": st.integers(0, 2**32),
         "reviewed_failures": st.sampled_from([str(CASES / "support-triage" / "reviewed_failures.csv"), None]),
         "promoted_category": st.sampled_from(["edge", "", "regression"]),
+        "failure_mode_map": st.sampled_from([{}, {"Chat message too short to route": "anything"}]),
     })
 
 
@@ -501,7 +502,7 @@ def test_any_accepted_answers_analyze_without_crashing(small_log):
     ("reference_weeks", 0), ("current_weeks", 27), ("review_budget", -1), ("low_confidence", 1.5),
     ("oversample", 0.5), ("target_margin", 0), ("target_margin", 0.3), ("expected_failure_rate", 1),
     ("sampling", "systematic"), ("review_week", "last monday"), ("seed", -1), ("log", "missing.csv"),
-    ("reviewd_failures", None)]))
+    ("reviewd_failures", None), ("failure_mode_map", {"": "format drift"}), ("failure_mode_map", ["a"])]))
 def test_anything_rejected_is_a_validation_error(change):
     name, value = change
     with pytest.raises(ValidationError):
@@ -691,3 +692,62 @@ def test_segment_p_charts_by_hand():
     assert a["upper"].iloc[0] == pytest.approx(0.19) and list(a["signal"]) == ["", "", "above"]
     b = table[table["segment"] == "B"]
     assert not b["charted"].any() and list(b["signal"]) == ["", "", ""]
+
+
+# ---- severity: the Pareto weighted by question 5's failure modes ------------------------------------------------
+
+def test_severity_weighting_reorders_the_pareto_by_hand():
+    # found: x 6 times, y 3, w 2, z 1. Question 5: "X" severity 1, "Y mode" 3, "z" 5; y is mapped to "Y mode",
+    # x and z match by name (case ignored), w matches nothing.
+    # harm: y 3 × 3 = 9, x 6 × 1 = 6, z 1 × 5 = 5 (total 20) → y 45%, x 30%, z 25%; cumulative 45, 75, 100;
+    # w keeps its count, with no severity and no harm, after the others
+    failures = pd.DataFrame({"id": [str(i) for i in range(12)],
+                             "failure_mode": ["x"] * 6 + ["y"] * 3 + ["w"] * 2 + ["z"]})
+    table = monitoring.severity_pareto(failures, {"X": 1, "Y mode": 3, "z": 5}, {"y": "Y mode"})
+    assert list(table["failure mode"]) == ["y", "x", "z", "w"]
+    assert list(table["harm (severity × failures)"][:3]) == [9, 6, 5]
+    assert list(table["share of harm (%)"][:3]) == [45.0, 30.0, 25.0]
+    assert list(table["cumulative (%)"][:3]) == [45.0, 75.0, 100.0]
+    assert list(table["rank by count"]) == [2, 1, 4, 3]
+    w = table.iloc[3]
+    assert pd.isna(w["severity"]) and pd.isna(w["harm (severity × failures)"]) and w["reviewed failures"] == 2
+    with pytest.raises(ValueError, match="maps 'y' to 'Nope', which is not one of question 5's failure modes"):
+        monitoring.severity_pareto(failures, {"X": 1}, {"y": "Nope"})
+
+
+def test_the_worked_example_ranks_the_outage_by_its_severity():
+    result = load_case("support-triage").analyze("monitoring")
+    table = result.tables["Failure modes (Pareto)"]
+    outage = table[table["failure mode"] == "Outage routed as a login problem"].iloc[0]
+    assert outage["question 5's failure mode"] == "Outage reported as a routine question"
+    assert outage["severity"] == 5 and outage["rank by count"] == 6
+    # harm = severity × failures estimated in traffic: outage 5 × 13 = 65 beats the severity-2 misroutes
+    # 2 × 27 = 54, 2 × 20 = 40 and 2 × 17 = 34, but not 2 × 166 (short chat lines) or 2 × 70 (side remarks)
+    assert list(table["failure mode"]).index("Outage routed as a login problem") == 2
+    sides = result.tables["Failure modes: ranked by count and by harm"]
+    assert sides["by failures found"].iloc[5] == sides["by harm (severity × failures)"].iloc[2] == \
+        "Outage routed as a login problem"
+    assert "its severity of 5 (question 5's 'Outage reported as a routine question') puts it 3rd by harm" in \
+        " ".join(f.message for f in result.findings)
+
+
+def test_unmatched_modes_are_named_and_a_bad_mapping_is_a_case_error(tmp_path):
+    case = load_case("support-triage")
+    mapping = dict(case.answers("monitoring").failure_mode_map)
+    del mapping["Outage routed as a login problem"]
+    result = case.with_answers("monitoring", {**case.answers("monitoring").model_dump(),
+                                              "failure_mode_map": mapping}).analyze("monitoring")
+    assert "1 reviewed failure mode matches none of question 5's, so it is listed unweighted: 'Outage routed as " \
+           "a login problem'" in " ".join(f.message for f in result.findings)
+    assert result.tables["Failure modes (Pareto)"]["failure mode"].iloc[-1] == "Outage routed as a login problem"
+    mapping["Outage routed as a login problem"] = "Outage"
+    bad = case.with_answers("monitoring", {**case.answers("monitoring").model_dump(), "failure_mode_map": mapping})
+    with pytest.raises(CaseError, match=r"support-triage.yaml: monitoring.failure_mode_map: maps 'Outage routed as a "
+                                        r"login problem' to 'Outage', which is not one"):
+        bad.analyze("monitoring")
+
+
+def test_without_question_5_the_pareto_counts_failures():
+    result = analyze(bundled())  # no case: no question 5 to take severities from
+    assert "severity" not in result.tables["Failure modes (Pareto)"].columns
+    assert "Question 5 lists no failure modes with a severity" in " ".join(f.message for f in result.findings)

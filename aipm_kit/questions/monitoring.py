@@ -126,6 +126,20 @@ class Answers(BaseModel):
                           "to skip cases it already has).")
     promoted_category: str = Field(
         "edge", description="Category a promoted case gets in the eval set (good, bad, edge, adversarial …).")
+    failure_mode_map: dict[str, str] = Field(
+        default_factory=dict, description="Reviewed failure mode → question 5's failure mode it is an instance of, "
+                                          "where the names differ (names that already match need no entry); "
+                                          "question 5's severity then weights the Pareto.")
+
+    @field_validator("failure_mode_map")
+    @classmethod
+    def _named_modes(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {str(k).strip(): str(v).strip() for k, v in value.items()}
+        blank = [k for k, v in cleaned.items() if not k or not v]
+        if blank:
+            raise ValueError(f"every entry needs a reviewed failure mode and question 5's mode; "
+                             f"{blank[0]!r} has an empty side")
+        return cleaned
 
     @field_validator("review_week")
     @classmethod
@@ -1015,6 +1029,115 @@ def pareto(failures: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns="_basis").rename_axis("failure mode").reset_index()
 
 
+def severity_pareto(failures: pd.DataFrame, severities: dict[str, int],
+                    mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """Failure modes ranked by harm: question 5's severity × the failures found (weighted to the traffic when
+    the review has weights), with the share of harm and its cumulative share.
+
+    ``severities`` maps question 5's failure modes to their severity (1–5); a reviewed mode is matched through
+    ``mapping`` (reviewed name → question 5's name), else by its own name (case and spacing ignored). Modes
+    that match nothing keep their count, get no severity and no harm, and are listed after the others. A
+    ``mapping`` target that is not one of ``severities`` is a ``ValueError`` naming it.
+    """
+    known = {_normalise(name): (name, int(level)) for name, level in severities.items()}
+    links = {_normalise(k): v for k, v in (mapping or {}).items()}
+    for reviewed, target in (mapping or {}).items():
+        if _normalise(target) not in known:
+            listed = ", ".join(repr(name) for name, _ in known.values())
+            raise ValueError(f"maps {reviewed!r} to {target!r}, which is not one of question 5's failure modes "
+                             f"({listed})")
+    table = pareto(failures)
+    basis = table["estimated in traffic"] if "estimated in traffic" in table.columns else table["reviewed failures"]
+    matched = [known.get(_normalise(links.get(_normalise(m), m))) for m in table["failure mode"]]
+    severity = pd.Series([m[1] if m else np.nan for m in matched], index=table.index, dtype=float)
+    harm = basis * severity
+    ranked = table.drop(columns=["share (%)", "cumulative (%)"]).assign(**{
+        "question 5's failure mode": [m[0] if m else "(none: not weighted)" for m in matched],
+        "severity": severity, "harm (severity × failures)": harm.round(0),
+        "rank by count": np.arange(1, len(table) + 1), "_harm": harm.fillna(-1), "_basis": basis})
+    ranked = ranked.sort_values(["_harm", "_basis"], ascending=False, kind="stable")
+    ranked["severity"] = ranked["severity"].astype("Int64")
+    share = ranked["_harm"].clip(lower=0) / max(harm.sum(), 1e-12)
+    ranked["share of harm (%)"] = (share * 100).round(1).where(ranked["_harm"] >= 0)
+    ranked["cumulative (%)"] = (share.cumsum() * 100).round(1).where(ranked["_harm"] >= 0)
+    first = ["failure mode", "question 5's failure mode", "severity"]
+    return ranked[first + [c for c in ranked.columns if c not in first and not c.startswith("_")]] \
+        .reset_index(drop=True)
+
+
+def _severities(case: Case | None) -> dict[str, int]:
+    experience = case.answers("experience") if case is not None else None
+    modes = getattr(experience, "failure_modes", None) or []
+    return {m.name.strip(): m.severity for m in modes if m.name.strip()}
+
+
+def _rank_failure_modes(a: Answers, failures: pd.DataFrame, case: Case | None, result: Result,
+                        cautions: list[str]) -> None:
+    """The Pareto of reviewed failures, by harm when question 5 gives severities, else by count."""
+    weighted = " (weighted to the traffic)" if "weight" in failures.columns else ""
+    severities = _severities(case)
+    if not severities:
+        table = pareto(failures)
+        vital = table[table["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
+        result.metric("Failure modes", len(table))
+        result.tables["Failure modes (Pareto)"] = table
+        result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
+        result.data["pareto"] = json_records(table)
+        names = "; ".join(f"{m} ({s:.0f}%)" for m, s in zip(vital["failure mode"], vital["share (%)"]))
+        result.add("info", f"{len(vital)} of {len(table)} failure modes make up {vital['share (%)'].sum():.0f}% of "
+                           f"the failures{weighted}: {names}. Fix these first. (Question 5 lists no failure modes "
+                           f"with a severity, so this counts failures, not the harm they do.)")
+        return
+    try:
+        table = severity_pareto(failures, severities, a.failure_mode_map)
+    except ValueError as exc:
+        from ..case import CaseError
+
+        raise CaseError(str(exc), getattr(case, "path", None), KEY, "failure_mode_map") from None
+    result.metric("Failure modes", len(table))
+    result.tables["Failure modes (Pareto)"] = table
+    result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
+    result.data["pareto"] = json_records(table)
+    scored = table[table["severity"].notna()]
+    if len(scored):
+        vital = scored[scored["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
+        names = "; ".join(f"{m} (severity {v}, {s:.0f}%)"
+                          for m, v, s in zip(vital["failure mode"], vital["severity"], vital["share of harm (%)"]))
+        result.add("info", f"Weighted by question 5's severity, {len(vital)} of {len(scored)} failure modes "
+                           f"{'does' if len(vital) == 1 else 'do'} "
+                           f"{vital['share of harm (%)'].sum():.0f}% of the harm{weighted}: {names}. Fix these "
+                           f"first.")
+    by_count = list(table.sort_values("rank by count")["failure mode"])
+    by_harm = list(table["failure mode"])
+    if by_count != by_harm:
+        result.tables["Failure modes: ranked by count and by harm"] = pd.DataFrame({
+            "rank": np.arange(1, len(table) + 1), "by failures found": by_count,
+            "by harm (severity × failures)": [m if pd.notna(s) else f"{m} (no severity)"
+                                              for m, s in zip(by_harm, table["severity"])]})
+        moved = max(((m, by_count.index(m) - i) for i, m in enumerate(by_harm) if m in set(scored["failure mode"])),
+                    key=lambda t: t[1])
+        if moved[1] > 0:
+            row = table[table["failure mode"] == moved[0]].iloc[0]
+            target = row["question 5's failure mode"]
+            source = f" (question 5's {target!r})" if _normalise(target) != _normalise(moved[0]) else ""
+            result.add("info", f"Counting failures alone ranks {moved[0]!r} {_ordinal(by_count.index(moved[0]) + 1)}"
+                               f"; its severity of {row['severity']}{source} puts it "
+                               f"{_ordinal(by_harm.index(moved[0]) + 1)} by harm.")
+    unmatched = table[table["severity"].isna()]
+    if len(unmatched):
+        names = ", ".join(repr(m) for m in unmatched["failure mode"])
+        msg = (f"{len(unmatched)} reviewed failure mode{'s match' if len(unmatched) > 1 else ' matches'} none of "
+               f"question 5's, so {'they are' if len(unmatched) > 1 else 'it is'} listed unweighted: {names}. Map "
+               f"{'each' if len(unmatched) > 1 else 'it'} to question 5's mode in failure_mode_map, or add it to "
+               f"question 5's failure modes with a severity.")
+        cautions.append(msg)
+        result.add("caution", msg)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def promotion_candidates(source: Case | Answers, existing: pd.DataFrame | None = None,
                          log: pd.DataFrame | None = None) -> pd.DataFrame:
     """The reviewed failures as new eval cases in question 6's format (``EVAL_COLUMNS``), de-duplicated: one
@@ -1151,17 +1274,8 @@ def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, res
     if failures.empty:
         result.add("info", "The reviewers found no failures in the rows they reviewed.")
         return
-    table = pareto(failures)
-    vital = table[table["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
     result.metric("Reviewed failures", len(failures))
-    result.metric("Failure modes", len(table))
-    result.tables["Failure modes (Pareto)"] = table
-    result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
-    result.data["pareto"] = json_records(table)
-    names = "; ".join(f"{m} ({s:.0f}%)" for m, s in zip(vital["failure mode"], vital["share (%)"]))
-    result.add("info", f"{len(vital)} of {len(table)} failure modes make up {vital['share (%)'].sum():.0f}% of "
-                       f"the failures{' (weighted to the traffic)' if 'weight' in failures.columns else ''}: "
-                       f"{names}. Fix these first.")
+    _rank_failure_modes(a, failures, case, result, cautions)
     path = _eval_set_path(a, case)
     existing = read_eval_set(path) if path is not None else None
     rows, counts = _candidates(a, failures, log, existing)
@@ -1311,19 +1425,25 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
 def _pareto_figure(table: pd.DataFrame):
     from matplotlib.figure import Figure
 
-    basis = "estimated in traffic" if "estimated in traffic" in table.columns else "reviewed failures"
+    harm = "harm (severity × failures)"
+    if harm in table.columns:  # by harm: the modes question 5 gives a severity, most harmful first
+        table = table[table["severity"].notna()]
+    basis = harm if harm in table.columns else \
+        "estimated in traffic" if "estimated in traffic" in table.columns else "reviewed failures"
     fig = Figure(figsize=(8.5, 3.8), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(table))
     ax.bar(x, table[basis], color="#1f4e79")
-    ax.set_ylabel("failures (weighted to the traffic)" if basis != "reviewed failures" else "reviewed failures")
+    ax.set_ylabel("harm: severity × failures" if basis == harm else
+                  "failures (weighted to the traffic)" if basis != "reviewed failures" else "reviewed failures")
     ax.set_xticks(x, [textwrap.fill(m, 16) for m in table["failure mode"]], fontsize=7.5)
     twin = ax.twinx()
     twin.plot(x, table["cumulative (%)"], color="#b3261e", marker="o", ms=4)
     twin.axhline(PARETO_SHARE * 100, color="#b3261e", ls=":", lw=1)
     twin.set_ylim(0, 105)
     twin.set_ylabel("cumulative share (%)", color="#b3261e")
-    ax.set_title("Failure modes found in review: Pareto", fontsize=10)
+    ax.set_title("Failure modes found in review, by harm (question 5's severity): Pareto" if basis == harm else
+                 "Failure modes found in review: Pareto", fontsize=10)
     return fig
 
 
