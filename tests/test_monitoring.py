@@ -751,3 +751,19 @@ def test_without_question_5_the_pareto_counts_failures():
     result = analyze(bundled())  # no case: no question 5 to take severities from
     assert "severity" not in result.tables["Failure modes (Pareto)"].columns
     assert "Question 5 lists no failure modes with a severity" in " ".join(f.message for f in result.findings)
+
+
+def test_the_self_check_on_the_mix_shift_states_the_bundled_cases_numbers():
+    check = monitoring.SELF_CHECK[0]
+    assert check.answer == 2 and "Work on chat" in check.options[check.answer]
+    result = load_case("support-triage").analyze("monitoring")
+    parts = result.data["mix_adjustment"]
+    # the check's counts are the bundled log's windows, so its numbers are the analysis's numbers
+    assert f"from {parts['reference_rate']:.1%} to {parts['current_rate']:.1%}" in check.question
+    assert f"today's rates give {parts['adjusted_rate']:.1%}" in check.options[2]
+    assert f"puts {parts['mix'] * 100:.1f} of the " in check.why
+    rows = {r["segment"]: r for r in parts["segments"]}
+    assert f"web form {rows['web form']['reference rate (%)']:.1f}% → {rows['web form']['current rate (%)']:.1f}%" \
+        in check.question
+    assert f"chat grew from {rows['chat']['reference share (%)']:.0f}% to {rows['chat']['current share (%)']:.0f}%" \
+        in check.question

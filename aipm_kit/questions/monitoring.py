@@ -55,15 +55,41 @@ SEGMENT_PANELS = 6  # segments drawn as small p-charts (the largest now); the ta
 PARETO_SHARE = 0.80  # the "vital few" failure modes explain this share of the failures
 SOURCE_PREFIX = "production review"
 
+# The self-check's mix shift: the bundled support-triage log's first and last four weeks, per channel
+# (outputs, corrected): chat, email, web form. Every number the check states is computed from these.
+_TRAP_SEGMENTS = ("chat", "email", "web form")
+_TRAP_BEFORE = ((412, 125), (1474, 148), (2325, 149))
+_TRAP_NOW = ((1289, 358), (1125, 120), (1765, 137))
+
+
+def _trap_numbers() -> dict[str, Any]:
+    n1, k1 = np.array(_TRAP_BEFORE, float).T
+    n2, k2 = np.array(_TRAP_NOW, float).T
+    c1, c2, p1, p2 = n1 / n1.sum(), n2 / n2.sum(), k1 / n1, k2 / n2
+    mix, within = kitagawa_decomposition(c1, p1, c2, p2)
+    return {"share_before": c1, "share_now": c2, "rate_before": p1, "rate_now": p2,
+            "raw_before": k1.sum() / n1.sum(), "raw_now": k2.sum() / n2.sum(),
+            "adjusted": mix_adjusted_rate(c1, p2), "mix": mix.sum(), "within": within.sum()}
+
+
+_TRAP = _trap_numbers()
+
 SELF_CHECK = (
-    Check("Negative feedback ran at 10% in the four launch weeks. This week it is 14.6% of about 1,000 outputs. "
-          "What do you do?",
-          ("Nothing yet: weekly rates always wobble.",
-           "Treat it as a signal: it is past the 3-sigma limit (about 12.8%), so find what changed in the traffic "
-           "and read this week's review sample.",
-           "Retrain the model straight away."),
-          1, "With 1,000 outputs a week chance alone moves the rate by at most about ±2.8 points (3σ). 14.6% is "
-             "beyond that, so something changed; find out what before you decide how to fix it."),
+    Check(f"Corrected suggestions rose from {_TRAP['raw_before']:.1%} to {_TRAP['raw_now']:.1%} of tickets, past "
+          f"the control limit. Per channel: chat {_TRAP['rate_before'][0]:.0%} → {_TRAP['rate_now'][0]:.0%}, email "
+          f"{_TRAP['rate_before'][1]:.0%} → {_TRAP['rate_now'][1]:.0%}, web form {_TRAP['rate_before'][2]:.1%} → "
+          f"{_TRAP['rate_now'][2]:.1%}; meanwhile chat grew from {_TRAP['share_before'][0]:.0%} to "
+          f"{_TRAP['share_now'][0]:.0%} of tickets. What do you do?",
+          ("Roll back the last model change: a rise past the control limit is not chance.",
+           f"Retrain on web-form tickets: with +{(_TRAP['rate_now'][2] - _TRAP['rate_before'][2]) * 100:.1f} points "
+           f"they have the largest rise within a channel.",
+           f"Work on chat, the channel that grew: at the old mix today's rates give {_TRAP['adjusted']:.1%}, so "
+           f"the rise is the traffic mix, not a regression."),
+          2, f"Kitagawa's split puts {_TRAP['mix'] * 100:.1f} of the {(_TRAP['raw_now'] - _TRAP['raw_before']) * 100:.1f} "
+             f"points on the mix (more chat, where {_TRAP['rate_now'][0]:.0%} of suggestions are corrected) and "
+             f"{_TRAP['within'] * 100:.1f} within channels. A rollback sends the same traffic to the old model, and "
+             f"chat stays as hard: improve chat routing or send chat to people. The web-form rise is inside its "
+             f"own control limits: watch it."),
     Check("Your review sample oversamples outputs with negative feedback, and 40% of the sampled outputs turn out "
           "to be failures. What is the week's failure rate?",
           ("40%.",
