@@ -767,3 +767,14 @@ def test_the_self_check_on_the_mix_shift_states_the_bundled_cases_numbers():
         in check.question
     assert f"chat grew from {rows['chat']['reference share (%)']:.0f}% to {rows['chat']['current share (%)']:.0f}%" \
         in check.question
+
+
+def test_user_text_with_dollars_draws_as_text(tmp_path):
+    # segment names are user text: "$\x$" must not start matplotlib's math mode (it fails to parse there)
+    name = r"plan $\x$ 5"
+    weeks = [{name: (200, 20), "<b>pro</b>": (200, 10)}] * 4 + [{name: (200, 60), "<b>pro</b>": (200, 10)}]
+    result = judge(tmp_path, weeks)
+    assert result.level == "stop" and name in result.headline
+    for figure in result.figures.values():
+        figure.savefig(tmp_path / "figure.png")
+    assert "&lt;b&gt;pro&lt;/b&gt;" in result._repr_html_() and "<b>pro</b>" not in result._repr_html_()

@@ -1408,7 +1408,7 @@ def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
         ax.plot(x[out], seg["rate"].to_numpy()[out] * 100, ls="none", marker="o", ms=7, mfc="none", mec="#b3261e",
                 mew=2)
         ax.set_title(textwrap.shorten(name, 28) + ("" if seg["charted"].iloc[0] else " (not charted)"),
-                     fontsize=9)
+                     fontsize=9, parse_math=False)  # a segment's name is user text: "$" is a dollar
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
         ax.set_xticks(x[::max(len(x) // 4, 1)], [f"{w:%d %b}" for w in seg["week"]][::max(len(x) // 4, 1)],
@@ -1430,7 +1430,7 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
     x = np.arange(len(mix))
     ax.bar(x - 0.2, mix["reference share (%)"], 0.4, color="#9db4cc", label="reference weeks")
     ax.bar(x + 0.2, mix["current share (%)"], 0.4, color="#1f4e79", label="current weeks")
-    ax.set_xticks(x, [textwrap.fill(s, 12) for s in mix["segment"]], fontsize=8)
+    ax.set_xticks(x, [textwrap.fill(s, 12) for s in mix["segment"]], fontsize=8, parse_math=False)
     ax.set_ylabel("share of outputs (%)")
     ax.set_title("Segment mix", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
@@ -1462,7 +1462,7 @@ def _pareto_figure(table: pd.DataFrame):
     ax.bar(x, table[basis], color="#1f4e79")
     ax.set_ylabel("harm: severity × failures" if basis == harm else
                   "failures (weighted to the traffic)" if basis != "reviewed failures" else "reviewed failures")
-    ax.set_xticks(x, [textwrap.fill(m, 16) for m in table["failure mode"]], fontsize=7.5)
+    ax.set_xticks(x, [textwrap.fill(m, 16) for m in table["failure mode"]], fontsize=7.5, parse_math=False)
     twin = ax.twinx()
     twin.plot(x, table["cumulative (%)"], color="#b3261e", marker="o", ms=4)
     twin.axhline(PARETO_SHARE * 100, color="#b3261e", ls=":", lw=1)
