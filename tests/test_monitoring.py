@@ -778,3 +778,17 @@ def test_user_text_with_dollars_draws_as_text(tmp_path):
     for figure in result.figures.values():
         figure.savefig(tmp_path / "figure.png")
     assert "&lt;b&gt;pro&lt;/b&gt;" in result._repr_html_() and "<b>pro</b>" not in result._repr_html_()
+
+
+def test_a_raw_rise_that_is_mostly_within_segments_is_not_blamed_on_the_mix(tmp_path):
+    # A (880 a week) rises 5% → 7.05% (62), inside its own limit 5% + 3 √(0.0475 / 880) = 7.20%; B (120) rises
+    # 30% → 35% (42), inside 30% + 3 √(0.21 / 120) = 42.5%. At the reference mix: 0.9 × 0.0705 + 0.1 × 0.35 =
+    # 9.84%, inside 7.5% + 3 √(0.81 × 0.0475 / 880 + 0.01 × 0.21 / 120) = 9.85%. Overall 104 / 1,000 = 10.4% is
+    # past 10.0%. Kitagawa: mix (−0.02)(0.1205)/2 + (0.02)(0.65)/2 = +0.005, within (0.0205)(1.78)/2 +
+    # (0.05)(0.22)/2 = +0.024 — the larger part, so the mix is not to blame: Watch, naming both parts
+    result = judge(tmp_path, REFERENCE + [{"A": (880, 62), "B": (120, 42)}] * 4)
+    parts = result.data["mix_adjustment"]
+    assert (parts["mix"], parts["within"]) == (pytest.approx(0.0053, abs=1e-4), pytest.approx(0.0237, abs=1e-4))
+    assert (result.verdict, result.level) == ("Watch", "caution")
+    assert "the traffic mix did it" not in result.headline
+    assert "of the +2.9 points, +0.5 are the mix and +2.4 within segments" in result.headline

@@ -57,7 +57,6 @@ SOURCE_PREFIX = "production review"
 
 # The self-check's mix shift: the bundled support-triage log's first and last four weeks, per channel
 # (outputs, corrected): chat, email, web form. Every number the check states is computed from these.
-_TRAP_SEGMENTS = ("chat", "email", "web form")
 _TRAP_BEFORE = ((412, 125), (1474, 148), (2325, 149))
 _TRAP_NOW = ((1289, 358), (1125, 120), (1765, 137))
 
@@ -450,7 +449,7 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
     adjusted_now = chart[chart["week"].isin(now_weeks) & (chart["adjusted signal"] == "above")]
     raw_now = current[current["signal"] == "above"]
     change, parts = mix_change(log, a.negative_feedback, a.feedback_base, a.reference_weeks, a.current_weeks)
-    _show_segments(per_segment, change, now_weeks, result)
+    _show_segments(per_segment, now_weeks, result)
     if parts:
         result.metric("Negative feedback, current weeks, at the reference mix", parts["adjusted_rate"], "%",
                       key=True)
@@ -465,11 +464,19 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         result.add("stop", msg + ". A change of traffic mix does not do this: find what changed, read the week's "
                                  "review sample, and fix or roll back.")
         facts["signal"] = msg
-    elif len(raw_now) and parts:
+    elif len(raw_now) and parts and parts["mix"] > parts["within"]:
         msg = _mix_only_text(parts, change, rate_now, centre, word)
         cautions.append(msg)
         result.add("caution", msg)
         facts["mix_explains"] = msg
+    elif len(raw_now) and parts:  # past the overall limit, though neither the segments nor the mix-adjusted rate is
+        msg = (f"negative feedback is above its control limit in {len(raw_now)} of the last {len(current)} weeks "
+               f"({rate_now:.1%} against {centre:.1%}), though no segment is past its own limit and the rate at the "
+               f"reference mix ({parts['adjusted_rate']:.1%}) is within its limits: of the "
+               f"{_points(parts['current_rate'] - parts['reference_rate'])} points, {_points(parts['mix'])} are the "
+               f"mix and {_points(parts['within'])} within segments. Read this week's review sample before it grows.")
+        cautions.append(msg)
+        result.add("caution", msg)
     elif len(raw_now):  # no segment was charted: the raw chart is all there is
         msg = (f"negative feedback is above its control limit in {len(raw_now)} of the last {len(current)} weeks "
                f"({rate_now:.1%} against a {centre:.1%} centre line)")
@@ -621,7 +628,7 @@ def mix_change(log: pd.DataFrame, negative: str, base: str = "all outputs", refe
     return table, summary
 
 
-def _show_segments(per_segment: pd.DataFrame, change: pd.DataFrame, now_weeks: set, result: Result) -> None:
+def _show_segments(per_segment: pd.DataFrame, now_weeks: set, result: Result) -> None:
     now = per_segment[per_segment["week"].isin(now_weeks)]
     rows = []
     for name, weeks in now.groupby("segment", sort=False):
@@ -667,9 +674,9 @@ def _mix_only_text(parts: dict[str, float], change: pd.DataFrame, rate_now: floa
             f"mix did it: {grower['segment']} grew from {grower['reference share (%)']:.0f}% to "
             f"{grower['current share (%)']:.0f}% of outputs ({grower['segment']}: "
             f"{grower['current share (%)']:.0f}% of traffic, {grower['current rate (%)']:.0f}% {word}, against "
-            f"{grower['reference rate (%)']:.0f}% in the reference weeks). Within segments the rate barely moved "
-            f"({parts['adjusted_rate']:.1%} at the reference weeks' mix; {rise}), so a rollback would not help: act "
-            f"on {grower['segment']}.")
+            f"{grower['reference rate (%)']:.0f}% in the reference weeks). Within segments the rate stayed inside its "
+            f"control limits ({parts['adjusted_rate']:.1%} at the reference weeks' mix; {rise}), so a rollback would "
+            f"not help: act on {grower['segment']}.")
 
 
 def _within_rise_text(seg_now: pd.DataFrame, adjusted_now: pd.DataFrame, current: pd.DataFrame,
