@@ -4,6 +4,10 @@ An AI product nobody watches gets worse: the traffic drifts away from what it wa
 quality drifts with it. This worksheet sets up the watching — a weekly review sample of live traffic, a control
 chart of user feedback, drift checks against the launch weeks — and closes the loop by turning every reviewed
 failure into a new case in question 6's eval set, so the next model is tested on it before it ships.
+
+Two traps it keeps apart: a rise in the overall rate that only means traffic moved toward a harder segment (the
+within-segment change decides, so a mix shift is watched, not rolled back), and a Pareto that counts failures
+without weighing them (question 5's severities rank the reviewed failure modes by harm).
 """
 
 from __future__ import annotations
