@@ -439,3 +439,18 @@ def cochran_mantel_haenszel(events, n, reference_events, reference_n, correction
         return {"statistic": math.nan, "p": math.nan, "odds_ratio": odds, "excess": excess}
     statistic = max(abs(excess) - (0.5 if correction else 0.0), 0.0) ** 2 / float(variance.sum())
     return {"statistic": statistic, "p": float(chi2.sf(statistic, 1)), "odds_ratio": odds, "excess": excess}
+
+
+def sigmas_for_many_charts(charts: int, sigmas: float = 3.0) -> float:
+    """How many standard errors each of ``charts`` control charts needs so that a false alarm on any of them is
+    no likelier than on one chart at ``sigmas`` (Bonferroni: each gets the one-sided tail P(Z > sigmas) /
+    charts). One chart: 3.0; three: z at 0.00135 / 3 = 0.00045, 3.32; six: 3.51. Without it, 20 segments
+    charted at 3σ give a false alarm in about one week in 37 instead of one in 740.
+    """
+    from scipy.stats import norm
+
+    if charts < 1 or int(charts) != charts:
+        raise ValueError("charts must be a whole number of at least 1")
+    if not sigmas > 0:
+        raise ValueError("sigmas must be positive")
+    return float(norm.isf(norm.sf(sigmas) / int(charts)))

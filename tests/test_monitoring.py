@@ -41,6 +41,7 @@ from aipm_kit.stats import (
     mix_adjusted_rate,
     p_chart_limits,
     population_stability_index,
+    sigmas_for_many_charts,
     psi_noise_level,
     sample_size_for_margin,
 )
@@ -581,6 +582,22 @@ def test_mix_adjusted_limits_by_hand():
     assert mix_adjusted_limits([1.0], [0.1], [1000])[1:] == pytest.approx(p_chart_limits(0.1, 1000))
 
 
+def test_sigmas_for_many_charts_keep_one_false_alarm_rate():
+    # one chart: 3σ, whose one-sided tail is 0.00135 (any normal table); k charts: each tail 0.00135 / k
+    from scipy.stats import norm
+
+    assert sigmas_for_many_charts(1) == pytest.approx(3.0)
+    for k in (2, 3, 6):
+        assert norm.sf(sigmas_for_many_charts(k)) == pytest.approx(0.0013499 / k, rel=1e-4)
+    assert sigmas_for_many_charts(3) == pytest.approx(3.32, abs=0.005)  # the value the docstring quotes
+    # by simulation: with 20 independent null charts the chance that any one passes its limit ≈ one chart's
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((200_000, 20))
+    assert (z > sigmas_for_many_charts(20)).any(axis=1).mean() == pytest.approx(0.00135, abs=0.0003)
+    with pytest.raises(ValueError, match="charts"):
+        sigmas_for_many_charts(0)
+
+
 def test_cochran_mantel_haenszel_by_hand():
     # stratum 1: now 8 of 20 negative, before 4 of 20. N = 40, m = 12: E = 20 × 12 / 40 = 6,
     #   V = 20 × 20 × 12 × 28 / (40² × 39) = 134,400 / 62,400 = 2.153846
@@ -647,10 +664,11 @@ def test_the_trap_a_pure_mix_shift_is_watch_not_act_now(tmp_path):
 
 
 def test_the_mirror_mix_unchanged_and_one_segment_worse_is_act_now(tmp_path):
-    # the same mix; A goes from 5% to 9% (81 of 900): A's limit is 5% + 3 √(0.05 × 0.95 / 900) = 7.18%
+    # the same mix; A goes from 5% to 9% (81 of 900): with two segments charted each limit sits z = 3.205
+    # standard errors out (sigmas_for_many_charts(2)), so A's is 5% + 3.205 √(0.05 × 0.95 / 900) = 7.33%
     result = judge(tmp_path, REFERENCE + [{"A": (900, 81), "B": (100, 30)}] * 4)
     assert (result.verdict, result.level) == ("Act now", "stop")
-    assert "A 9.0% in the week of 29 Sep against its 5.0% centre line (limit 7.2%)" in result.headline
+    assert "A 9.0% in the week of 29 Sep against its 5.0% centre line (limit 7.3%)" in result.headline
     parts = result.data["mix_adjustment"]
     assert parts["mix"] == pytest.approx(0.0) and parts["within"] == pytest.approx(0.036)  # 0.9 × 0.04
     assert parts["p"] < 0.001
@@ -658,8 +676,8 @@ def test_the_mirror_mix_unchanged_and_one_segment_worse_is_act_now(tmp_path):
 
 def test_a_rise_hidden_by_a_shift_toward_the_better_segment_is_act_now(tmp_path):
     # traffic moves toward A (95%), while A rises from 5% to 8% (76 of 950) and B stays at 30% (15 of 50):
-    # overall (76 + 15) / 1,000 = 9.1%, inside its limit of 10.0%, but A is past its own 7.12%
-    # (5% + 3 √(0.0475 / 950)); the mix part is (0.05)(0.065) + (−0.05)(0.30) = −1.2 points
+    # overall (76 + 15) / 1,000 = 9.1%, inside its limit of 10.0%, but A is past its own 7.27%
+    # (5% + 3.205 √(0.0475 / 950)); the mix part is (0.05)(0.065) + (−0.05)(0.30) = −1.2 points
     result = judge(tmp_path, REFERENCE + [{"A": (950, 76), "B": (50, 15)}] * 4)
     assert result.metric_value("Weeks above the control limit") == 0
     assert (result.verdict, result.level) == ("Act now", "stop")
@@ -669,7 +687,7 @@ def test_a_rise_hidden_by_a_shift_toward_the_better_segment_is_act_now(tmp_path)
 
 def test_a_rise_spread_thinly_over_segments_breaks_the_mix_adjusted_limit(tmp_path):
     # four segments of 250 a week go from 10% to 13%: each stays under its own limit
-    # 10% + 3 √(0.09 / 250) = 15.7%, but at the (unchanged) reference mix the rate 13% is past
+    # 10% + 3.40 √(0.09 / 250) = 16.4%, but at the (unchanged) reference mix the rate 13% is past
     # 10% + 3 √(4 × 0.25² × 0.09 / 250) = 12.85%
     before = [{s: (250, 25) for s in "ABCD"}] * 4
     after = [{s: (250, 33) for s in "ABCD"}] * 4  # 33 / 250 = 13.2%
@@ -781,8 +799,8 @@ def test_user_text_with_dollars_draws_as_text(tmp_path):
 
 
 def test_a_raw_rise_that_is_mostly_within_segments_is_not_blamed_on_the_mix(tmp_path):
-    # A (880 a week) rises 5% → 7.05% (62), inside its own limit 5% + 3 √(0.0475 / 880) = 7.20%; B (120) rises
-    # 30% → 35% (42), inside 30% + 3 √(0.21 / 120) = 42.5%. At the reference mix: 0.9 × 0.0705 + 0.1 × 0.35 =
+    # A (880 a week) rises 5% → 7.05% (62), inside its own limit 5% + 3.205 √(0.0475 / 880) = 7.35%; B (120)
+    # rises 30% → 35% (42), inside 30% + 3.205 √(0.21 / 120) = 43.4%. At the reference mix: 0.9 × 0.0705 + 0.1 × 0.35 =
     # 9.84%, inside 7.5% + 3 √(0.81 × 0.0475 / 880 + 0.01 × 0.21 / 120) = 9.85%. Overall 104 / 1,000 = 10.4% is
     # past 10.0%. Kitagawa: mix (−0.02)(0.1205)/2 + (0.02)(0.65)/2 = +0.005, within (0.0205)(1.78)/2 +
     # (0.05)(0.22)/2 = +0.024 — the larger part, so the mix is not to blame: Watch, naming both parts

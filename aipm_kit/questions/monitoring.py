@@ -35,6 +35,7 @@ from ..stats import (
     mix_adjusted_limits,
     mix_adjusted_rate,
     p_chart_limits,
+    sigmas_for_many_charts,
     population_stability_index,
     psi_noise_level,
     sample_size_for_margin,
@@ -550,7 +551,9 @@ def segment_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs"
 
     A segment is charted when its reference weeks hold at least ``SEGMENT_MIN_NEGATIVE`` negative outputs:
     with fewer, its centre line is too uncertain to judge a week against (a centre of 0 would flag any one
-    negative). Limits are the segment's centre ± 3√(p̄(1−p̄)/n) for its n that week.
+    negative). Limits are the segment's centre ± z√(p̄(1−p̄)/n) for its n that week, with z = 3 for one charted
+    segment and wider for several (:func:`sigmas_for_many_charts`: 3.32 for three, 3.51 for six), so charting
+    twenty segments does not make a false "Act now" twenty times likelier.
     """
     a = Answers.model_construct(negative_feedback=negative, feedback_base=base)
     weeks, names, n, k = _by_segment(log, a)
@@ -560,7 +563,8 @@ def segment_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs"
         centre = np.where(n_ref > 0, k_ref / np.maximum(n_ref, 1), np.nan)
         rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
     charted = k_ref >= SEGMENT_MIN_NEGATIVE
-    lower, upper = p_chart_limits(np.nan_to_num(centre), n)
+    # one alarm rule over many segments: widen each chart so a false alarm somewhere stays as rare as on one
+    lower, upper = p_chart_limits(np.nan_to_num(centre), n, sigmas_for_many_charts(max(int(charted.sum()), 1)))
     lower, upper = np.where(charted, lower, np.nan), np.where(charted, upper, np.nan)
     signal = np.select([charted & (rate > upper), charted & (rate < lower)], ["above", "below"], "")
     rows, cols = len(weeks), len(names)
