@@ -1431,7 +1431,7 @@ def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
     for ax in axes[len(names):]:
         ax.set_visible(False)
     fig.supylabel("negative feedback (%)", fontsize=8)
-    fig.suptitle("Negative feedback per segment: each against its own reference rate and 3-sigma limits",
+    fig.suptitle("Negative feedback per segment: each against its own reference rate and control limits",
                  fontsize=10)
     return fig
 
