@@ -296,3 +296,161 @@ def wilson_intervals(successes, n, confidence: float = 0.95):
     low = np.where(empty, 0.0, np.clip(centre - half, 0.0, 1.0))
     high = np.where(empty, 1.0, np.clip(centre + half, 0.0, 1.0))
     return low, high
+
+
+# ---- mix-adjusted monitoring: direct standardisation, Kitagawa's decomposition, Cochran–Mantel–Haenszel ----
+# A rate over several segments moves for two reasons: the segments' own rates change, or the traffic moves
+# between segments whose rates differ (the mix). These functions keep the two apart.
+
+def _segment_arrays(name: str, values, size: int | None = None):
+    import numpy as np
+
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 0 or array.shape[-1] == 0:
+        raise ValueError(f"{name} must hold one value per segment")
+    if size is not None and array.shape[-1] != size:
+        raise ValueError(f"{name} has {array.shape[-1]} segments; expected {size}")
+    return array
+
+
+def _shares(name: str, values):
+    import numpy as np
+
+    share = _segment_arrays(name, values)
+    if share.ndim != 1 or np.any(~np.isfinite(share)) or np.any(share < 0) or share.sum() <= 0:
+        raise ValueError(f"{name} must be non-negative shares of the segments, not all zero")
+    return share / share.sum()
+
+
+def mix_adjusted_rate(reference_share, rate):
+    """The rate the segments' ``rate`` gives at the reference mix (direct standardisation): Σ w_s · p_s.
+
+    ``reference_share`` holds one share per segment (normalised to sum 1); ``rate`` one rate per segment, or
+    an array of periods × segments. A segment with no rate (NaN: no outputs that period) is left out and the
+    others' weights renormalised. Shares 0.8 / 0.2 and rates 7% / 27%: 0.8 × 0.07 + 0.2 × 0.27 = 11.0%.
+    """
+    import numpy as np
+
+    share = _shares("reference_share", reference_share)
+    p = _segment_arrays("rate", rate, share.size)
+    present = ~np.isnan(p)
+    weight = np.where(present, share, 0.0)
+    total = weight.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(total > 0, np.sum(weight * np.where(present, p, 0.0), axis=-1) / total, np.nan)
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def mix_adjusted_limits(reference_share, centre_rate, n, sigmas: float = 3.0):
+    """Control limits of a mix-adjusted rate: (centre, lower, upper) for each period's segment sizes ``n``.
+
+    With the weights w_s fixed at the reference mix, Σ w_s p̂_s has variance Σ w_s² p̄_s(1 − p̄_s) / n_s when
+    nothing changed within the segments (p̄_s: each segment's reference rate), so the limits are
+    Σ w_s p̄_s ± sigmas · √(that), clipped to 0–1. ``n`` is one size per segment or periods × segments; a
+    segment with n = 0 that period is left out and the weights renormalised, as in :func:`mix_adjusted_rate`.
+    Shares 0.5 / 0.5, rates 10% / 30%, 100 outputs each: 0.2 ± 3 √(0.25 × 0.0009 + 0.25 × 0.0021) = 0.2 ± 0.0822.
+    """
+    import numpy as np
+
+    share = _shares("reference_share", reference_share)
+    p = _segment_arrays("centre_rate", centre_rate, share.size)
+    size = _segment_arrays("n", n, share.size)
+    if np.any(np.isnan(p)) or np.any((p < 0) | (p > 1)):
+        raise ValueError("centre_rate must hold rates from 0 to 1")
+    if np.any(size < 0):
+        raise ValueError("n must not be negative")
+    weight = np.where(size > 0, share, 0.0)
+    total = weight.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(total > 0, weight / total, np.nan)
+        centre = np.sum(w * p, axis=-1)
+        variance = np.sum(np.where(size > 0, w * w * p * (1 - p) / np.maximum(size, 1), 0.0), axis=-1)
+    spread = sigmas * np.sqrt(variance)
+    lower, upper = np.clip(centre - spread, 0.0, 1.0), np.clip(centre + spread, 0.0, 1.0)
+    if np.ndim(centre) == 0:
+        return float(centre), float(lower), float(upper)
+    return centre, lower, upper
+
+
+def kitagawa_decomposition(reference_share, reference_rate, current_share, current_rate):
+    """Split the change of an overall rate into a mix part and a within-segment part, per segment.
+
+    Overall rate R = Σ c_s p_s (c: segment shares, p: segment rates). Kitagawa (1955, "Components of a
+    difference between two rates") splits R₂ − R₁ exactly into
+    mix_s = (c₂ − c₁)(p₁ + p₂)/2 (traffic moving between segments) and
+    within_s = (p₂ − p₁)(c₁ + c₂)/2 (the segment's own rate moving); Σ mix + Σ within = R₂ − R₁.
+    Returns ``(mix, within)``, arrays with one value per segment. A segment absent from one period (share 0,
+    rate NaN) takes the other period's rate: its whole contribution is mix, since it has no rate to compare.
+    Shares 0.8 / 0.2 → 0.6 / 0.4 with rates 5% / 30% → 7% / 27%: mix −0.012 + 0.057, within 0.014 − 0.009.
+    """
+    import numpy as np
+
+    c1 = _shares("reference_share", reference_share)
+    c2 = _shares("current_share", current_share)
+    if c1.size != c2.size:
+        raise ValueError("reference_share and current_share must list the same segments")
+    p1 = _segment_arrays("reference_rate", reference_rate, c1.size)
+    p2 = _segment_arrays("current_rate", current_rate, c1.size)
+    p1, p2 = np.where(np.isnan(p1), p2, p1), np.where(np.isnan(p2), p1, p2)
+    if np.any(np.isnan(p1) & ((c1 > 0) | (c2 > 0))):
+        raise ValueError("reference_rate and current_rate: a segment with traffic needs a rate in one period")
+    p1, p2 = np.nan_to_num(p1), np.nan_to_num(p2)
+    if np.any((p1 < 0) | (p1 > 1) | (p2 < 0) | (p2 > 1)):
+        raise ValueError("reference_rate and current_rate must be rates from 0 to 1")
+    return (c2 - c1) * (p1 + p2) / 2, (p2 - p1) * (c1 + c2) / 2
+
+
+def cochran_mantel_haenszel(events, n, reference_events, reference_n, correction: bool = False) -> dict:
+    """Cochran–Mantel–Haenszel test that a rate differs between two periods *within* segments (strata).
+
+    Each segment s is a 2 × 2 table: ``events``/``n`` now, ``reference_events``/``reference_n`` before.
+    Under "no change within segments" the events now, a_s, have expectation E_s = n_s m_s / N_s and variance
+    V_s = n_s n'_s m_s (N_s − m_s) / (N_s² (N_s − 1)) (m_s: events in both periods, N_s: outputs in both), so
+    X² = (|Σ (a_s − E_s)| − ½·correction)² / Σ V_s is chi-square with 1 degree of freedom
+    (Mantel & Haenszel 1959). A shift of traffic between segments does not move it. The Mantel–Haenszel common
+    odds ratio Σ (a_s d_s / N_s) / Σ (b_s c_s / N_s) says which way and how far. Segments with fewer than 2
+    outputs carry no information and are skipped. statsmodels' ``StratifiedTable.test_null_odds`` computes the
+    same; it is not a dependency, so this is written on scipy.
+
+    Returns ``{"statistic", "p", "odds_ratio", "excess"}``; ``excess`` = Σ (a_s − E_s), the events now above what
+    an unchanged rate would give. Worked by hand in ``tests/test_monitoring.py``. NaN when no segment informs.
+    """
+    import numpy as np
+    from scipy.stats import chi2
+
+    a = _segment_arrays("events", events)
+    size = _segment_arrays("n", n, a.size)
+    c = _segment_arrays("reference_events", reference_events, a.size)
+    ref = _segment_arrays("reference_n", reference_n, a.size)
+    for name, k, m in (("events", a, size), ("reference_events", c, ref)):
+        if k.ndim != 1 or np.any(k < 0) or np.any(k > m) or np.any(~np.isfinite(k)) or np.any(~np.isfinite(m)):
+            raise ValueError(f"{name} must be counts from 0 to their n, one per segment")
+    total = size + ref
+    keep = total >= 2
+    a, size, c, ref, total = a[keep], size[keep], c[keep], ref[keep], total[keep]
+    events_all = a + c
+    expected = size * events_all / total
+    variance = size * ref * events_all * (total - events_all) / (total * total * (total - 1))
+    excess = float(np.sum(a - expected))
+    b, d = size - a, ref - c
+    top, bottom = float(np.sum(a * d / total)), float(np.sum(b * c / total))
+    odds = top / bottom if bottom > 0 else (math.inf if top > 0 else math.nan)
+    if variance.sum() <= 0:
+        return {"statistic": math.nan, "p": math.nan, "odds_ratio": odds, "excess": excess}
+    statistic = max(abs(excess) - (0.5 if correction else 0.0), 0.0) ** 2 / float(variance.sum())
+    return {"statistic": statistic, "p": float(chi2.sf(statistic, 1)), "odds_ratio": odds, "excess": excess}
+
+
+def sigmas_for_many_charts(charts: int, sigmas: float = 3.0) -> float:
+    """How many standard errors each of ``charts`` control charts needs so that a false alarm on any of them is
+    no likelier than on one chart at ``sigmas`` (Bonferroni: each gets the one-sided tail P(Z > sigmas) /
+    charts). One chart: 3.0; three: z at 0.00135 / 3 = 0.00045, 3.32; six: 3.51. Without it, 20 segments
+    charted at 3σ give a false alarm in about one week in 37 instead of one in 740.
+    """
+    from scipy.stats import norm
+
+    if charts < 1 or int(charts) != charts:
+        raise ValueError("charts must be a whole number of at least 1")
+    if not sigmas > 0:
+        raise ValueError("sigmas must be positive")
+    return float(norm.isf(norm.sf(sigmas) / int(charts)))

@@ -27,15 +27,21 @@ from aipm_kit.questions.monitoring import (
     promotion_candidates,
     read_log,
     review_sample,
+    segment_feedback,
     segment_mix,
     weekly_feedback,
     write_review_sample,
 )
 from aipm_kit.result import LEVELS
 from aipm_kit.stats import (
+    cochran_mantel_haenszel,
     kish_effective_sample_size,
+    kitagawa_decomposition,
+    mix_adjusted_limits,
+    mix_adjusted_rate,
     p_chart_limits,
     population_stability_index,
+    sigmas_for_many_charts,
     psi_noise_level,
     sample_size_for_margin,
 )
@@ -379,7 +385,6 @@ def test_a_reviewed_file_missing_a_column_names_it(tmp_path):
 
 def test_the_worked_example_finds_the_drift_built_into_its_data():
     result = load_case("support-triage").analyze("monitoring")
-    assert (result.verdict, result.level) == ("Act now", "stop")
     # datasets.production_log: chat switched on inside the product from week 8 (20 Oct); weeks 9–12 break the
     # upper limit of 10.0% + 3 √(0.1 × 0.9 / ~1,040) ≈ 12.8%
     assert result.metric_value("Weeks above the control limit") == 4
@@ -387,7 +392,30 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
         "2025-10-27", "2025-11-03", "2025-11-10", "2025-11-17"]
     assert result.metric_value("Negative feedback, reference weeks (centre line)") == pytest.approx(0.10, abs=0.005)
     assert result.metric_value("Negative feedback, current weeks") == pytest.approx(0.147, abs=0.005)
-    assert "chat grew from 10% to 31%" in result.headline
+    # … but per channel the rates barely moved while chat grew: a mix shift, not a regression (issue 11).
+    # Counted straight from the CSV with pandas (first four weeks against the last four):
+    log = pd.read_csv(CASES / "support-triage" / "production_log.csv", keep_default_na=False)
+    week = pd.to_datetime(log["timestamp"]).dt.to_period("W-SUN")
+    weeks = sorted(week.unique())
+    window = np.where(week.isin(weeks[:4]), "before", np.where(week.isin(weeks[-4:]), "now", ""))
+    rates = (log["feedback"] == "corrected").groupby([window, log["segment"]]).mean().unstack()
+    shares = log.groupby([window, log["segment"]]).size().unstack()
+    shares = shares.div(shares.sum(axis=1), axis=0)
+    assert rates.loc["before"].round(3).to_dict() == {"chat": 0.303, "email": 0.100, "web form": 0.064}
+    assert rates.loc["now"].round(3).to_dict() == {"chat": 0.278, "email": 0.107, "web form": 0.078}
+    assert (round(shares.loc["before", "chat"], 3), round(shares.loc["now", "chat"], 3)) == (0.098, 0.308)
+    assert (result.verdict, result.level) == ("Watch", "caution")
+    assert result.headline.startswith("Watch: negative feedback rose from 10.0% to 14.7%, past its control limit, "
+                                      "but the traffic mix did it: chat grew from 10% to 31% of outputs (chat: 31% "
+                                      "of traffic, 28% corrected, against 30% in the reference weeks)")
+    assert "web form 6.4% → 7.8%, is inside its limits" in result.headline
+    # at the reference mix: 0.098 × 0.278 + 0.350 × 0.107 + 0.552 × 0.078 ≈ 0.1074
+    assert result.metric_value("Negative feedback, current weeks, at the reference mix") == pytest.approx(0.1074,
+                                                                                                       abs=0.001)
+    parts = result.data["mix_adjustment"]
+    assert parts["mix"] == pytest.approx(0.0436, abs=0.0005) and parts["within"] == pytest.approx(0.0033, abs=0.0005)
+    assert parts["p"] > 0.2  # Cochran–Mantel–Haenszel: no change within channels
+    assert result.metric_value("Segments above their control limit now") == 0
     assert result.metric_value("PSI, input length") > 0.25  # chat messages are short: a major shift
     assert 0.10 < result.metric_value("PSI, confidence") < 0.25  # a moderate one
     assert result.tables["Failure modes (Pareto)"]["failure mode"].iloc[0] == "Chat message too short to route"
@@ -396,8 +424,8 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
     counts = result.data["promotion"]
     assert (counts["reviewed"], counts["duplicates"], counts["new"] + counts["already"]) == (90, 51, 39)
     assert result.metric_value("New eval cases to promote") == counts["new"] > 30
-    assert set(result.figures) == {"Negative feedback per week (p-chart)", "Drift, reference vs current weeks",
-                                   "Failure modes (Pareto)"}
+    assert set(result.figures) == {"Negative feedback per week (p-chart)", "Negative feedback per segment (p-charts)",
+                                   "Drift, reference vs current weeks", "Failure modes (Pareto)"}
 
 
 def test_steady_traffic_raises_no_alarm(tmp_path):
@@ -454,6 +482,7 @@ def answer_values(log: Path):
         "seed": st.integers(0, 2**32),
         "reviewed_failures": st.sampled_from([str(CASES / "support-triage" / "reviewed_failures.csv"), None]),
         "promoted_category": st.sampled_from(["edge", "", "regression"]),
+        "failure_mode_map": st.sampled_from([{}, {"Chat message too short to route": "anything"}]),
     })
 
 
@@ -474,7 +503,7 @@ def test_any_accepted_answers_analyze_without_crashing(small_log):
     ("reference_weeks", 0), ("current_weeks", 27), ("review_budget", -1), ("low_confidence", 1.5),
     ("oversample", 0.5), ("target_margin", 0), ("target_margin", 0.3), ("expected_failure_rate", 1),
     ("sampling", "systematic"), ("review_week", "last monday"), ("seed", -1), ("log", "missing.csv"),
-    ("reviewd_failures", None)]))
+    ("reviewd_failures", None), ("failure_mode_map", {"": "format drift"}), ("failure_mode_map", ["a"])]))
 def test_anything_rejected_is_a_validation_error(change):
     name, value = change
     with pytest.raises(ValidationError):
@@ -511,3 +540,273 @@ def test_a_parquet_log_reads_like_the_csv(tmp_path):
     frame = make_log([(40, 4), (40, 6)])
     frame.to_parquet(tmp_path / "log.parquet", index=False)
     pd.testing.assert_frame_equal(read_log(tmp_path / "log.parquet"), read_log(write(tmp_path, "log.csv", frame)))
+
+
+# ---- the traffic mix: Kitagawa, Cochran–Mantel–Haenszel, per-segment charts -----------------------------------
+
+def test_kitagawa_split_by_hand():
+    # two segments: A 80% of traffic at 5% negative, B 20% at 30% → R₁ = 0.04 + 0.06 = 0.10;
+    # then A 60% at 7%, B 40% at 27% → R₂ = 0.042 + 0.108 = 0.150, a rise of 0.050.
+    # mix    A: (0.6 − 0.8)(0.05 + 0.07)/2 = −0.012   B: (0.4 − 0.2)(0.30 + 0.27)/2 = +0.057   → +0.045
+    # within A: (0.07 − 0.05)(0.8 + 0.6)/2 = +0.014   B: (0.27 − 0.30)(0.2 + 0.4)/2 = −0.009   → +0.005
+    mix, within = kitagawa_decomposition([0.8, 0.2], [0.05, 0.30], [0.6, 0.4], [0.07, 0.27])
+    assert list(mix) == [pytest.approx(-0.012), pytest.approx(0.057)]
+    assert list(within) == [pytest.approx(0.014), pytest.approx(-0.009)]
+    assert mix.sum() + within.sum() == pytest.approx(0.150 - 0.100)
+    # at the reference mix today's rates give 0.8 × 0.07 + 0.2 × 0.27 = 0.110
+    assert mix_adjusted_rate([0.8, 0.2], [0.07, 0.27]) == pytest.approx(0.110)
+    # a segment with no outputs today (NaN) drops out and the others' weights renormalise: 0.07
+    assert mix_adjusted_rate([0.8, 0.2], [0.07, float("nan")]) == pytest.approx(0.07)
+    # a segment new today has no rate before: its whole contribution is mix, 0.5 × 0.4 = 0.2
+    mix, within = kitagawa_decomposition([1.0, 0.0], [0.1, float("nan")], [0.5, 0.5], [0.1, 0.4])
+    assert list(mix) == [pytest.approx(-0.05), pytest.approx(0.2)] and list(within) == [0, 0]
+
+
+def test_kitagawa_and_mix_adjustment_refuse_bad_shares():
+    with pytest.raises(ValueError, match="reference_share"):
+        kitagawa_decomposition([-0.1, 1.1], [0.1, 0.2], [0.5, 0.5], [0.1, 0.2])
+    with pytest.raises(ValueError, match="current_rate has 1 segments"):
+        kitagawa_decomposition([0.5, 0.5], [0.1, 0.2], [0.5, 0.5], [0.1])
+    with pytest.raises(ValueError, match="centre_rate"):
+        mix_adjusted_limits([0.5, 0.5], [0.1, 1.2], [10, 10])
+
+
+def test_mix_adjusted_limits_by_hand():
+    # shares 0.5 / 0.5, reference rates 10% / 30%, 100 outputs each this week:
+    # centre 0.2; variance 0.25 × 0.1 × 0.9 / 100 + 0.25 × 0.3 × 0.7 / 100 = 0.000225 + 0.000525 = 0.00075;
+    # 3 √0.00075 = 0.082158 → 0.117842 to 0.282158
+    centre, low, high = mix_adjusted_limits([0.5, 0.5], [0.1, 0.3], [100, 100])
+    assert (centre, low, high) == (pytest.approx(0.2), pytest.approx(0.117842, abs=1e-6),
+                                   pytest.approx(0.282158, abs=1e-6))
+    # one segment alone is that segment's own p-chart (stats.p_chart_limits)
+    assert mix_adjusted_limits([1.0], [0.1], [1000])[1:] == pytest.approx(p_chart_limits(0.1, 1000))
+
+
+def test_sigmas_for_many_charts_keep_one_false_alarm_rate():
+    # one chart: 3σ, whose one-sided tail is 0.00135 (any normal table); k charts: each tail 0.00135 / k
+    from scipy.stats import norm
+
+    assert sigmas_for_many_charts(1) == pytest.approx(3.0)
+    for k in (2, 3, 6):
+        assert norm.sf(sigmas_for_many_charts(k)) == pytest.approx(0.0013499 / k, rel=1e-4)
+    assert sigmas_for_many_charts(3) == pytest.approx(3.32, abs=0.005)  # the value the docstring quotes
+    # by simulation: with 20 independent null charts the chance that any one passes its limit ≈ one chart's
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((200_000, 20))
+    assert (z > sigmas_for_many_charts(20)).any(axis=1).mean() == pytest.approx(0.00135, abs=0.0003)
+    with pytest.raises(ValueError, match="charts"):
+        sigmas_for_many_charts(0)
+
+
+def test_cochran_mantel_haenszel_by_hand():
+    # stratum 1: now 8 of 20 negative, before 4 of 20. N = 40, m = 12: E = 20 × 12 / 40 = 6,
+    #   V = 20 × 20 × 12 × 28 / (40² × 39) = 134,400 / 62,400 = 2.153846
+    # stratum 2: now 5 of 50, before 5 of 50. N = 100, m = 10: E = 5,
+    #   V = 50 × 50 × 10 × 90 / (100² × 99) = 2,250,000 / 990,000 = 2.272727
+    # X² = (2 + 0)² / (2.153846 + 2.272727) = 4 / 4.426573 = 0.903633
+    # MH odds ratio: (8 × 16 / 40 + 5 × 45 / 100) / (12 × 4 / 40 + 45 × 5 / 100) = 5.45 / 3.45 = 1.579710
+    test = cochran_mantel_haenszel([8, 5], [20, 50], [4, 5], [20, 50])
+    assert test["statistic"] == pytest.approx(0.903633, abs=1e-6)
+    assert test["p"] == pytest.approx(chi2.sf(0.903633, 1), abs=1e-6)
+    assert test["odds_ratio"] == pytest.approx(1.579710, abs=1e-6)
+    assert test["excess"] == pytest.approx(2.0)
+    # with the continuity correction: (2 − 0.5)² / 4.426573 = 2.25 / 4.426573 = 0.508294
+    assert cochran_mantel_haenszel([8, 5], [20, 50], [4, 5], [20, 50], correction=True)["statistic"] == \
+        pytest.approx(0.508294, abs=1e-6)
+
+
+def test_cochran_mantel_haenszel_on_one_stratum_is_pearsons_chi_square_times_n_minus_1_over_n():
+    from scipy.stats import chi2_contingency
+
+    table = np.array([[30, 70], [18, 82]])  # now: 30 of 100; before: 18 of 100
+    pearson = chi2_contingency(table, correction=False).statistic
+    assert cochran_mantel_haenszel([30], [100], [18], [100])["statistic"] == pytest.approx(pearson * 199 / 200)
+
+
+def test_cochran_mantel_haenszel_ignores_a_pure_mix_shift_and_refuses_impossible_counts():
+    # the same rates (5% and 30%) in both periods, while the traffic moves from A to B
+    test = cochran_mantel_haenszel([25, 150], [500, 500], [45, 30], [900, 100])
+    assert test["statistic"] == pytest.approx(0.0) and test["p"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="events"):
+        cochran_mantel_haenszel([12], [10], [1], [10])
+
+
+def mixed_log(weeks: list[dict[str, tuple[int, int]]]) -> pd.DataFrame:
+    """A log with, per week, {segment: (outputs, negatives)}."""
+    frames = [make_log([(n, k)], segment=s, start=str((pd.Timestamp("2025-09-01") + pd.Timedelta(weeks=w)).date()))
+              .assign(id=lambda f, s=s, w=w: f"{s}-{w}-" + f["id"])
+              for w, week in enumerate(weeks) for s, (n, k) in week.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def judge(tmp_path: Path, weeks: list[dict[str, tuple[int, int]]]):
+    write(tmp_path, "log.csv", mixed_log(weeks))
+    return analyze(Answers.model_validate({"log": "log.csv", "review_budget": 0}, context={"base_dir": tmp_path}))
+
+
+REFERENCE = [{"A": (900, 45), "B": (100, 30)}] * 4  # A: 5% negative, B: 30%; overall 7.5%
+
+
+def test_the_trap_a_pure_mix_shift_is_watch_not_act_now(tmp_path):
+    # B grows from 10% to 50% of traffic; within A and B nothing changes. Overall 7.5% → (25 + 150) / 1,000 =
+    # 17.5%, far past its limit 7.5% + 3 √(0.075 × 0.925 / 1,000) = 10.0%; all of the rise is the mix.
+    result = judge(tmp_path, REFERENCE + [{"A": (500, 25), "B": (500, 150)}] * 4)
+    assert result.metric_value("Weeks above the control limit") == 4
+    assert (result.verdict, result.level) == ("Watch", "caution")
+    assert result.headline.startswith("Watch: negative feedback rose from 7.5% to 17.5%, past its control limit, "
+                                      "but the traffic mix did it: B grew from 10% to 50% of outputs (B: 50% of "
+                                      "traffic, 30% negative")
+    assert "a rollback would not help: act on B" in result.headline
+    parts = result.data["mix_adjustment"]
+    assert parts["adjusted_rate"] == pytest.approx(0.075)  # 0.9 × 0.05 + 0.1 × 0.30
+    assert (parts["mix"], parts["within"]) == (pytest.approx(0.10), pytest.approx(0.0, abs=1e-12))
+    assert result.metric_value("Segments above their control limit now") == 0
+
+
+def test_the_mirror_mix_unchanged_and_one_segment_worse_is_act_now(tmp_path):
+    # the same mix; A goes from 5% to 9% (81 of 900): with two segments charted each limit sits z = 3.205
+    # standard errors out (sigmas_for_many_charts(2)), so A's is 5% + 3.205 √(0.05 × 0.95 / 900) = 7.33%
+    result = judge(tmp_path, REFERENCE + [{"A": (900, 81), "B": (100, 30)}] * 4)
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    assert "A 9.0% in the week of 29 Sep against its 5.0% centre line (limit 7.3%)" in result.headline
+    parts = result.data["mix_adjustment"]
+    assert parts["mix"] == pytest.approx(0.0) and parts["within"] == pytest.approx(0.036)  # 0.9 × 0.04
+    assert parts["p"] < 0.001
+
+
+def test_a_rise_hidden_by_a_shift_toward_the_better_segment_is_act_now(tmp_path):
+    # traffic moves toward A (95%), while A rises from 5% to 8% (76 of 950) and B stays at 30% (15 of 50):
+    # overall (76 + 15) / 1,000 = 9.1%, inside its limit of 10.0%, but A is past its own 7.27%
+    # (5% + 3.205 √(0.0475 / 950)); the mix part is (0.05)(0.065) + (−0.05)(0.30) = −1.2 points
+    result = judge(tmp_path, REFERENCE + [{"A": (950, 76), "B": (50, 15)}] * 4)
+    assert result.metric_value("Weeks above the control limit") == 0
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    assert "the overall rate hides it (9.1% against 7.5%)" in result.headline
+    assert result.data["mix_adjustment"]["mix"] == pytest.approx(-0.01175)
+
+
+def test_a_rise_spread_thinly_over_segments_breaks_the_mix_adjusted_limit(tmp_path):
+    # four segments of 250 a week go from 10% to 13%: each stays under its own limit
+    # 10% + 3.40 √(0.09 / 250) = 16.4%, but at the (unchanged) reference mix the rate 13% is past
+    # 10% + 3 √(4 × 0.25² × 0.09 / 250) = 12.85%
+    before = [{s: (250, 25) for s in "ABCD"}] * 4
+    after = [{s: (250, 33) for s in "ABCD"}] * 4  # 33 / 250 = 13.2%
+    result = judge(tmp_path, before + after)
+    assert result.metric_value("Segments above their control limit now") == 0
+    assert (result.verdict, result.level) == ("Act now", "stop")
+    assert "at the reference weeks' mix is above its control limit in 4 of the last 4 weeks" in result.headline
+    weekly = pd.DataFrame(result.data["weekly_feedback"])
+    assert weekly["adjusted upper"].iloc[-1] == pytest.approx(0.1 + 3 * math.sqrt(0.09 / 1000))
+
+
+def test_segment_p_charts_by_hand():
+    # reference weeks 1–2: A 10 of 100 each week → centre 10%, limits 10% ± 3 √(0.09 / 100) = 1% to 19%;
+    # B has 2 negatives in its reference weeks: fewer than SEGMENT_MIN_NEGATIVE, so it is not charted
+    log = prepare_log(mixed_log([{"A": (100, 10), "B": (50, 1)}, {"A": (100, 10), "B": (50, 1)},
+                                 {"A": (100, 25), "B": (50, 20)}]))
+    table = segment_feedback(log, "negative", reference_weeks=2)
+    a = table[table["segment"] == "A"]
+    assert list(a["rate"]) == pytest.approx([0.10, 0.10, 0.25])
+    assert a["upper"].iloc[0] == pytest.approx(0.19) and list(a["signal"]) == ["", "", "above"]
+    b = table[table["segment"] == "B"]
+    assert not b["charted"].any() and list(b["signal"]) == ["", "", ""]
+
+
+# ---- severity: the Pareto weighted by question 5's failure modes ------------------------------------------------
+
+def test_severity_weighting_reorders_the_pareto_by_hand():
+    # found: x 6 times, y 3, w 2, z 1. Question 5: "X" severity 1, "Y mode" 3, "z" 5; y is mapped to "Y mode",
+    # x and z match by name (case ignored), w matches nothing.
+    # harm: y 3 × 3 = 9, x 6 × 1 = 6, z 1 × 5 = 5 (total 20) → y 45%, x 30%, z 25%; cumulative 45, 75, 100;
+    # w keeps its count, with no severity and no harm, after the others
+    failures = pd.DataFrame({"id": [str(i) for i in range(12)],
+                             "failure_mode": ["x"] * 6 + ["y"] * 3 + ["w"] * 2 + ["z"]})
+    table = monitoring.severity_pareto(failures, {"X": 1, "Y mode": 3, "z": 5}, {"y": "Y mode"})
+    assert list(table["failure mode"]) == ["y", "x", "z", "w"]
+    assert list(table["harm (severity × failures)"][:3]) == [9, 6, 5]
+    assert list(table["share of harm (%)"][:3]) == [45.0, 30.0, 25.0]
+    assert list(table["cumulative (%)"][:3]) == [45.0, 75.0, 100.0]
+    assert list(table["rank by count"]) == [2, 1, 4, 3]
+    w = table.iloc[3]
+    assert pd.isna(w["severity"]) and pd.isna(w["harm (severity × failures)"]) and w["reviewed failures"] == 2
+    with pytest.raises(ValueError, match="maps 'y' to 'Nope', which is not one of question 5's failure modes"):
+        monitoring.severity_pareto(failures, {"X": 1}, {"y": "Nope"})
+
+
+def test_the_worked_example_ranks_the_outage_by_its_severity():
+    result = load_case("support-triage").analyze("monitoring")
+    table = result.tables["Failure modes (Pareto)"]
+    outage = table[table["failure mode"] == "Outage routed as a login problem"].iloc[0]
+    assert outage["question 5's failure mode"] == "Outage reported as a routine question"
+    assert outage["severity"] == 5 and outage["rank by count"] == 6
+    # harm = severity × failures estimated in traffic: outage 5 × 13 = 65 beats the severity-2 misroutes
+    # 2 × 27 = 54, 2 × 20 = 40 and 2 × 17 = 34, but not 2 × 166 (short chat lines) or 2 × 70 (side remarks)
+    assert list(table["failure mode"]).index("Outage routed as a login problem") == 2
+    sides = result.tables["Failure modes: ranked by count and by harm"]
+    assert sides["by failures found"].iloc[5] == sides["by harm (severity × failures)"].iloc[2] == \
+        "Outage routed as a login problem"
+    assert "its severity of 5 (question 5's 'Outage reported as a routine question') puts it 3rd by harm" in \
+        " ".join(f.message for f in result.findings)
+
+
+def test_unmatched_modes_are_named_and_a_bad_mapping_is_a_case_error(tmp_path):
+    case = load_case("support-triage")
+    mapping = dict(case.answers("monitoring").failure_mode_map)
+    del mapping["Outage routed as a login problem"]
+    result = case.with_answers("monitoring", {**case.answers("monitoring").model_dump(),
+                                              "failure_mode_map": mapping}).analyze("monitoring")
+    assert "1 reviewed failure mode matches none of question 5's, so it is listed unweighted: 'Outage routed as " \
+           "a login problem'" in " ".join(f.message for f in result.findings)
+    assert result.tables["Failure modes (Pareto)"]["failure mode"].iloc[-1] == "Outage routed as a login problem"
+    mapping["Outage routed as a login problem"] = "Outage"
+    bad = case.with_answers("monitoring", {**case.answers("monitoring").model_dump(), "failure_mode_map": mapping})
+    with pytest.raises(CaseError, match=r"support-triage.yaml: monitoring.failure_mode_map: maps 'Outage routed as a "
+                                        r"login problem' to 'Outage', which is not one"):
+        bad.analyze("monitoring")
+
+
+def test_without_question_5_the_pareto_counts_failures():
+    result = analyze(bundled())  # no case: no question 5 to take severities from
+    assert "severity" not in result.tables["Failure modes (Pareto)"].columns
+    assert "Question 5 lists no failure modes with a severity" in " ".join(f.message for f in result.findings)
+
+
+def test_the_self_check_on_the_mix_shift_states_the_bundled_cases_numbers():
+    check = monitoring.SELF_CHECK[0]
+    assert check.answer == 2 and "Work on chat" in check.options[check.answer]
+    result = load_case("support-triage").analyze("monitoring")
+    parts = result.data["mix_adjustment"]
+    # the check's counts are the bundled log's windows, so its numbers are the analysis's numbers
+    assert f"from {parts['reference_rate']:.1%} to {parts['current_rate']:.1%}" in check.question
+    assert f"today's rates give {parts['adjusted_rate']:.1%}" in check.options[2]
+    assert f"puts {parts['mix'] * 100:.1f} of the " in check.why
+    rows = {r["segment"]: r for r in parts["segments"]}
+    assert f"web form {rows['web form']['reference rate (%)']:.1f}% → {rows['web form']['current rate (%)']:.1f}%" \
+        in check.question
+    assert f"chat grew from {rows['chat']['reference share (%)']:.0f}% to {rows['chat']['current share (%)']:.0f}%" \
+        in check.question
+
+
+def test_user_text_with_dollars_draws_as_text(tmp_path):
+    # segment names are user text: "$\x$" must not start matplotlib's math mode (it fails to parse there)
+    name = r"plan $\x$ 5"
+    weeks = [{name: (200, 20), "<b>pro</b>": (200, 10)}] * 4 + [{name: (200, 60), "<b>pro</b>": (200, 10)}]
+    result = judge(tmp_path, weeks)
+    assert result.level == "stop" and name in result.headline
+    for figure in result.figures.values():
+        figure.savefig(tmp_path / "figure.png")
+    assert "&lt;b&gt;pro&lt;/b&gt;" in result._repr_html_() and "<b>pro</b>" not in result._repr_html_()
+
+
+def test_a_raw_rise_that_is_mostly_within_segments_is_not_blamed_on_the_mix(tmp_path):
+    # A (880 a week) rises 5% → 7.05% (62), inside its own limit 5% + 3.205 √(0.0475 / 880) = 7.35%; B (120)
+    # rises 30% → 35% (42), inside 30% + 3.205 √(0.21 / 120) = 43.4%. At the reference mix: 0.9 × 0.0705 + 0.1 × 0.35 =
+    # 9.84%, inside 7.5% + 3 √(0.81 × 0.0475 / 880 + 0.01 × 0.21 / 120) = 9.85%. Overall 104 / 1,000 = 10.4% is
+    # past 10.0%. Kitagawa: mix (−0.02)(0.1205)/2 + (0.02)(0.65)/2 = +0.005, within (0.0205)(1.78)/2 +
+    # (0.05)(0.22)/2 = +0.024 — the larger part, so the mix is not to blame: Watch, naming both parts
+    result = judge(tmp_path, REFERENCE + [{"A": (880, 62), "B": (120, 42)}] * 4)
+    parts = result.data["mix_adjustment"]
+    assert (parts["mix"], parts["within"]) == (pytest.approx(0.0053, abs=1e-4), pytest.approx(0.0237, abs=1e-4))
+    assert (result.verdict, result.level) == ("Watch", "caution")
+    assert "the traffic mix did it" not in result.headline
+    assert "of the +2.9 points, +0.5 are the mix and +2.4 within segments" in result.headline

@@ -4,6 +4,10 @@ An AI product nobody watches gets worse: the traffic drifts away from what it wa
 quality drifts with it. This worksheet sets up the watching — a weekly review sample of live traffic, a control
 chart of user feedback, drift checks against the launch weeks — and closes the loop by turning every reviewed
 failure into a new case in question 6's eval set, so the next model is tested on it before it ships.
+
+Two traps it keeps apart: a rise in the overall rate that only means traffic moved toward a harder segment (the
+within-segment change decides, so a mix shift is watched, not rolled back), and a Pareto that counts failures
+without weighing them (question 5's severities rank the reviewed failure modes by harm).
 """
 
 from __future__ import annotations
@@ -24,9 +28,14 @@ from ..case import DataFile
 from ..result import Result
 from ..selfcheck import Check
 from ..stats import (
+    cochran_mantel_haenszel,
     kish_effective_sample_size,
+    kitagawa_decomposition,
     margin_for_sample_size,
+    mix_adjusted_limits,
+    mix_adjusted_rate,
     p_chart_limits,
+    sigmas_for_many_charts,
     population_stability_index,
     psi_noise_level,
     sample_size_for_margin,
@@ -46,18 +55,45 @@ PSI_WATCH, PSI_ACT = 0.10, 0.25  # the usual reading of the population stability
 PSI_BINS = 10
 MIX_ALPHA = 0.01  # chi-square p-value under which a change in the segment mix is more than chance …
 MIX_EFFECT = 0.10  # … and Cramér's V from which it is big enough to matter (Cohen's "small" effect)
+SEGMENT_MIN_NEGATIVE = 5  # negatives a segment needs in the reference weeks for a centre line of its own
+SEGMENT_PANELS = 6  # segments drawn as small p-charts (the largest now); the table lists them all
 PARETO_SHARE = 0.80  # the "vital few" failure modes explain this share of the failures
 SOURCE_PREFIX = "production review"
 
+# The self-check's mix shift: the bundled support-triage log's first and last four weeks, per channel
+# (outputs, corrected): chat, email, web form. Every number the check states is computed from these.
+_TRAP_BEFORE = ((412, 125), (1474, 148), (2325, 149))
+_TRAP_NOW = ((1289, 358), (1125, 120), (1765, 137))
+
+
+def _trap_numbers() -> dict[str, Any]:
+    n1, k1 = np.array(_TRAP_BEFORE, float).T
+    n2, k2 = np.array(_TRAP_NOW, float).T
+    c1, c2, p1, p2 = n1 / n1.sum(), n2 / n2.sum(), k1 / n1, k2 / n2
+    mix, within = kitagawa_decomposition(c1, p1, c2, p2)
+    return {"share_before": c1, "share_now": c2, "rate_before": p1, "rate_now": p2,
+            "raw_before": k1.sum() / n1.sum(), "raw_now": k2.sum() / n2.sum(),
+            "adjusted": mix_adjusted_rate(c1, p2), "mix": mix.sum(), "within": within.sum()}
+
+
+_TRAP = _trap_numbers()
+
 SELF_CHECK = (
-    Check("Negative feedback ran at 10% in the four launch weeks. This week it is 14.6% of about 1,000 outputs. "
-          "What do you do?",
-          ("Nothing yet: weekly rates always wobble.",
-           "Treat it as a signal: it is past the 3-sigma limit (about 12.8%), so find what changed in the traffic "
-           "and read this week's review sample.",
-           "Retrain the model straight away."),
-          1, "With 1,000 outputs a week chance alone moves the rate by at most about ±2.8 points (3σ). 14.6% is "
-             "beyond that, so something changed; find out what before you decide how to fix it."),
+    Check(f"Corrected suggestions rose from {_TRAP['raw_before']:.1%} to {_TRAP['raw_now']:.1%} of tickets, past "
+          f"the control limit. Per channel: chat {_TRAP['rate_before'][0]:.0%} → {_TRAP['rate_now'][0]:.0%}, email "
+          f"{_TRAP['rate_before'][1]:.0%} → {_TRAP['rate_now'][1]:.0%}, web form {_TRAP['rate_before'][2]:.1%} → "
+          f"{_TRAP['rate_now'][2]:.1%}; meanwhile chat grew from {_TRAP['share_before'][0]:.0%} to "
+          f"{_TRAP['share_now'][0]:.0%} of tickets. What do you do?",
+          ("Roll back the last model change: a rise past the control limit is not chance.",
+           f"Retrain on web-form tickets: with +{(_TRAP['rate_now'][2] - _TRAP['rate_before'][2]) * 100:.1f} points "
+           f"they have the largest rise within a channel.",
+           f"Work on chat, the channel that grew: at the old mix today's rates give {_TRAP['adjusted']:.1%}, so "
+           f"the rise is the traffic mix, not a regression."),
+          2, f"Kitagawa's split puts {_TRAP['mix'] * 100:.1f} of the {(_TRAP['raw_now'] - _TRAP['raw_before']) * 100:.1f} "
+             f"points on the mix (more chat, where {_TRAP['rate_now'][0]:.0%} of suggestions are corrected) and "
+             f"{_TRAP['within'] * 100:.1f} within channels. A rollback sends the same traffic to the old model, and "
+             f"chat stays as hard: improve chat routing or send chat to people. The web-form rise is inside its "
+             f"own control limits: watch it."),
     Check("Your review sample oversamples outputs with negative feedback, and 40% of the sampled outputs turn out "
           "to be failures. What is the week's failure rate?",
           ("40%.",
@@ -122,6 +158,20 @@ class Answers(BaseModel):
                           "to skip cases it already has).")
     promoted_category: str = Field(
         "edge", description="Category a promoted case gets in the eval set (good, bad, edge, adversarial …).")
+    failure_mode_map: dict[str, str] = Field(
+        default_factory=dict, description="Reviewed failure mode → question 5's failure mode it is an instance of, "
+                                          "where the names differ (names that already match need no entry); "
+                                          "question 5's severity then weights the Pareto.")
+
+    @field_validator("failure_mode_map")
+    @classmethod
+    def _named_modes(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {str(k).strip(): str(v).strip() for k, v in value.items()}
+        blank = [k for k, v in cleaned.items() if not k or not v]
+        if blank:
+            raise ValueError(f"every entry needs a reviewed failure mode and question 5's mode; "
+                             f"{blank[0]!r} has an empty side")
+        return cleaned
 
     @field_validator("review_week")
     @classmethod
@@ -370,13 +420,15 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         result.add("caution", msg)
     weeks = len(chart)
     centre = float(chart["centre"].iloc[0])
-    current = chart.iloc[max(weeks - a.current_weeks, 0):]
-    rate_now = current["negative"].sum() / max(current["outputs"].sum(), 1)
+    reference = min(a.reference_weeks, weeks)
+    current = chart.iloc[max(weeks - a.current_weeks, reference):]  # never a reference week
+    rate_now = current["negative"].sum() / max(current["outputs"].sum(), 1) if len(current) else np.nan
+    segments = _by_segment(log, a)
+    chart = _add_mix_adjusted(chart, segments, reference)
     result.metric("Negative feedback, reference weeks (centre line)", centre, "%")
     result.metric("Negative feedback, current weeks", float(rate_now), "%", key=True)
     above, below = chart[chart["signal"] == "above"], chart[chart["signal"] == "below"]
-    above_now = current[current["signal"] == "above"]
-    result.metric("Weeks above the control limit", len(above), key=True)
+    result.metric("Weeks above the control limit", len(above))
     result.tables["Negative feedback per week (p-chart)"] = pd.DataFrame({
         "week of": chart["week"].astype(str),
         "outputs": chart["outputs"],
@@ -385,6 +437,8 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         "lower limit (%)": (chart["lower"] * 100).round(1),
         "upper limit (%)": (chart["upper"] * 100).round(1),
         "signal": chart["signal"].replace({"above": "above ▲", "below": "below ▼"}),
+        "at the reference mix (%)": (chart["adjusted"] * 100).round(1),
+        "its upper limit (%)": (chart["adjusted upper"] * 100).round(1),
     })
     result.figures["Negative feedback per week (p-chart)"] = _p_chart_figure(chart, a)
     result.data["weekly_feedback"] = json_records(chart.assign(week=chart["week"].astype(str)))
@@ -394,29 +448,279 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         cautions.append(msg)
         result.add("caution", msg)
         return
-    if len(above_now):
-        first = above_now.iloc[0]
-        msg = (f"negative feedback is above its control limit in {len(above_now)} of the last {len(current)} weeks "
-               f"(from the week of {first['week']:%d %b %Y}: {rate_now:.1%} against a {centre:.1%} centre line)")
+
+    per_segment = segment_feedback(log, a.negative_feedback, a.feedback_base, a.reference_weeks)
+    now_weeks = set(current["week"])
+    seg_now = per_segment[per_segment["week"].isin(now_weeks) & (per_segment["signal"] == "above")]
+    seg_before = per_segment[~per_segment["week"].isin(now_weeks) & (per_segment["signal"] == "above")]
+    adjusted_now = chart[chart["week"].isin(now_weeks) & (chart["adjusted signal"] == "above")]
+    raw_now = current[current["signal"] == "above"]
+    change, parts = mix_change(log, a.negative_feedback, a.feedback_base, a.reference_weeks, a.current_weeks)
+    _show_segments(per_segment, now_weeks, result)
+    if parts:
+        result.metric("Negative feedback, current weeks, at the reference mix", parts["adjusted_rate"], "%",
+                      key=True)
+        result.tables["Change in negative feedback: traffic mix and within segments (Kitagawa)"] = change
+        result.data["mix_adjustment"] = {**parts, "segments": json_records(change)}
+        result.add("info", _decomposition_text(parts))
+    word = a.negative_feedback.strip() or "negative"
+
+    if len(seg_now) or len(adjusted_now):
+        msg = _within_rise_text(seg_now, adjusted_now, current, parts, rate_now, centre, raw_now.empty)
         stops.append(msg)
-        result.add("stop", msg + ". Chance alone does not do this: find what changed, read the "
-                                            "week's review sample, and fix or roll back.")
+        result.add("stop", msg + ". A change of traffic mix does not do this: find what changed, read the week's "
+                                 "review sample, and fix or roll back.")
         facts["signal"] = msg
-    elif len(above):
-        msg = (f"negative feedback went above its control limit in {len(above)} earlier week"
-               f"{'s' if len(above) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in above['week'])}) but is "
-               f"back within the limits now: make sure the cause was found, not just outlasted.")
+    elif len(raw_now) and parts and parts["mix"] > parts["within"]:
+        msg = _mix_only_text(parts, change, rate_now, centre, word)
         cautions.append(msg)
         result.add("caution", msg)
-    else:
-        result.add("go", f"Negative feedback stayed within its 3-sigma limits in all {weeks} weeks "
-                         f"(centre line {centre:.1%}).")
+        facts["mix_explains"] = msg
+    elif len(raw_now) and parts:  # past the overall limit, though neither the segments nor the mix-adjusted rate is
+        msg = (f"negative feedback is above its control limit in {len(raw_now)} of the last {len(current)} weeks "
+               f"({rate_now:.1%} against {centre:.1%}), though no segment is past its own limit and the rate at the "
+               f"reference mix ({parts['adjusted_rate']:.1%}) is within its limits: of the "
+               f"{_points(parts['current_rate'] - parts['reference_rate'])} points, {_points(parts['mix'])} are the "
+               f"mix and {_points(parts['within'])} within segments. Read this week's review sample before it grows.")
+        cautions.append(msg)
+        result.add("caution", msg)
+    elif len(raw_now):  # no segment was charted: the raw chart is all there is
+        msg = (f"negative feedback is above its control limit in {len(raw_now)} of the last {len(current)} weeks "
+               f"({rate_now:.1%} against a {centre:.1%} centre line)")
+        stops.append(msg)
+        result.add("stop", msg + ". Chance alone does not do this: find what changed, read the week's review "
+                                 "sample, and fix or roll back.")
+        facts["signal"] = msg
+    elif parts and parts["p"] < MIX_ALPHA and parts["excess"] > 0:
+        top = change.iloc[:-1].sort_values("within (points)", ascending=False).iloc[0]
+        msg = (f"within segments negative feedback rose beyond chance over the current weeks ("
+               f"{parts['adjusted_rate']:.1%} at the reference mix against {parts['reference_rate']:.1%}; "
+               f"Cochran–Mantel–Haenszel p {_p_text(parts['p'])}), though no week broke a control limit: read "
+               f"the review sample of {top['segment']} ({top['reference rate (%)']:.1f}% → "
+               f"{top['current rate (%)']:.1f}%) before it grows.")
+        cautions.append(msg)
+        result.add("caution", msg)
+    earlier = above[~above["week"].isin(now_weeks)]
+    if len(earlier) or len(seg_before):
+        where = _weeks_text(seg_before, dated=not set(seg_before["week"]) <= set(earlier["week"]))
+        if len(earlier):
+            msg = (f"negative feedback went above its control limit in {len(earlier)} earlier week"
+                   f"{'s' if len(earlier) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in earlier['week'])}"
+                   f"{'; within ' + where if where else ''}) but is back within the limits now: make sure the "
+                   f"cause was found, not just outlasted.")
+        else:
+            msg = (f"negative feedback within {where} went above its control limit but is back within its limits "
+                   f"now: make sure the cause was found, not just outlasted.")
+        cautions.append(msg)
+        result.add("caution", msg)
+    if not (len(seg_now) or len(adjusted_now) or len(raw_now) or len(earlier) or len(seg_before)):
+        result.add("go", f"Negative feedback stayed within its 3-sigma limits in all {weeks} weeks, overall and "
+                         f"in each charted segment (centre line {centre:.1%}).")
     if len(below):
         msg = (f"negative feedback fell below the lower limit in {len(below)} week"
                f"{'s' if len(below) > 1 else ''} ({', '.join(f'{w:%d %b}' for w in below['week'])}): better "
                f"quality, or a broken feedback button? Check that feedback still reaches the log.")
         cautions.append(msg)
         result.add("caution", msg)
+
+
+# ---- the traffic mix: per-segment charts, the mix-adjusted rate, Kitagawa's split -------------------------
+
+def _by_segment(log: pd.DataFrame, a: Answers) -> tuple[list[dt.date], list[str], np.ndarray, np.ndarray]:
+    """(weeks, segments, n, k): outputs counted and negative ones per week × segment (bincount, no groupby)."""
+    week_codes, weeks = pd.factorize(log["week"], sort=True)
+    labels = log["segment"]
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        seg_codes, names = labels.cat.codes.to_numpy(), [str(c) for c in labels.cat.categories]
+    else:
+        seg_codes, uniques = pd.factorize(labels.astype(str), sort=True)
+        names = [str(u) for u in uniques]
+    is_negative = _matches(log["feedback"], a.negative_feedback)
+    counted = np.ones(len(log), bool) if a.feedback_base == "all outputs" else ~_matches(log["feedback"], "")
+    size = len(weeks) * len(names)
+    flat = week_codes * len(names) + seg_codes
+    n = np.bincount(flat, weights=counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
+    k = np.bincount(flat, weights=is_negative & counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
+    used = n.sum(axis=0) > 0
+    return (list(pd.DatetimeIndex(weeks).date), [m for m, u in zip(names, used) if u], n[:, used], k[:, used])
+
+
+def segment_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs",
+                     reference_weeks: int = 4) -> pd.DataFrame:
+    """A p-chart per segment, one row per segment and week: ``segment``, ``week``, ``outputs``, ``negative``,
+    ``rate``, ``centre`` (the segment's own rate in the reference weeks), ``lower``, ``upper``, ``signal`` and
+    ``charted``.
+
+    A segment is charted when its reference weeks hold at least ``SEGMENT_MIN_NEGATIVE`` negative outputs:
+    with fewer, its centre line is too uncertain to judge a week against (a centre of 0 would flag any one
+    negative). Limits are the segment's centre ± z√(p̄(1−p̄)/n) for its n that week, with z = 3 for one charted
+    segment and wider for several (:func:`sigmas_for_many_charts`: 3.32 for three, 3.51 for six), so charting
+    twenty segments does not make a false "Act now" twenty times likelier.
+    """
+    a = Answers.model_construct(negative_feedback=negative, feedback_base=base)
+    weeks, names, n, k = _by_segment(log, a)
+    ref = min(reference_weeks, len(weeks))
+    n_ref, k_ref = n[:ref].sum(axis=0), k[:ref].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.where(n_ref > 0, k_ref / np.maximum(n_ref, 1), np.nan)
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    charted = k_ref >= SEGMENT_MIN_NEGATIVE
+    # one alarm rule over many segments: widen each chart so a false alarm somewhere stays as rare as on one
+    lower, upper = p_chart_limits(np.nan_to_num(centre), n, sigmas_for_many_charts(max(int(charted.sum()), 1)))
+    lower, upper = np.where(charted, lower, np.nan), np.where(charted, upper, np.nan)
+    signal = np.select([charted & (rate > upper), charted & (rate < lower)], ["above", "below"], "")
+    rows, cols = len(weeks), len(names)
+    return pd.DataFrame({
+        "segment": np.tile(np.array(names, dtype=object), rows),
+        "week": np.repeat(np.array(weeks, dtype=object), cols),
+        "outputs": n.ravel(), "negative": k.ravel(), "rate": rate.ravel(),
+        "centre": np.tile(centre, rows), "lower": lower.ravel(), "upper": upper.ravel(),
+        "signal": signal.ravel(), "charted": np.tile(charted, rows),
+    })
+
+
+def _add_mix_adjusted(chart: pd.DataFrame, segments: tuple, reference: int) -> pd.DataFrame:
+    """The p-chart's weeks with the rate each week's segment rates give at the reference weeks' mix, and its
+    own control limits (:func:`mix_adjusted_limits`): above them, rates rose within segments."""
+    _, _, n, k = segments
+    n_ref, k_ref = n[:reference].sum(axis=0), k[:reference].sum(axis=0)
+    if n_ref.sum() == 0:
+        nothing = np.full(len(chart), np.nan)
+        return chart.assign(**{"adjusted": nothing, "adjusted upper": nothing, "adjusted signal": ""})
+    share = n_ref / n_ref.sum()
+    centre_rate = np.where(n_ref > 0, k_ref / np.maximum(n_ref, 1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    adjusted = mix_adjusted_rate(share, rate)
+    _, lower, upper = mix_adjusted_limits(share, centre_rate, n)
+    signal = np.select([adjusted > upper, adjusted < lower], ["above", "below"], "")
+    return chart.assign(**{"adjusted": adjusted, "adjusted upper": upper, "adjusted signal": signal})
+
+
+def mix_change(log: pd.DataFrame, negative: str, base: str = "all outputs", reference_weeks: int = 4,
+               current_weeks: int = 4) -> tuple[pd.DataFrame, dict[str, float]]:
+    """How the negative-feedback rate changed from the reference weeks to the current ones, split into the
+    traffic mix and the segments' own rates (:func:`kitagawa_decomposition`), with the stratified test of the
+    within-segment change (:func:`cochran_mantel_haenszel`).
+
+    The current weeks are the last ``current_weeks`` after the reference weeks. Returns a table with one row
+    per segment and a final "all segments" row, and a summary: ``reference_rate``, ``current_rate``,
+    ``adjusted_rate`` (the current segment rates at the reference mix), ``mix``, ``within``, ``statistic``,
+    ``p``, ``odds_ratio``, ``excess``; an empty summary when there is nothing to compare.
+    """
+    a = Answers.model_construct(negative_feedback=negative, feedback_base=base)
+    weeks, names, n, k = _by_segment(log, a)
+    ref = min(reference_weeks, len(weeks))
+    start = max(len(weeks) - current_weeks, ref)
+    n1, k1, n2, k2 = n[:ref].sum(axis=0), k[:ref].sum(axis=0), n[start:].sum(axis=0), k[start:].sum(axis=0)
+    columns = ["segment", "reference share (%)", "current share (%)", "reference rate (%)", "current rate (%)",
+               "mix (points)", "within (points)"]
+    if start >= len(weeks) or n1.sum() == 0 or n2.sum() == 0:
+        return pd.DataFrame(columns=columns), {}
+    c1, c2 = n1 / n1.sum(), n2 / n2.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = np.where(n1 > 0, k1 / np.maximum(n1, 1), np.nan), np.where(n2 > 0, k2 / np.maximum(n2, 1), np.nan)
+    mix, within = kitagawa_decomposition(c1, p1, c2, p2)
+    test = cochran_mantel_haenszel(k2, n2, k1, n1)
+    r1, r2 = k1.sum() / n1.sum(), k2.sum() / n2.sum()
+    table = pd.DataFrame({
+        "segment": names + ["all segments"],
+        "reference share (%)": np.append(c1 * 100, 100).round(1),
+        "current share (%)": np.append(c2 * 100, 100).round(1),
+        "reference rate (%)": np.append(p1 * 100, r1 * 100).round(1),
+        "current rate (%)": np.append(p2 * 100, r2 * 100).round(1),
+        "mix (points)": np.append(mix * 100, mix.sum() * 100).round(2),
+        "within (points)": np.append(within * 100, within.sum() * 100).round(2),
+    }, columns=columns)
+    summary = {"reference_rate": float(r1), "current_rate": float(r2),
+               "adjusted_rate": float(mix_adjusted_rate(c1, p2)), "mix": float(mix.sum()),
+               "within": float(within.sum()), **{key: float(v) for key, v in test.items()}}
+    return table, summary
+
+
+def _show_segments(per_segment: pd.DataFrame, now_weeks: set, result: Result) -> None:
+    now = per_segment[per_segment["week"].isin(now_weeks)]
+    rows = []
+    for name, weeks in now.groupby("segment", sort=False):
+        first = weeks.iloc[0]
+        worst = weeks.loc[(weeks["rate"] - weeks["upper"]).fillna(-np.inf).idxmax()]
+        n_now, k_now = int(weeks["outputs"].sum()), int(weeks["negative"].sum())
+        above = int((weeks["signal"] == "above").sum())
+        reading = ("not charted: too few negatives in the reference weeks" if not first["charted"] else
+                   f"above its limit in {above} week{'s' if above > 1 else ''}" if above else "within its limits")
+        rows.append({"segment": name, "centre (%)": round(first["centre"] * 100, 1),
+                     "current outputs": n_now, "current rate (%)": round(k_now / n_now * 100, 1) if n_now else np.nan,
+                     "worst week (%)": round(worst["rate"] * 100, 1),
+                     "its upper limit (%)": round(worst["upper"] * 100, 1), "reading": reading})
+    table = pd.DataFrame(rows).sort_values("current outputs", ascending=False, kind="stable").reset_index(drop=True)
+    result.metric("Segments above their control limit now", int((table["reading"].str.startswith("above")).sum()),
+                  key=False)
+    result.tables["Negative feedback per segment, current weeks (p-chart per segment)"] = table
+    result.figures["Negative feedback per segment (p-charts)"] = _segment_chart_figure(per_segment, table)
+    result.data["segment_feedback"] = json_records(per_segment.assign(week=per_segment["week"].astype(str)))
+
+
+def _decomposition_text(parts: dict[str, float]) -> str:
+    rise = parts["current_rate"] - parts["reference_rate"]
+    test = (f"the stratified test finds no change within segments (Cochran–Mantel–Haenszel p "
+            f"{_p_text(parts['p'])})" if not parts["p"] < MIX_ALPHA else
+            f"the stratified test finds a change within segments (Cochran–Mantel–Haenszel p {_p_text(parts['p'])}, "
+            f"odds ratio {parts['odds_ratio']:.2f})") if not np.isnan(parts["p"]) else "no segment can be tested"
+    return (f"From the reference to the current weeks negative feedback went from {parts['reference_rate']:.1%} to "
+            f"{parts['current_rate']:.1%} ({_points(rise)} points): {_points(parts['mix'])} from the traffic "
+            f"mix and {_points(parts['within'])} within segments (Kitagawa's split). At the reference weeks' mix "
+            f"today's segment rates give {parts['adjusted_rate']:.1%}, and {test}.")
+
+
+def _mix_only_text(parts: dict[str, float], change: pd.DataFrame, rate_now: float, centre: float,
+                   word: str) -> str:
+    segments = change.iloc[:-1]
+    grower = segments.loc[segments["mix (points)"].idxmax()]
+    riser = segments.loc[segments["within (points)"].idxmax()]
+    rise = (f"the largest rise, {riser['segment']} {riser['reference rate (%)']:.1f}% → "
+            f"{riser['current rate (%)']:.1f}%, is inside its limits" if riser["within (points)"] > 0 else
+            "no segment's rate rose")
+    return (f"negative feedback rose from {centre:.1%} to {rate_now:.1%}, past its control limit, but the traffic "
+            f"mix did it: {grower['segment']} grew from {grower['reference share (%)']:.0f}% to "
+            f"{grower['current share (%)']:.0f}% of outputs ({grower['segment']}: "
+            f"{grower['current share (%)']:.0f}% of traffic, {grower['current rate (%)']:.0f}% {word}, against "
+            f"{grower['reference rate (%)']:.0f}% in the reference weeks). Within segments the rate stayed inside its "
+            f"control limits ({parts['adjusted_rate']:.1%} at the reference weeks' mix; {rise}), so a rollback would "
+            f"not help: act on {grower['segment']}.")
+
+
+def _within_rise_text(seg_now: pd.DataFrame, adjusted_now: pd.DataFrame, current: pd.DataFrame,
+                      parts: dict[str, float], rate_now: float, centre: float, raw_quiet: bool) -> str:
+    if len(seg_now):
+        worst = seg_now.loc[(seg_now["rate"] - seg_now["upper"]).groupby(seg_now["segment"]).idxmax()]
+        named = "; ".join(f"{r['segment']} {r['rate']:.1%} in the week of {r['week']:%d %b} against its "
+                          f"{r['centre']:.1%} centre line (limit {r['upper']:.1%})" for _, r in worst.iterrows())
+        weeks = seg_now["week"].nunique()
+        msg = (f"negative feedback within a segment is above its control limit in {weeks} of the last "
+               f"{len(current)} weeks: {named}")
+    else:
+        first = adjusted_now.iloc[0]
+        msg = (f"negative feedback at the reference weeks' mix is above its control limit in {len(adjusted_now)} of "
+               f"the last {len(current)} weeks (from the week of {first['week']:%d %b %Y}: "
+               f"{first['adjusted']:.1%}, limit {first['adjusted upper']:.1%}): rates rose within segments, not "
+               f"just the traffic mix")
+    if raw_quiet and parts and parts["mix"] < 0:
+        msg += (f"; the overall rate hides it ({rate_now:.1%} against {centre:.1%}) because traffic moved toward "
+                f"segments with fewer complaints ({_points(parts['mix'])} points from the mix)")
+    return msg
+
+
+def _weeks_text(signals: pd.DataFrame, dated: bool = True) -> str:
+    """'web form (13 Oct), chat (20 Oct, 27 Oct)' for the segments' weeks above their limits (names only when
+    the weeks are already named)."""
+    return ", ".join(f"{name} ({', '.join(f'{w:%d %b}' for w in rows['week'])})" if dated else str(name)
+                     for name, rows in signals.groupby("segment", sort=False))
+
+
+def _points(share: float) -> str:
+    """A change in percentage points with its sign, never '-0.0'."""
+    value = round(share * 100, 1)
+    return f"{value + 0.0:+.1f}"
 
 
 # ---- drift: reference weeks against current weeks ----------------------------------------------------------
@@ -768,6 +1072,115 @@ def pareto(failures: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns="_basis").rename_axis("failure mode").reset_index()
 
 
+def severity_pareto(failures: pd.DataFrame, severities: dict[str, int],
+                    mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """Failure modes ranked by harm: question 5's severity × the failures found (weighted to the traffic when
+    the review has weights), with the share of harm and its cumulative share.
+
+    ``severities`` maps question 5's failure modes to their severity (1–5); a reviewed mode is matched through
+    ``mapping`` (reviewed name → question 5's name), else by its own name (case and spacing ignored). Modes
+    that match nothing keep their count, get no severity and no harm, and are listed after the others. A
+    ``mapping`` target that is not one of ``severities`` is a ``ValueError`` naming it.
+    """
+    known = {_normalise(name): (name, int(level)) for name, level in severities.items()}
+    links = {_normalise(k): v for k, v in (mapping or {}).items()}
+    for reviewed, target in (mapping or {}).items():
+        if _normalise(target) not in known:
+            listed = ", ".join(repr(name) for name, _ in known.values())
+            raise ValueError(f"maps {reviewed!r} to {target!r}, which is not one of question 5's failure modes "
+                             f"({listed})")
+    table = pareto(failures)
+    basis = table["estimated in traffic"] if "estimated in traffic" in table.columns else table["reviewed failures"]
+    matched = [known.get(_normalise(links.get(_normalise(m), m))) for m in table["failure mode"]]
+    severity = pd.Series([m[1] if m else np.nan for m in matched], index=table.index, dtype=float)
+    harm = basis * severity
+    ranked = table.drop(columns=["share (%)", "cumulative (%)"]).assign(**{
+        "question 5's failure mode": [m[0] if m else "(none: not weighted)" for m in matched],
+        "severity": severity, "harm (severity × failures)": harm.round(0),
+        "rank by count": np.arange(1, len(table) + 1), "_harm": harm.fillna(-1), "_basis": basis})
+    ranked = ranked.sort_values(["_harm", "_basis"], ascending=False, kind="stable")
+    ranked["severity"] = ranked["severity"].astype("Int64")
+    share = ranked["_harm"].clip(lower=0) / max(harm.sum(), 1e-12)
+    ranked["share of harm (%)"] = (share * 100).round(1).where(ranked["_harm"] >= 0)
+    ranked["cumulative (%)"] = (share.cumsum() * 100).round(1).where(ranked["_harm"] >= 0)
+    first = ["failure mode", "question 5's failure mode", "severity"]
+    return ranked[first + [c for c in ranked.columns if c not in first and not c.startswith("_")]] \
+        .reset_index(drop=True)
+
+
+def _severities(case: Case | None) -> dict[str, int]:
+    experience = case.answers("experience") if case is not None else None
+    modes = getattr(experience, "failure_modes", None) or []
+    return {m.name.strip(): m.severity for m in modes if m.name.strip()}
+
+
+def _rank_failure_modes(a: Answers, failures: pd.DataFrame, case: Case | None, result: Result,
+                        cautions: list[str]) -> None:
+    """The Pareto of reviewed failures, by harm when question 5 gives severities, else by count."""
+    weighted = " (weighted to the traffic)" if "weight" in failures.columns else ""
+    severities = _severities(case)
+    if not severities:
+        table = pareto(failures)
+        vital = table[table["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
+        result.metric("Failure modes", len(table))
+        result.tables["Failure modes (Pareto)"] = table
+        result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
+        result.data["pareto"] = json_records(table)
+        names = "; ".join(f"{m} ({s:.0f}%)" for m, s in zip(vital["failure mode"], vital["share (%)"]))
+        result.add("info", f"{len(vital)} of {len(table)} failure modes make up {vital['share (%)'].sum():.0f}% of "
+                           f"the failures{weighted}: {names}. Fix these first. (Question 5 lists no failure modes "
+                           f"with a severity, so this counts failures, not the harm they do.)")
+        return
+    try:
+        table = severity_pareto(failures, severities, a.failure_mode_map)
+    except ValueError as exc:
+        from ..case import CaseError
+
+        raise CaseError(str(exc), getattr(case, "path", None), KEY, "failure_mode_map") from None
+    result.metric("Failure modes", len(table))
+    result.tables["Failure modes (Pareto)"] = table
+    result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
+    result.data["pareto"] = json_records(table)
+    scored = table[table["severity"].notna()]
+    if len(scored):
+        vital = scored[scored["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
+        names = "; ".join(f"{m} (severity {v}, {s:.0f}%)"
+                          for m, v, s in zip(vital["failure mode"], vital["severity"], vital["share of harm (%)"]))
+        result.add("info", f"Weighted by question 5's severity, {len(vital)} of {len(scored)} failure modes "
+                           f"{'does' if len(vital) == 1 else 'do'} "
+                           f"{vital['share of harm (%)'].sum():.0f}% of the harm{weighted}: {names}. Fix these "
+                           f"first.")
+    by_count = list(table.sort_values("rank by count")["failure mode"])
+    by_harm = list(table["failure mode"])
+    if by_count != by_harm:
+        result.tables["Failure modes: ranked by count and by harm"] = pd.DataFrame({
+            "rank": np.arange(1, len(table) + 1), "by failures found": by_count,
+            "by harm (severity × failures)": [m if pd.notna(s) else f"{m} (no severity)"
+                                              for m, s in zip(by_harm, table["severity"])]})
+        moved = max(((m, by_count.index(m) - i) for i, m in enumerate(by_harm) if m in set(scored["failure mode"])),
+                    key=lambda t: t[1])
+        if moved[1] > 0:
+            row = table[table["failure mode"] == moved[0]].iloc[0]
+            target = row["question 5's failure mode"]
+            source = f" (question 5's {target!r})" if _normalise(target) != _normalise(moved[0]) else ""
+            result.add("info", f"Counting failures alone ranks {moved[0]!r} {_ordinal(by_count.index(moved[0]) + 1)}"
+                               f"; its severity of {row['severity']}{source} puts it "
+                               f"{_ordinal(by_harm.index(moved[0]) + 1)} by harm.")
+    unmatched = table[table["severity"].isna()]
+    if len(unmatched):
+        names = ", ".join(repr(m) for m in unmatched["failure mode"])
+        msg = (f"{len(unmatched)} reviewed failure mode{'s match' if len(unmatched) > 1 else ' matches'} none of "
+               f"question 5's, so {'they are' if len(unmatched) > 1 else 'it is'} listed unweighted: {names}. Map "
+               f"{'each' if len(unmatched) > 1 else 'it'} to question 5's mode in failure_mode_map, or add it to "
+               f"question 5's failure modes with a severity.")
+        cautions.append(msg)
+        result.add("caution", msg)
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def promotion_candidates(source: Case | Answers, existing: pd.DataFrame | None = None,
                          log: pd.DataFrame | None = None) -> pd.DataFrame:
     """The reviewed failures as new eval cases in question 6's format (``EVAL_COLUMNS``), de-duplicated: one
@@ -904,17 +1317,8 @@ def _close_the_loop(a: Answers, log: pd.DataFrame | None, case: Case | None, res
     if failures.empty:
         result.add("info", "The reviewers found no failures in the rows they reviewed.")
         return
-    table = pareto(failures)
-    vital = table[table["cumulative (%)"].shift(fill_value=0) < PARETO_SHARE * 100]
     result.metric("Reviewed failures", len(failures))
-    result.metric("Failure modes", len(table))
-    result.tables["Failure modes (Pareto)"] = table
-    result.figures["Failure modes (Pareto)"] = _pareto_figure(table)
-    result.data["pareto"] = json_records(table)
-    names = "; ".join(f"{m} ({s:.0f}%)" for m, s in zip(vital["failure mode"], vital["share (%)"]))
-    result.add("info", f"{len(vital)} of {len(table)} failure modes make up {vital['share (%)'].sum():.0f}% of "
-                       f"the failures{' (weighted to the traffic)' if 'weight' in failures.columns else ''}: "
-                       f"{names}. Fix these first.")
+    _rank_failure_modes(a, failures, case, result, cautions)
     path = _eval_set_path(a, case)
     existing = read_eval_set(path) if path is not None else None
     rows, counts = _candidates(a, failures, log, existing)
@@ -984,6 +1388,9 @@ def _p_chart_figure(chart: pd.DataFrame, a: Answers):
     ax.step(x, chart["lower"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
     ax.axhline(chart["centre"].iloc[0] * 100, color="#44546a", lw=1, label="centre line (reference weeks)")
     ax.plot(x, chart["rate"] * 100, color="#1f4e79", marker="o", ms=4, lw=1.5, label="negative feedback")
+    if "adjusted" in chart and chart["adjusted"].notna().any():
+        ax.plot(x, chart["adjusted"] * 100, color="#7a8a9c", marker="s", ms=3, lw=1, ls="-.",
+                label="at the reference weeks' mix")
     out = chart["signal"] != ""
     ax.plot(x[out], chart["rate"][out] * 100, ls="none", marker="o", ms=8, mfc="none", mec="#b3261e", mew=2,
             label="outside the limits")
@@ -998,6 +1405,39 @@ def _p_chart_figure(chart: pd.DataFrame, a: Answers):
     return fig
 
 
+def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
+    from matplotlib.figure import Figure
+
+    names = list(table["segment"][:SEGMENT_PANELS])
+    columns = min(len(names), 3)
+    rows = -(-len(names) // columns)
+    fig = Figure(figsize=(3.2 * columns + 0.6, 2.4 * rows + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns, sharex=True, squeeze=False)).ravel()
+    for ax, name in zip(axes, names):
+        seg = per_segment[per_segment["segment"] == name]
+        x = np.arange(len(seg))
+        if seg["charted"].iloc[0]:
+            ax.step(x, seg["upper"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
+            ax.step(x, seg["lower"] * 100, where="mid", color="#b3261e", lw=1, ls="--")
+            ax.axhline(seg["centre"].iloc[0] * 100, color="#44546a", lw=1)
+        ax.plot(x, seg["rate"] * 100, color="#1f4e79", marker="o", ms=3, lw=1.2)
+        out = (seg["signal"] == "above").to_numpy()
+        ax.plot(x[out], seg["rate"].to_numpy()[out] * 100, ls="none", marker="o", ms=7, mfc="none", mec="#b3261e",
+                mew=2)
+        ax.set_title(textwrap.shorten(name, 28) + ("" if seg["charted"].iloc[0] else " (not charted)"),
+                     fontsize=9, parse_math=False)  # a segment's name is user text: "$" is a dollar
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xticks(x[::max(len(x) // 4, 1)], [f"{w:%d %b}" for w in seg["week"]][::max(len(x) // 4, 1)],
+                      fontsize=7)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.supylabel("negative feedback (%)", fontsize=8)
+    fig.suptitle("Negative feedback per segment: each against its own reference rate and control limits",
+                 fontsize=10)
+    return fig
+
+
 def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Series]], psis: dict[str, float]):
     from matplotlib.figure import Figure
 
@@ -1007,7 +1447,7 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
     x = np.arange(len(mix))
     ax.bar(x - 0.2, mix["reference share (%)"], 0.4, color="#9db4cc", label="reference weeks")
     ax.bar(x + 0.2, mix["current share (%)"], 0.4, color="#1f4e79", label="current weeks")
-    ax.set_xticks(x, [textwrap.fill(s, 12) for s in mix["segment"]], fontsize=8)
+    ax.set_xticks(x, [textwrap.fill(s, 12) for s in mix["segment"]], fontsize=8, parse_math=False)
     ax.set_ylabel("share of outputs (%)")
     ax.set_title("Segment mix", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
@@ -1028,19 +1468,25 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
 def _pareto_figure(table: pd.DataFrame):
     from matplotlib.figure import Figure
 
-    basis = "estimated in traffic" if "estimated in traffic" in table.columns else "reviewed failures"
+    harm = "harm (severity × failures)"
+    if harm in table.columns:  # by harm: the modes question 5 gives a severity, most harmful first
+        table = table[table["severity"].notna()]
+    basis = harm if harm in table.columns else \
+        "estimated in traffic" if "estimated in traffic" in table.columns else "reviewed failures"
     fig = Figure(figsize=(8.5, 3.8), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(table))
     ax.bar(x, table[basis], color="#1f4e79")
-    ax.set_ylabel("failures (weighted to the traffic)" if basis != "reviewed failures" else "reviewed failures")
-    ax.set_xticks(x, [textwrap.fill(m, 16) for m in table["failure mode"]], fontsize=7.5)
+    ax.set_ylabel("harm: severity × failures" if basis == harm else
+                  "failures (weighted to the traffic)" if basis != "reviewed failures" else "reviewed failures")
+    ax.set_xticks(x, [textwrap.fill(m, 16) for m in table["failure mode"]], fontsize=7.5, parse_math=False)
     twin = ax.twinx()
     twin.plot(x, table["cumulative (%)"], color="#b3261e", marker="o", ms=4)
     twin.axhline(PARETO_SHARE * 100, color="#b3261e", ls=":", lw=1)
     twin.set_ylim(0, 105)
     twin.set_ylabel("cumulative share (%)", color="#b3261e")
-    ax.set_title("Failure modes found in review: Pareto", fontsize=10)
+    ax.set_title("Failure modes found in review, by harm (question 5's severity): Pareto" if basis == harm else
+                 "Failure modes found in review: Pareto", fontsize=10)
     return fig
 
 
