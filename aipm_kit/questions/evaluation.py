@@ -59,7 +59,7 @@ SELF_CHECK = (
            "Not proven yet: the 95% interval (81%–97%) reaches below 90%, so run more cases.",
            "No-ship: 4 failures are too many."),
           1, "Fifty cases cannot tell 92% from 85%. A gate that uses the interval's low end asks for enough "
-             "evidence; at a steady 92% about 870 cases would prove it."),
+             "evidence: if the new version truly passes 92%, about 1,700 cases give it an 80% chance of proving it."),
     Check("Which eval set tells you most about launch risk?",
           ("500 typical tickets copied from last month.",
            "Good, bad, edge and adversarial cases, each with a quota.",
