@@ -687,7 +687,7 @@ def _volume_range(volume: float, crossings: list[dict]) -> tuple[float, float]:
 def _cost_chart(a: Answers, costs: dict[str, Cost], crossings: list[dict], fits: dict[str, Fit],
                 recommended: str | None):
     import numpy as np
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
     from matplotlib.ticker import FuncFormatter
 
     focus = {n for n in (recommended, a.chosen) if n}
@@ -729,7 +729,7 @@ def _cost_chart(a: Answers, costs: dict[str, Cost], crossings: list[dict], fits:
 
 
 def _latency_chart(a: Answers, costs: dict[str, Cost]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
     from matplotlib.ticker import FuncFormatter
 
     names = [n for n in APPROACHES if n in costs]

@@ -817,7 +817,7 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
 # ---- figures --------------------------------------------------------------------------------------------
 
 def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     table = _interval_table(run["pass"], run["category"], "category", a.confidence)
     table = table.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
@@ -851,7 +851,7 @@ def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
 
 
 def _slice_chart(paired: pd.DataFrame, a: Answers):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     slices = sorted(paired["slice"].unique())
     fig = Figure(figsize=(7.2, 1.2 + 0.6 * len(slices)))

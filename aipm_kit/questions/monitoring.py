@@ -970,7 +970,7 @@ def _decide(result: Result, stops: list[str], cautions: list[str], facts: dict[s
 # ---- figures -----------------------------------------------------------------------------------------------
 
 def _p_chart_figure(chart: pd.DataFrame, a: Answers):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(8.5, 3.6), layout="constrained")
     ax = fig.subplots()
@@ -997,7 +997,7 @@ def _p_chart_figure(chart: pd.DataFrame, a: Answers):
 
 
 def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Series]], psis: dict[str, float]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(11, 3.4), layout="constrained")
     axes = fig.subplots(1, 1 + len(numeric))
@@ -1024,7 +1024,7 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
 
 
 def _pareto_figure(table: pd.DataFrame):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     basis = "estimated in traffic" if "estimated in traffic" in table.columns else "reviewed failures"
     fig = Figure(figsize=(8.5, 3.8), layout="constrained")
