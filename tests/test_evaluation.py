@@ -161,6 +161,24 @@ def test_a_bad_regular_expression_names_the_case(tmp_path):
         grade(frame(["([unclosed"], ["x"]), "regex", file=tmp_path / "run.csv")
 
 
+def test_a_pattern_that_backtracks_without_end_stops_with_its_file_row_and_column(tmp_path):
+    import time
+
+    # (a|aa)+$ on 60 a's and a b tries every way to split the a's (Fibonacci(60) ≈ 1.5e12): Python's re would run
+    # for hours. It is case x1, on row 3 of the file (the header is row 1).
+    run = frame(["^P[12]$", r"(a|aa)+$", "^P[12]$"], ["P2", "a" * 60 + "b", "P1"])
+    started = time.perf_counter()
+    with pytest.raises(ResultsFileError) as error:
+        grade(run, "regex", file=tmp_path / "run.csv")
+    assert time.perf_counter() - started < 5  # REGEX_TIMEOUT is 0.25 s; the regex package overshoots under load
+    assert str(error.value).startswith(f"{tmp_path / 'run.csv'}: column 'expected': the regular expression of "
+                                       "case 'x1' (row 3) was stopped after 0.25 s")
+    # The classic (a+)+$ on 40 a's and a b (2^40 ways in re) is answered at once by the regex package: no match.
+    started = time.perf_counter()
+    assert grade(frame([r"(a+)+$", r"(a+)+$"], ["a" * 40 + "b", "aaa"]), "regex").tolist() == [False, True]
+    assert time.perf_counter() - started < 2
+
+
 def test_numeric_grader_needs_numbers_in_expected():
     with pytest.raises(ResultsFileError, match=r"column 'expected'.*first id 'x0'"):
         grade(frame(["about ten"], ["10"]), "numeric")

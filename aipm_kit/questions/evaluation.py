@@ -26,7 +26,6 @@ import difflib
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -376,23 +375,48 @@ def _as_number(values: pd.Series, ids: pd.Series, path: str | os.PathLike | None
     return numbers
 
 
-def _compile(pattern: str, frame: pd.DataFrame, file: str | os.PathLike | None) -> re.Pattern[str]:
+def _compile(pattern: str, frame: pd.DataFrame, file: str | os.PathLike | None) -> _BoundedPattern:
+    import regex
+
     try:
-        return _cached_pattern(pattern)
-    except re.error as exc:
+        return _BoundedPattern(_cached_pattern(pattern), frame, file)
+    except regex.error as exc:
         case_id = frame.loc[frame["expected"] == pattern, "id"].iloc[0]
         raise ResultsFileError(f"not a valid regular expression for case {case_id!r}: {pattern!r} ({exc})",
                                file, "expected") from None
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+_PATTERNS: dict[str, object] = {}
+REGEX_TIMEOUT = 0.25  # seconds one match may take: a pattern that backtracks without end stops, with its row named
 
 
-def _cached_pattern(pattern: str) -> re.Pattern[str]:
+def _cached_pattern(pattern: str):
+    """The pattern compiled by the ``regex`` package (``re``'s syntax, and a timeout on each match)."""
+    import regex
+
     compiled = _PATTERNS.get(pattern)
     if compiled is None:
-        compiled = _PATTERNS[pattern] = re.compile(pattern)
+        compiled = _PATTERNS[pattern] = regex.compile(pattern)
     return compiled
+
+
+class _BoundedPattern:
+    """A compiled pattern whose ``search`` gives up after ``REGEX_TIMEOUT`` with an error naming the case's row."""
+
+    def __init__(self, compiled, frame: pd.DataFrame, file: str | os.PathLike | None):
+        self.compiled, self.frame, self.file = compiled, frame, file
+
+    def search(self, text: str):
+        try:
+            return self.compiled.search(text, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            rows = (self.frame["expected"] == self.compiled.pattern) & (self.frame["output"] == text)
+            case_id = self.frame.loc[rows, "id"].iloc[0]
+            raise ResultsFileError(
+                f"the regular expression of case {case_id!r} (row {_row_number(rows)}) was stopped after "
+                f"{REGEX_TIMEOUT} s on that case's output: {self.compiled.pattern!r} backtracks without end on some "
+                "text, as nested repeats such as (a|aa)+ do. Rewrite it without nested repeats, or grade this case "
+                "another way", self.file, "expected") from None
 
 
 def _json_passes(expected: str, output: str) -> bool:
