@@ -550,7 +550,9 @@ def write_review_sample(source: Case | Answers, path: str | os.PathLike, week: s
     a failure mode are the ``reviewed_failures`` file.
     """
     target = Path(path)
-    _write_atomic(target, lambda handle: review_sample(source, week).to_csv(handle, index=False))
+    from ..exports import neutralise  # log text opened in a spreadsheet must not run as a formula
+
+    _write_atomic(target, lambda handle: neutralise(review_sample(source, week)).to_csv(handle, index=False))
     return target
 
 
@@ -841,6 +843,9 @@ def read_eval_set(path: str | os.PathLike) -> pd.DataFrame:
         except pd.errors.EmptyDataError:
             raise ValueError(f"{path.name}: the file is empty; expected question 6's columns "
                              f"{', '.join(EVAL_COLUMNS[:7])}") from None
+        from ..exports import restore
+
+        frame = restore(frame)  # the cells as promoted, so the same case is recognised and not added twice
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     _require(path.name, frame.columns, ("id", "input"), "an eval set")
     return frame
@@ -878,7 +883,9 @@ def promote(source: Case | Answers, eval_path: str | os.PathLike, added: str | d
         _write_table(target, pd.concat([existing.assign(**{c: "" for c in extra}), new], ignore_index=True))
     else:  # the header already fits: keep every existing byte and append the new lines
         data = target.read_bytes()
-        tail = new.to_csv(index=False, header=False, lineterminator="\n")
+        from ..exports import neutralise  # as _write_table: no promoted cell runs as a formula
+
+        tail = neutralise(new).to_csv(index=False, header=False, lineterminator="\n")
 
         def write(handle: Any) -> None:
             handle.write(data.decode("utf-8"))
@@ -1081,7 +1088,9 @@ def _write_table(path: Path, frame: pd.DataFrame) -> None:
     if path.suffix.lower() == ".parquet":
         _write_atomic(path, lambda handle: frame.to_parquet(handle, index=False), binary=True)
     else:
-        _write_atomic(path, lambda handle: frame.to_csv(handle, index=False, lineterminator="\n"))
+        from ..exports import neutralise  # a text cell such as "=HYPERLINK(…)" gets a quote: it cannot run
+
+        _write_atomic(path, lambda handle: neutralise(frame).to_csv(handle, index=False, lineterminator="\n"))
 
 
 def _write_atomic(path: Path, write: Any, binary: bool = False) -> None:
