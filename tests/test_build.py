@@ -229,6 +229,19 @@ def test_a_case_caught_between_its_two_renames_comes_back(tmp_path):
     assert 'href="unvalidated/brief.html"' in (out / "index.html").read_text()
 
 
+def test_a_second_build_into_the_same_folder_at_the_same_time_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "out"
+    build([CASE], out, notebooks_dir=tmp_path / "none")
+    before = _snapshot(out)
+    with open(out / BUILD_MARK, "rb") as held:  # what a running build holds
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(CaseError, match="another build is writing to this folder"):
+            build([CASE], out, notebooks_dir=tmp_path / "none")
+    assert _snapshot(out) == before
+    assert build([CASE], out, notebooks_dir=tmp_path / "none").exit_code == 0  # once it ends, the next one runs
+
+
 def test_brief_refuses_to_write_over_its_case_file_or_any_file_it_did_not_write(tmp_path, capsys):
     case = tmp_path / "mine.yaml"
     shutil.copy(CASE, case)
