@@ -30,6 +30,9 @@ class Figure(_MatplotlibFigure):
             self.literal_text()
             return super().draw(renderer)
 
+    # matplotlib's own Figure.draw (called above) handles rasterization: tell matplotlib not to wrap this one
+    draw._supports_rasterization = True
+
     def tight_layout(self, *args, **kwargs):
         with rc_context(_LITERAL):  # the layout measures text, which would parse it
             self.literal_text()
