@@ -126,8 +126,8 @@ def cohen_kappa(first_rater, second_rater) -> float:
     for everything (p_e = 1).
 
     Labels compare by value, not by how a file happened to store them: a number and text that reads as that
-    number are one label (1, 1.0, ``"1"``, ``"1.0"``), because pandas gives a column with one blank floats
-    (1.0) and a column with one word text ("1"), and two raters who both wrote 1 agree. Other text compares
+    number are one label (1, 1.0, ``"1"``, ``"1.0"``): pandas reads a column with a blank as floats (1.0)
+    and a column with a word in it as text ("1"), and two raters who both wrote 1 agree. Other text compares
     exactly (``"Yes"`` is not ``"yes"``); True and False are text too. ValueError when the two lists differ
     in length.
     """
