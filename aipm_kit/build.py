@@ -4,6 +4,13 @@
     OUT/<case slug>/brief.html and brief.md          the one-page brief (aipm_kit.brief)
     OUT/index.html                                   cases × questions, each badge linking to its notebook
     OUT/build.log                                    what the kernels printed (kept out of the terminal)
+    OUT/.aipm-kit-build, OUT/<case>/.aipm-kit-case.json   the marks of a build folder and of each case in it
+
+Outputs never overwrite inputs: a build writes only into a folder it made (marked by ``.aipm-kit-build``) or
+an empty one, and refuses any other folder before anything runs, as it refuses to replace a case folder that
+holds a file it did not write. Each case is built in a staging folder inside OUT and swapped in when complete
+(two renames), so a killed build leaves each case's previous complete outputs (or none), and the other cases
+in OUT stay; the index is then rewritten, atomically, from every case folder present.
 
 The unit of work is one plain function, ``run_notebook(case path, notebook path, output path, log)``: it executes
 the notebook with papermill on a fresh kernel from ``aipm_kit.kernels`` (forked from a process that has already
@@ -17,7 +24,9 @@ cell and error.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -36,6 +45,10 @@ KERNEL = "python3"
 CELL_TIMEOUT = 600  # seconds a single cell may run before the notebook counts as failed
 ENGINE = "aipm-kit"  # papermill's nbclient engine, on a kernel started ahead (registered by run_notebook)
 KERNEL_ENV = {"AIPM_KIT_HEADLESS": "1"}  # forms and self-checks render as static HTML: no front end is there
+BUILD_MARK = ".aipm-kit-build"  # in OUT: a folder this kit's builds own
+CASE_RECORD = ".aipm-kit-case.json"  # in OUT/<case>: what the index shows of it, and the files the build wrote
+STAGING = ".aipm-kit-staging-"  # OUT/.aipm-kit-staging-<id>-<case>: a case being built
+RETIRED = ".aipm-kit-old-"  # OUT/.aipm-kit-old-<id>-<case>: a case's previous outputs, while the new ones go in
 
 
 # ---- what a build reports ---------------------------------------------------------------------------
@@ -337,9 +350,10 @@ def build(cases: Iterable[str | os.PathLike | Case] | None, out: str | os.PathLi
     run at once (default: the number of cores). ``progress`` shows a bar (default: when stderr is a terminal).
     ``scheduler`` is the address of a Dask scheduler (``tcp://host:8786``, needs ``aipm-kit[dask]``): the same
     tasks then run on its workers, which must see the case files, the notebooks and ``out`` at the same paths,
-    and ``jobs`` is theirs to decide. A case that does not validate raises ``CaseError`` before anything runs.
+    and ``jobs`` is theirs to decide. A case that does not validate, or an ``out`` this build may not write
+    into (see the module's docstring), raises ``CaseError`` before anything runs or is written.
     """
-    from .brief import IndexEntry, brief_html, brief_markdown, case_results, index_html
+    from .brief import brief_html, brief_markdown, case_results
 
     started = time.perf_counter()
     loaded = [c if isinstance(c, Case) else load_case(c) for c in (cases or bundled_cases().values())]
@@ -347,46 +361,235 @@ def build(cases: Iterable[str | os.PathLike | Case] | None, out: str | os.PathLi
         if case.path is None:
             raise CaseError("a case built with papermill needs a file: save it first", None)
     out = Path(out).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    _check_build_folder(out)
     taken: set[str] = set()
     folders = [case_folder(out, case, taken) for case in loaded]
+    for folder in folders:
+        _check_replaceable(folder)
     notebooks = question_notebooks(notebooks_dir)
-    report = BuildReport(out=out, log=out / "build.log")
-    report.log.write_text("", encoding="utf-8")
-    log = str(report.log)
 
-    tasks = [(case, folder, q, nb) for case, folder in zip(loaded, folders) for q, nb in notebooks]
-    report.notebooks_run = len(tasks)
-    runs: dict[int, NotebookRun] = {}
-    summaries: dict[int, dict[str, Result]] = {}
-    if tasks:
-        runs, summaries = _run_tasks(tasks, loaded, log, jobs, progress, scheduler)
+    with _owned_build_folder(out):
+        report = BuildReport(out=out, log=out / "build.log")
+        write_atomic(report.log, "")
+        log = str(report.log)
+        staging = {folder: out / f"{STAGING}{uuid.uuid4().hex[:8]}-{folder.name}" for folder in folders}
+        try:
+            tasks = [(case, staging[folder], q, nb) for case, folder in zip(loaded, folders) for q, nb in notebooks]
+            report.notebooks_run = len(tasks)
+            runs: dict[int, NotebookRun] = {}
+            summaries: dict[int, dict[str, Result]] = {}
+            if tasks:
+                runs, summaries = _run_tasks(tasks, loaded, log, jobs, progress, scheduler)
 
-    entries = []
-    for c, (case, folder) in enumerate(zip(loaded, folders)):
-        links, failed = {}, set()
-        for i, (_, task_folder, q, _) in enumerate(tasks):
-            if task_folder != folder:
-                continue
-            run = runs[i]
-            report.written += [p for p in (run.ipynb, run.html) if p is not None]
-            if run.html is not None:
-                links[q.key] = run.html.name
-            if not run.ok:
-                failed.add(q.key)
-                report.failures.append(Failure(folder.name, q.notebook, run.error, run.cell_index, run.cell_source))
-        results = summaries.get(c) or case_results(case)
-        for name, render in (("brief.html", brief_html), ("brief.md", brief_markdown)):
-            write_atomic(folder / name, render(case, results, links, failed))
-            report.written.append(folder / name)
-        report.briefs[folder.name] = folder / "brief.html"
-        entries.append(IndexEntry(case, folder.name, results, links, failed))
-
-    report.index = out / "index.html"
-    write_atomic(report.index, index_html(entries))
-    report.written.append(report.index)
+            for c, (case, folder) in enumerate(zip(loaded, folders)):
+                stage = staging[folder]
+                stage.mkdir(exist_ok=True)
+                links, failed = {}, set()
+                for i, (_, task_folder, q, _) in enumerate(tasks):
+                    if task_folder != stage:
+                        continue
+                    run = runs[i]
+                    report.written += [folder / p.name for p in (run.ipynb, run.html) if p is not None]
+                    if run.html is not None:
+                        links[q.key] = run.html.name
+                    if not run.ok:
+                        failed.add(q.key)
+                        report.failures.append(Failure(folder.name, q.notebook, run.error, run.cell_index,
+                                                       run.cell_source))
+                results = summaries.get(c) or case_results(case)
+                for name, render in (("brief.html", brief_html), ("brief.md", brief_markdown)):
+                    write_atomic(stage / name, render(case, results, links, failed))
+                    report.written.append(folder / name)
+                _write_case_record(stage, case, results, links, failed)
+                _swap_in(stage, folder)
+                report.briefs[folder.name] = folder / "brief.html"
+                report.index = _write_index(out)  # after each case, so the index always matches the folders
+        finally:
+            for stage in staging.values():  # a case not swapped in (an error, Ctrl-C) leaves nothing behind
+                shutil.rmtree(stage, ignore_errors=True)
+        if report.index is None:
+            report.index = _write_index(out)
+        report.written.append(report.index)
     report.seconds = time.perf_counter() - started
     return report
+
+
+# ---- outputs never overwrite inputs -----------------------------------------------------------------------
+
+def _check_build_folder(out: Path) -> None:
+    """Refuse an ``out`` that is a file, or a folder that holds anything and was not made by a build."""
+    if out.exists() and not out.is_dir():
+        raise CaseError("exists and is not a folder; choose a new folder with --out (nothing was written)", out)
+    if not out.is_dir() or (out / BUILD_MARK).is_file():
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries:
+        return
+    inputs = sorted(str(p.relative_to(out)) for p in _walk_files(out, limit=10_000) if _is_input(p))
+    holds = (f"it holds {_names(inputs)}" if inputs else f"it holds {_names(entries)}")
+    raise CaseError(f"is not a build folder (it has no {BUILD_MARK} file) and is not empty: {holds}. A build "
+                    "replaces what it finds in its folder, so it writes only into a new or empty folder or one an "
+                    "earlier build made: choose another --out (nothing was written)", out)
+
+
+def _check_replaceable(folder: Path) -> None:
+    """Refuse to replace a case folder that holds a file an earlier build did not write."""
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise CaseError(f"the case's output {folder.name!r} exists and is not a folder a build made; move it away "
+                        "or choose another --out (nothing was written)", folder.parent)
+    try:
+        record = json.loads((folder / CASE_RECORD).read_text(encoding="utf-8"))
+        written = set(record["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        written = None
+    ours = {CASE_RECORD} | (written or set())
+    foreign = sorted(str(p.relative_to(folder)) for p in _walk_files(folder, limit=10_000)
+                     if p.relative_to(folder).as_posix() not in ours
+                     and ".ipynb_checkpoints" not in p.relative_to(folder).parts)
+    if written is None or foreign:
+        what = f"{_names(foreign)}, which no build wrote" if foreign else f"no {CASE_RECORD} (no build made it)"
+        raise CaseError(f"the case folder {folder.name!r} holds {what}; a build replaces that folder whole. Move "
+                        "those files out, or choose another --out (nothing was written)", folder.parent)
+
+
+def _owned_build_folder(out: Path):
+    """Mark ``out`` as a build folder, tidy what a killed build left, and hold a lock while this build writes."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def owned():
+        out.mkdir(parents=True, exist_ok=True)
+        mark = out / BUILD_MARK
+        if not mark.is_file():
+            write_atomic(mark, json.dumps({"written_by": "aipm-kit build", "note": "Everything in this folder is "
+                                           "a build's output: a rebuild replaces each case's folder and the index."},
+                                          indent=2) + "\n")
+        with open(mark, "rb") as handle:
+            try:
+                import fcntl
+            except ImportError:  # not POSIX: no lock, the staging still keeps each case whole
+                fcntl = None
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise CaseError("another build is writing to this folder; wait until it ends, or choose "
+                                    "another --out", out) from None
+            _tidy(out)
+            yield
+
+    return owned()
+
+
+def _tidy(out: Path) -> None:
+    """What a killed build left: staging folders go; a case's previous outputs caught mid-swap come back."""
+    for entry in out.iterdir():
+        if entry.name.startswith(STAGING) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(RETIRED) and entry.is_dir():
+            name = entry.name[len(RETIRED) + 9:]  # after "<8 hex>-"
+            if name and not (out / name).exists():
+                os.rename(entry, out / name)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _swap_in(stage: Path, folder: Path) -> None:
+    """Put a complete case folder in place of the previous one: two renames, the old folder removed after."""
+    retired = None
+    if folder.exists():
+        retired = folder.with_name(f"{RETIRED}{uuid.uuid4().hex[:8]}-{folder.name}")
+        os.rename(folder, retired)
+    os.rename(stage, folder)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def _write_case_record(stage: Path, case: Case, results: dict[str, Result], links: dict[str, str],
+                       failed: set[str]) -> None:
+    """What the index needs of this case (its name, summary and verdicts) and every file the build wrote."""
+    files = sorted(p.relative_to(stage).as_posix() for p in _walk_files(stage) if not p.name.startswith("."))
+    record = {
+        "name": case.name, "summary": case.summary, "links": links, "failed": sorted(failed), "files": files,
+        "results": {key: {"title": r.title, "verdict": r.verdict, "level": r.level, "headline": r.headline,
+                          "data": r.data} for key, r in results.items()},
+    }
+    write_atomic(stage / CASE_RECORD, json.dumps(record, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def _write_index(out: Path) -> Path:
+    """The index of every case folder in ``out`` (sorted by folder name), from each folder's record."""
+    from .brief import IndexEntry, index_html
+
+    entries = []
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            record = json.loads((folder / CASE_RECORD).read_text(encoding="utf-8"))
+            results = {key: Result(key, r["title"], r["verdict"], r["level"], r["headline"], data=r.get("data") or {})
+                       for key, r in record["results"].items()}
+            case = Case(str(record["name"]), str(record.get("summary") or ""))
+            entries.append(IndexEntry(case, folder.name, results, dict(record.get("links") or {}),
+                                      set(record.get("failed") or ())))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # not a case a build wrote (or one from before records): not in the index
+    index = out / "index.html"
+    write_atomic(index, index_html(entries))
+    return index
+
+
+def _walk_files(folder: Path, limit: int | None = None) -> list[Path]:
+    """The files under ``folder`` (symbolic links not followed), at most ``limit`` of them."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        found += [Path(root) / name for name in files]
+        if limit is not None and len(found) >= limit:
+            break
+    return found[:limit] if limit is not None else found
+
+
+def _is_input(path: Path) -> bool:
+    """A case file or a notebook: what a build must never overwrite."""
+    return path.suffix.lower() in (".yaml", ".yml", ".ipynb") and ".ipynb_checkpoints" not in path.parts
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    quoted = ", ".join(repr(n) for n in names[:shown])
+    return quoted + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def check_brief_out(path: Path, case: Case) -> None:
+    """Refuse a ``brief --out`` that would overwrite an input: a case file's name, the case itself, a folder,
+    or any existing file that is not a brief this kit wrote (``CaseError``, nothing written)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raise CaseError("is a case file's name; a brief is written as .html or .md (nothing was written)", path)
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise CaseError("is a folder; give a file name ending in .html or .md (nothing was written)", path)
+    if case.path is not None and case.path.exists() and os.path.samefile(path, case.path):
+        raise CaseError("is the case file itself; write the brief to another file (nothing was written)", path)
+    if not is_brief(path):
+        raise CaseError("exists and is not a brief aipm-kit wrote; choose another --out, or move that file away "
+                        "first (nothing was written)", path)
+
+
+def is_brief(path: Path) -> bool:
+    """Whether ``path`` holds a brief this kit wrote (HTML or Markdown), judged by the lines it always writes."""
+    import re
+
+    try:
+        if path.stat().st_size > 2_000_000:
+            return False
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if text.startswith("<!DOCTYPE html>"):
+        return '<p class="kicker">AI product brief</p>' in text and "<footer>Made by aipm-kit" in text
+    lines = text.rstrip("\n").splitlines()
+    return bool(lines) and text.startswith("# ") and "**Launch readiness: " in text and \
+        re.fullmatch(r"\*Made by aipm-kit( from the case file `[^`]*`)?\.\*", lines[-1]) is not None
 
 
 def _run_tasks(tasks: list[tuple[Case, Path, Question, Path]], cases: list[Case], log: str, jobs: int | None,

@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
                                             "per case and an index.")
     build.add_argument("cases", nargs="*", metavar="CASE",
                        help="case files or bundled case names (default: every bundled case)")
-    build.add_argument("--out", metavar="DIR", default="build", help="output folder (default: ./build)")
+    build.add_argument("--out", metavar="DIR", default="build",
+                       help="output folder (default: ./build): a new or empty folder, or one an earlier build made")
     build.add_argument("--jobs", metavar="N", type=_positive_int, default=None,
                        help="notebooks run at once (default: the number of cores)")
     build.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -86,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
 
     brief = commands.add_parser("brief", help="write a case's one-page brief without running notebooks",
                                 description="Write a case's one-page brief from its answers: HTML, or Markdown when "
-                                            "FILE ends in .md; '-' prints the Markdown.")
+                                            "FILE ends in .md; '-' prints the Markdown. Replaces only a brief it "
+                                            "wrote, never a case file or any other file.")
     brief.add_argument("case", metavar="CASE")
     brief.add_argument("--out", metavar="FILE", help="where to write it (default: <case>-brief.html, here)")
 
@@ -222,7 +224,11 @@ def cmd_brief(args: argparse.Namespace) -> int:
     if args.out == "-":
         sys.stdout.write(brief_markdown(case, case_results(case)))
         return EXIT_OK
-    path = write_brief(case, Path(args.out) if args.out else Path(f"{case.slug}-brief.html"))
+    from .build import check_brief_out
+
+    path = Path(args.out) if args.out else Path(f"{case.slug}-brief.html")
+    check_brief_out(path, case)  # never over a case file or anything else that is not a brief it wrote
+    path = write_brief(case, path)
     print(f"Wrote {path}")
     return EXIT_OK
 

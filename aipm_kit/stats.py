@@ -6,18 +6,81 @@ Each function states its formula and where it comes from, so a reader can check 
 from __future__ import annotations
 
 import math
+import numbers
+
+# ---- argument checks: every function names the argument it cannot use ---------------------------------
+
+
+def _count(value, name: str):
+    """A whole number ≥ 0 (an int, or a float such as 46.0 with no fraction), returned as an int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value != int(value) or value < 0:
+        raise ValueError(f"{name} must be a whole number of at least 0, found {value!r}")
+    return int(value)
+
+
+def _share(value, name: str, low_open: bool = False, high_open: bool = False) -> float:
+    """A number in 0–1; ``low_open`` / ``high_open`` exclude 0 / 1."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
+        and (0 < value if low_open else 0 <= value) and (value < 1 if high_open else value <= 1)
+    if not ok:
+        bounds = f"{'above' if low_open else 'from'} 0 {'and below' if high_open else 'to'} 1"
+        raise ValueError(f"{name} must be a number {bounds}, found {value!r}")
+    return float(value)
+
+
+def _confidence(value) -> float:
+    return _share(value, "confidence", low_open=True, high_open=True)
+
+
+def _counts(values, name: str):
+    """An array of whole numbers ≥ 0."""
+    import numpy as np
+
+    array = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(array)) or np.any(array < 0) or np.any(array != np.floor(array)):
+        raise ValueError(f"{name} must hold whole numbers of at least 0")
+    return array
+
+
+def _shares(values, name: str):
+    """An array of numbers in 0–1 (no NaN)."""
+    import numpy as np
+
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1 or np.any(np.isnan(array)) or np.any(array < 0) or np.any(array > 1):
+        raise ValueError(f"{name} must be a list of numbers from 0 to 1")
+    return array
+
+
+def _same_length(first, second, names: str) -> None:
+    if len(first) != len(second):
+        raise ValueError(f"{names} must have the same length, found {len(first)} and {len(second)}")
+
+
+def _bins(value, name: str = "bins", least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, found {value!r}")
+    return int(value)
+
+
+# ---- the statistics ------------------------------------------------------------------------------------
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion ``successes / n`` (scipy's ``binomtest(...).proportion_ci``).
 
-    ``n == 0`` has no information: the interval is the whole range (0, 1).
+    ``n == 0`` has no information: the interval is the whole range (0, 1). ValueError for counts that are not
+    whole numbers ≥ 0, ``successes > n``, or a confidence outside (0, 1).
     """
+    successes, n, confidence = _count(successes, "successes"), _count(n, "n"), _confidence(confidence)
+    if successes > n:
+        raise ValueError(f"successes ({successes}) must not exceed n ({n})")
     if n == 0:
         return (0.0, 1.0)
     from scipy.stats import binomtest
 
-    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
     return (float(ci.low), float(ci.high))
 
 
@@ -25,7 +88,7 @@ def z_value(confidence: float = 0.95) -> float:
     """Two-sided normal quantile: 1.96 for 95%."""
     from scipy.stats import norm
 
-    return float(norm.ppf(0.5 + confidence / 2))
+    return float(norm.ppf(0.5 + _confidence(confidence) / 2))
 
 
 def sample_size_for_margin(margin: float, p: float = 0.5, confidence: float = 0.95) -> int:
@@ -33,8 +96,8 @@ def sample_size_for_margin(margin: float, p: float = 0.5, confidence: float = 0.
 
     With p = 0.5 (the worst case) and ±5% at 95%: 1.96² × 0.25 / 0.0025 = 384.2 → 385.
     """
-    if not 0 < margin < 1:
-        raise ValueError("margin must be between 0 and 1")
+    _share(margin, "margin", low_open=True, high_open=True)
+    _share(p, "p")
     z = z_value(confidence)
     return math.ceil(z * z * p * (1 - p) / (margin * margin) - 1e-9)
 
@@ -45,7 +108,9 @@ def margin_for_sample_size(n: int, p: float = 0.5, confidence: float = 0.95) -> 
 
     300 cases at p = 0.85: 1.96 × √(0.1275 / 300) = 0.0404, about ±4%. ``n == 0`` gives no bound (infinity).
     """
-    if n <= 0:
+    n, p = _count(n, "n"), _share(p, "p")
+    _confidence(confidence)
+    if n == 0:
         return math.inf
     return z_value(confidence) * math.sqrt(p * (1 - p) / n)
 
@@ -59,18 +124,44 @@ def cohen_kappa(first_rater, second_rater) -> float:
     scikit-learn is not a dependency, so it is written out here; the tests check it against published worked
     values. Returns NaN when it is undefined: no item rated by both, or both raters used one and the same label
     for everything (p_e = 1).
+
+    Labels compare by value, not by how a file happened to store them: a number and text that reads as that
+    number are one label (1, 1.0, ``"1"``, ``"1.0"``): pandas reads a column with a blank as floats (1.0)
+    and a column with a word in it as text ("1"), and two raters who both wrote 1 agree. Other text compares
+    exactly (``"Yes"`` is not ``"yes"``); True and False are text too. ValueError when the two lists differ
+    in length.
     """
     import pandas as pd
 
-    pairs = pd.DataFrame({"first": list(first_rater), "second": list(second_rater)}).dropna()
+    first_rater, second_rater = list(first_rater), list(second_rater)
+    _same_length(first_rater, second_rater, "first_rater and second_rater")
+    pairs = pd.DataFrame({"first": first_rater, "second": second_rater}, dtype=object).dropna()
     if pairs.empty:
         return math.nan
-    first, second = pairs["first"].astype(str), pairs["second"].astype(str)
+    first, second = pairs["first"].map(_label_value), pairs["second"].map(_label_value)
     observed = float((first == second).mean())
     expected = float(first.value_counts(normalize=True).mul(second.value_counts(normalize=True), fill_value=0).sum())
     if math.isclose(expected, 1.0):
         return math.nan
     return (observed - expected) / (1 - expected)
+
+
+def _label_value(label) -> str:
+    """The label as compared by :func:`cohen_kappa`: a finite number as its shortest form ("1", "2.5"), else text."""
+    if isinstance(label, bool):
+        return str(label)
+    if isinstance(label, numbers.Integral):
+        return str(int(label))
+    number = label
+    if not isinstance(label, numbers.Real):
+        try:
+            number = float(str(label))
+        except ValueError:
+            return str(label)
+    number = float(number)
+    if not math.isfinite(number):
+        return str(label)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def threshold_tradeoff(confidence, correct, thresholds=None):
@@ -79,14 +170,18 @@ def threshold_tradeoff(confidence, correct, thresholds=None):
 
     ``thresholds`` defaults to 0.00, 0.01 … 1.00. Counting uses one sort and a binary search per threshold, so a
     million outputs cost a sort, not a scan per threshold. A threshold no output reaches has an error rate of
-    NaN and the whole range (0, 1) as its interval.
+    NaN and the whole range (0, 1) as its interval. ValueError when a confidence is outside 0–1 or blank, or
+    the two lists differ in length.
     """
     import numpy as np
     import pandas as pd
 
-    conf = np.asarray(confidence, dtype=float)
+    conf = _shares(confidence, "confidence")
     right = np.asarray(correct, dtype=bool)
+    _same_length(conf, right, "confidence and correct")
     grid = np.arange(101) / 100 if thresholds is None else np.asarray(thresholds, dtype=float)
+    if grid.ndim != 1 or np.any(np.isnan(grid)):
+        raise ValueError("thresholds must be a list of numbers")
     all_sorted = np.sort(conf)
     wrong_sorted = np.sort(conf[~right])
     n = len(conf)
@@ -111,13 +206,16 @@ def calibration_table(confidence, correct, bins: int = 10):
     """Stated confidence against observed accuracy in ``bins`` equal-width bins of 0–1 (empty bins left out).
 
     Columns: ``bin`` (its range), ``outputs``, ``mean confidence``, ``accuracy``, ``gap`` (confidence − accuracy;
-    positive means over-confident). A confidence of exactly 1.0 falls in the last bin.
+    positive means over-confident). A confidence of exactly 1.0 falls in the last bin. ValueError when a
+    confidence is outside 0–1 or blank, the lists differ in length, or ``bins`` is not a whole number ≥ 1.
     """
     import numpy as np
     import pandas as pd
 
-    conf = np.asarray(confidence, dtype=float)
+    conf = _shares(confidence, "confidence")
     right = np.asarray(correct, dtype=bool)
+    _same_length(conf, right, "confidence and correct")
+    bins = _bins(bins)
     index = np.minimum((conf * bins).astype(int), bins - 1)
     frame = pd.DataFrame({"bin": index, "confidence": conf, "correct": right})
     grouped = frame.groupby("bin", sort=True).agg(outputs=("correct", "size"), mean_confidence=("confidence", "mean"),
@@ -149,8 +247,9 @@ def mcnemar_exact(newly_failing: int, newly_fixed: int) -> float:
     Under "no change" each discordant case is equally likely to go either way, so ``newly_failing`` is
     Binomial(b + c, ½): scipy's ``binomtest(b, b + c, 0.5)``. Concordant cases carry no information.
     By hand, b = 1, c = 9: p = 2 × P(X ≤ 1) = 2 × (1 + 10) / 2¹⁰ = 0.0215. No discordant pair: p = 1.
+    ValueError for a count that is not a whole number ≥ 0.
     """
-    b, c = int(newly_failing), int(newly_fixed)
+    b, c = _count(newly_failing, "newly_failing"), _count(newly_fixed, "newly_fixed")
     if b + c == 0:
         return 1.0
     from scipy.stats import binomtest
@@ -159,28 +258,45 @@ def mcnemar_exact(newly_failing: int, newly_fixed: int) -> float:
 
 
 def cases_to_clear(rate: float, target: float, confidence: float = 0.95, limit: int = 10_000_000) -> int | None:
-    """About how many cases it takes for a pass rate that stays at ``rate`` to prove it clears ``target``.
+    """How many cases prove that a pass rate that stays exactly at ``rate`` clears ``target``.
 
-    The smallest n whose Wilson interval around round(rate × n) of n has its low end at or above ``target``
-    (binary search over n with :func:`wilson_interval`). None when ``rate <= target``: no number of cases
-    proves a rate that does not clear the target, or when it would take more than ``limit`` cases.
+    With round(rate × n) passes of n, the low end of the Wilson interval is a saw-tooth in n, not a rising
+    line: each n's passes are rounded, so 92% of 874 (804.08 → 804 passes) clears 90% and 92% of 907
+    (834.44 → 834) does not. The answer is the smallest n from which every larger n clears: 908 for 0.92
+    against 0.90, though some n from 830 on clear too. It takes the rate as known exactly; a rate measured
+    on n cases comes out above or below it about half the time, so plan an eval set with
+    :func:`cases_to_clear_with_power`.
+
+    How: the low end is at or above t exactly when k ≥ n·t + z·√(n·t(1−t)) (the Wilson interval inverts the
+    score test), and round(rate × n) ≥ rate × n − ½, so every n with (rate − t)·n − z·√(t(1−t)·n) ≥ ½
+    clears; the n below that bound are scanned with :func:`wilson_intervals`. None when ``rate <= target`` (no
+    number of cases proves a rate that does not clear the target) or when the bound passes ``limit``.
+    ValueError for a rate or target outside 0–1, a confidence outside (0, 1), or a limit below 1.
     """
+    import numpy as np
+
+    rate, target, confidence = _share(rate, "rate"), _share(target, "target"), _confidence(confidence)
+    limit = _count(limit, "limit")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, found {limit}")
     if rate <= target:
         return None
-
-    def clears(n: int) -> bool:
-        return wilson_interval(round(rate * n), n, confidence)[0] >= target
-
-    if not clears(limit):
+    z, spread, gap = z_value(confidence), math.sqrt(target * (1 - target)), rate - target
+    root = (z * spread + math.sqrt(z * z * spread * spread + 2 * gap)) / (2 * gap)
+    bound = math.ceil(root * root) + 1  # every n from here on clears
+    if bound > limit:
         return None
-    low, high = 1, limit
-    while low < high:
-        mid = (low + high) // 2
-        if clears(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return low
+    last_failing = 0
+    for start in range(1, bound + 1, _SCAN_CHUNK):
+        n = np.arange(start, min(start + _SCAN_CHUNK, bound + 1))
+        low, _ = wilson_intervals(np.round(rate * n), n, confidence)
+        failing = np.flatnonzero(low < target)
+        if failing.size:
+            last_failing = int(n[failing[-1]])
+    return last_failing + 1
+
+
+_SCAN_CHUNK = 1_000_000  # sample sizes checked at once (a few arrays of this many floats)
 
 
 def majority_class_baseline(labels) -> tuple[str | None, float, int]:
@@ -206,11 +322,15 @@ def p_chart_limits(centre: float, n, sigmas: float = 3.0):
 
     ``n`` is one sample size or an array of them (limits widen in small weeks). Returns ``(lower, upper)``
     with the shape of ``n``; where n is 0 both are NaN. p̄ = 0.10 and n = 1,000:
-    3 × √(0.09 / 1000) = 0.02846, so the limits are 0.0715 and 0.1285.
+    3 × √(0.09 / 1000) = 0.02846, so the limits are 0.0715 and 0.1285. ValueError for a centre outside 0–1,
+    sigmas that are not positive, or a sample size that is not a whole number ≥ 0.
     """
     import numpy as np
 
-    size = np.asarray(n, dtype=float)
+    centre = _share(centre, "centre")
+    if isinstance(sigmas, bool) or not isinstance(sigmas, numbers.Real) or not math.isfinite(sigmas) or sigmas <= 0:
+        raise ValueError(f"sigmas must be a positive number, found {sigmas!r}")
+    size = _counts(n, "n")
     with np.errstate(divide="ignore", invalid="ignore"):
         spread = np.where(size > 0, sigmas * np.sqrt(centre * (1 - centre) / size), np.nan)
     lower = np.clip(centre - spread, 0.0, 1.0)
@@ -220,20 +340,28 @@ def p_chart_limits(centre: float, n, sigmas: float = 3.0):
     return lower, upper
 
 
-PSI_EMPTY_BIN = 1e-4  # the share an empty bin is given, so ln(a/e) stays finite (a common convention)
+PSI_FLOOR = 1e-4  # the least share a bin counts as, empty or not, so ln(c/r) stays finite (a common convention)
+PSI_EMPTY_BIN = PSI_FLOOR  # its former name
 
 
 def population_stability_index(reference, current, bins: int = 10) -> float:
     """Population stability index of ``current`` against ``reference``: Σ (c_i − r_i) · ln(c_i / r_i).
 
     r_i and c_i are the shares of each sample in bin i; the bins cut the reference at its deciles (``bins``
-    quantiles; tied cut points merge), and an empty bin counts as a share of ``PSI_EMPTY_BIN``. It is the
-    symmetric Kullback–Leibler divergence of the two binned distributions (``scipy.stats.entropy(c, r) +
-    entropy(r, c)``). The usual reading: under 0.1 stable, 0.1–0.25 a moderate shift, over 0.25 a major one.
-    Shares 50/50 → 60/40: 0.1 × ln(1.2) + 0.1 × ln(1.25) = 0.0405.
+    quantiles; tied cut points merge). It is the symmetric Kullback–Leibler divergence of the two binned
+    distributions (``scipy.stats.entropy(c, r) + entropy(r, c)``). The usual reading: under 0.1 stable,
+    0.1–0.25 a moderate shift, over 0.25 a major one. Shares 50/50 → 60/40:
+    0.1 × ln(1.2) + 0.1 × ln(1.25) = 0.0405.
+
+    The floor: every share below ``PSI_FLOOR`` (0.0001) counts as 0.0001, an empty bin's 0 included, so each
+    ln(c/r) stays finite and at most ln(10,000) = 9.2 in size. Every small share is floored, not only empty
+    bins: floored alone, an empty bin (0.0001) would weigh less than a bin holding one row of a million
+    (0.000001), and one near-empty bin could outweigh a real shift everywhere else. Blank values are dropped;
+    ``bins`` must be a whole number ≥ 1 (ValueError).
     """
     import numpy as np
 
+    bins = _bins(bins)
     ref = np.asarray(reference, dtype=float)
     cur = np.asarray(current, dtype=float)
     ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
@@ -242,7 +370,7 @@ def population_stability_index(reference, current, bins: int = 10) -> float:
     cuts = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
     r = np.bincount(np.searchsorted(cuts, ref, side="right"), minlength=cuts.size + 1) / ref.size
     c = np.bincount(np.searchsorted(cuts, cur, side="right"), minlength=cuts.size + 1) / cur.size
-    r, c = np.maximum(r, PSI_EMPTY_BIN), np.maximum(c, PSI_EMPTY_BIN)
+    r, c = np.maximum(r, PSI_FLOOR), np.maximum(c, PSI_FLOOR)
     return float(np.sum((c - r) * np.log(c / r)))
 
 
@@ -252,11 +380,15 @@ def psi_noise_level(n_reference: int, n_current: int, bins: int = 10, quantile: 
     With no shift, PSI · (1/(1/N + 1/M)) is approximately chi-square with bins − 1 degrees of freedom
     (Yurdakul 2018, *Statistical properties of the population stability index*), so the level is
     (1/N + 1/M) · χ²_{bins−1}(quantile). 200 against 200 rows in 10 bins: 0.01 × 16.92 = 0.169 — a small
-    window can look like a "moderate shift" with nothing changed; 4,000 against 4,000 rows: 0.0085.
+    window can look like a "moderate shift" with nothing changed; 4,000 against 4,000 rows: 0.0085. An empty
+    sample gives no level (infinity). ValueError for negative sizes, ``bins`` < 2 or a quantile outside (0, 1).
     """
     from scipy.stats import chi2
 
-    if n_reference <= 0 or n_current <= 0:
+    n_reference, n_current = _count(n_reference, "n_reference"), _count(n_current, "n_current")
+    bins = _bins(bins, least=2)
+    _share(quantile, "quantile", low_open=True, high_open=True)
+    if n_reference == 0 or n_current == 0:
         return math.inf
     return (1 / n_reference + 1 / n_current) * float(chi2.ppf(quantile, bins - 1))
 
@@ -266,10 +398,13 @@ def kish_effective_sample_size(weights) -> float:
 
     It is the number of simple random draws that estimate a rate as precisely as these weighted ones, when
     the weights are unrelated to the outcome; n / n_eff is the design effect. Weights 1, 1, 4, 4: 100 / 34 = 2.94.
+    ValueError for a weight that is negative or not a finite number.
     """
     import numpy as np
 
     w = np.asarray(weights, dtype=float)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite numbers of at least 0")
     if w.size == 0 or not np.any(w):
         return 0.0
     return float(w.sum() ** 2 / np.sum(w * w))
@@ -281,12 +416,14 @@ def wilson_intervals(successes, n, confidence: float = 0.95):
     The same interval as :func:`wilson_interval` (scipy's ``binomtest(...).proportion_ci(method="wilson")``),
     written out because ``binomtest`` also computes an exact p-value, which takes ~40 ms at n = 1,000,000 and
     would make a 101-threshold curve take seconds. Formula (Wilson 1927): centre = (k + z²/2) / (n + z²),
-    half-width = z √(k (n − k) / n + z²/4) / (n + z²). The tests check it against scipy.
+    half-width = z √(k (n − k) / n + z²/4) / (n + z²). The tests check it against scipy. ValueError as
+    :func:`wilson_interval`'s, for any element.
     """
     import numpy as np
 
-    k = np.asarray(successes, dtype=float)
-    size = np.asarray(n, dtype=float)
+    k, size = _counts(successes, "successes"), _counts(n, "n")
+    if np.any(k > size):
+        raise ValueError("successes must not exceed n")
     z = z_value(confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         denominator = size + z * z
@@ -454,3 +591,65 @@ def sigmas_for_many_charts(charts: int, sigmas: float = 3.0) -> float:
     if not sigmas > 0:
         raise ValueError("sigmas must be positive")
     return float(norm.isf(norm.sf(sigmas) / int(charts)))
+
+
+# ---- planning an eval set: the cases that prove a rate with a stated probability ----------------------
+
+def cases_to_clear_with_power(rate: float, target: float, power: float = 0.8, confidence: float = 0.95,
+                              limit: int = 10_000_000) -> int | None:
+    """How many eval cases a system whose true pass rate is ``rate`` needs to prove it clears ``target`` with
+    probability ``power``: the honest planning figure.
+
+    Of n cases the system passes X ~ Binomial(n, rate); the set proves the rate when the low end of the Wilson
+    interval of X/n is at or above t, that is when X ≥ k*(n), the least k with k ≥ n·t + z·√(n·t(1−t)). The
+    chance of that is P(X ≥ k*(n)) (scipy's ``binom.sf``), a saw-tooth in n again, so the answer is the
+    smallest n from which every larger n reaches ``power``. 0.92 against 0.90, 95% and 80%: 1,703 cases
+    (the chance first reaches 80% at 1,617, then dips below it now and then up to 1,702), near the normal
+    approximation ((z·√(t(1−t)) + z_power·√(r(1−r))) / (r − t))² = ((0.588 + 0.228) / 0.02)² = 1,666, and
+    far above the 908 of :func:`cases_to_clear`, which assumes the sample lands exactly on the true rate
+    (at best half of samples do). Sizes up to twice that approximation (plus 100) are scanned;
+    beyond it the chance is far above any usual power. None when ``rate <= target`` or past ``limit``.
+    ValueError for a rate or target outside 0–1, a power or confidence outside (0, 1), or a limit below 1.
+    """
+    import numpy as np
+    from scipy.stats import binom, norm
+
+    rate, target, confidence = _share(rate, "rate"), _share(target, "target"), _confidence(confidence)
+    power = _share(power, "power", low_open=True, high_open=True)
+    limit = _count(limit, "limit")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, found {limit}")
+    if rate <= target:
+        return None
+    z = z_value(confidence)
+    approx = ((z * math.sqrt(target * (1 - target)) + float(norm.ppf(power)) * math.sqrt(rate * (1 - rate)))
+              / (rate - target)) ** 2
+    bound = math.ceil(2 * max(approx, 0.0)) + 100
+    if bound > limit:
+        return None
+    last_short = 0
+    for start in range(1, bound + 1, _SCAN_CHUNK):
+        n = np.arange(start, min(start + _SCAN_CHUNK, bound + 1))
+        needed = _least_passes_that_clear(n, target, confidence)
+        chance = np.where(needed > n, 0.0, binom.sf(needed - 1, n, rate))
+        short = np.flatnonzero(chance < power)
+        if short.size:
+            last_short = int(n[short[-1]])
+    return last_short + 1
+
+
+def _least_passes_that_clear(n, target: float, confidence: float):
+    """For each n, the least k whose Wilson low end of k/n is at or above ``target`` (n + 1 when none is)."""
+    import numpy as np
+
+    z = z_value(confidence)
+    needed = np.ceil(n * target + z * np.sqrt(n * target * (1 - target)))
+    # the closed form can land one off where rounding meets equality: settle it with the interval itself
+    for _ in range(2):
+        below = np.clip(needed - 1, 0, n)
+        low_below, _ = wilson_intervals(below, n, confidence)
+        needed = np.where((needed >= 1) & (needed - 1 <= n) & (low_below >= target), needed - 1, needed)
+        at = np.clip(needed, 0, n)
+        low_at, _ = wilson_intervals(at, n, confidence)
+        needed = np.where((needed <= n) & (low_at < target), needed + 1, needed)
+    return np.minimum(needed, n + 1).astype(np.int64)

@@ -7,22 +7,34 @@ folder still makes briefs and an index).
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+import aipm_kit.brief
 from aipm_kit.brief import short_label
-from aipm_kit.build import BuildReport, Failure, build, case_folder, question_notebooks
+from aipm_kit.build import BUILD_MARK, CASE_RECORD, BuildReport, Failure, build, case_folder, question_notebooks
 from aipm_kit.bundled import notebooks_dir
 from aipm_kit.case import CaseError, load_case
+from aipm_kit.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASE = FIXTURES / "cases" / "unvalidated.yaml"
+MARKS = {BUILD_MARK, f"unvalidated/{CASE_RECORD}"}  # a build folder's mark, and the case folder's record
 
 
 def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 # ---- fast: no kernel -------------------------------------------------------------------------------------
@@ -38,7 +50,7 @@ def test_without_notebooks_a_build_still_writes_briefs_and_the_index(tmp_path):
     out = tmp_path / "out"
     report = build([CASE], out, notebooks_dir=tmp_path / "none")
     assert report.exit_code == 0 and report.notebooks_run == 0
-    assert _files(out) == {"build.log", "index.html", "unvalidated/brief.html", "unvalidated/brief.md"}
+    assert _files(out) == {"build.log", "index.html", "unvalidated/brief.html", "unvalidated/brief.md"} | MARKS
     assert report.briefs == {"unvalidated": out / "unvalidated" / "brief.html"}
 
 
@@ -86,6 +98,174 @@ def test_the_summary_names_each_failure_and_where_the_briefs_are(tmp_path):
     assert "a / 02_need_ai, cell 3 ('x = 1 / 0'): ZeroDivisionError: division by zero" in text
 
 
+# ---- outputs never overwrite inputs ----------------------------------------------------------------------------
+
+def _second_case(tmp_path: Path, summary: str) -> Path:
+    """A copy of the fixture under another name (its own output folder), with ``summary`` to tell builds apart."""
+    path = tmp_path / "cases" / "second.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(CASE.read_text().replace("summary: Finance wants", f"summary: {summary}. Finance wants"))
+    return path
+
+
+def test_build_refuses_a_workspace_and_its_notebooks_stay_as_they_were(tmp_path, capsys):
+    workspace = tmp_path / "mine"
+    assert main(["init", str(workspace)]) == 0
+    before = _snapshot(workspace)
+    assert any(name.endswith(".ipynb") for name in before) and "mine.yaml" in before
+    status = main(["build", str(CASE), "--out", str(workspace)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"aipm-kit: {workspace.resolve()}: is not a build folder" in err and "'00_start_here.ipynb'" in err
+    assert "choose another --out" in err and "Traceback" not in err
+    assert _snapshot(workspace) == before
+
+
+def test_build_refuses_a_folder_it_did_not_make_and_takes_a_new_or_empty_one(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("mine")
+    with pytest.raises(CaseError, match="is not a build folder .* it holds 'todo.txt'"):
+        build([CASE], notes, notebooks_dir=tmp_path / "none")
+    assert _files(notes) == {"todo.txt"}
+    with pytest.raises(CaseError, match="exists and is not a folder"):
+        build([CASE], notes / "todo.txt", notebooks_dir=tmp_path / "none")
+    (tmp_path / "empty").mkdir()
+    assert build([CASE], tmp_path / "empty", notebooks_dir=tmp_path / "none").exit_code == 0  # the mirror
+    assert (tmp_path / "empty" / BUILD_MARK).is_file()
+
+
+def test_a_case_folder_holding_a_file_no_build_wrote_is_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    build([CASE], out, notebooks_dir=tmp_path / "none")
+    (out / "unvalidated" / "my-notes.yaml").write_text("name: mine\n")  # the user's own file
+    before = _snapshot(out)
+    with pytest.raises(CaseError, match="the case folder 'unvalidated' holds 'my-notes.yaml', which no build wrote"):
+        build([CASE], out, notebooks_dir=tmp_path / "none")
+    assert _snapshot(out) == before
+    (out / "unvalidated" / "my-notes.yaml").unlink()
+    assert build([CASE], out, notebooks_dir=tmp_path / "none").exit_code == 0  # the mirror: only its own files
+
+
+def test_building_one_case_keeps_the_others_and_the_index_lists_every_case_present(tmp_path):
+    out = tmp_path / "out"
+    second = _second_case(tmp_path, "First build")
+    build([CASE, second], out, notebooks_dir=tmp_path / "none")
+    kept = (out / "unvalidated" / "brief.md").stat().st_mtime_ns
+    build([_second_case(tmp_path, "Second build")], out, notebooks_dir=tmp_path / "none")
+    assert (out / "unvalidated" / "brief.md").stat().st_mtime_ns == kept  # not rewritten
+    assert "Second build" in (out / "second" / "brief.md").read_text()
+    index = (out / "index.html").read_text()
+    assert 'href="unvalidated/brief.html"' in index and 'href="second/brief.html"' in index
+    assert index.index('href="second/') < index.index('href="unvalidated/')  # sorted by folder name
+    assert "Second build" in index and "First build" not in index
+
+
+def test_an_injected_failure_mid_build_leaves_the_previous_complete_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    second = _second_case(tmp_path, "First build")
+    build([CASE, second], out, notebooks_dir=tmp_path / "none")
+    before = _snapshot(out)
+    _second_case(tmp_path, "Second build")
+    real = aipm_kit.brief.brief_markdown
+
+    def fails_on_the_second_case(case, *args, **kwargs):
+        if case.path.name == "second.yaml":
+            raise RuntimeError("injected: the disk filled up")
+        return real(case, *args, **kwargs)
+
+    monkeypatch.setattr(aipm_kit.brief, "brief_markdown", fails_on_the_second_case)
+    with pytest.raises(RuntimeError, match="injected"):
+        build([CASE, second], out, notebooks_dir=tmp_path / "none")
+    after = _snapshot(out)
+    # The first case was rebuilt whole (same answers, same bytes); the second kept its previous build; the log
+    # is this build's; no staging folder is left.
+    assert {k: v for k, v in after.items() if k != "build.log"} == {k: v for k, v in before.items()
+                                                                     if k != "build.log"}
+    assert "First build" in (out / "second" / "brief.md").read_text()
+    assert sorted(p.name for p in out.iterdir()) == [BUILD_MARK, "build.log", "index.html", "second", "unvalidated"]
+
+
+def test_a_killed_build_leaves_each_case_complete_and_the_next_build_tidies_up(tmp_path):
+    out = tmp_path / "out"
+    second = _second_case(tmp_path, "First build")
+    build([CASE, second], out, notebooks_dir=tmp_path / "none")
+    before = _snapshot(out)
+    _second_case(tmp_path, "Second build")
+    # A real SIGKILL, in a child process, while the second case's brief is being written.
+    script = textwrap.dedent(f"""
+        import os, signal
+        import aipm_kit.brief
+        from aipm_kit.build import build
+        real = aipm_kit.brief.brief_markdown
+        def killed(case, *args, **kwargs):
+            if case.path.name == "second.yaml":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(case, *args, **kwargs)
+        aipm_kit.brief.brief_markdown = killed
+        build([{str(CASE)!r}, {str(second)!r}], {str(out)!r}, notebooks_dir={str(tmp_path / "none")!r})
+    """)
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    staged = [p.name for p in out.iterdir() if p.name.startswith(".aipm-kit-staging-")]
+    assert len(staged) == 1 and staged[0].endswith("-second")  # the half-built case, beside the previous one
+    after = _snapshot(out)
+    for name in ("second/brief.md", "second/brief.html", f"second/{CASE_RECORD}", "index.html"):
+        assert after[name] == before[name], name
+    assert {k for k in after if k.startswith("second/")} == {k for k in before if k.startswith("second/")}
+    assert build([second], out, notebooks_dir=tmp_path / "none").exit_code == 0
+    assert not [p for p in out.iterdir() if p.name.startswith((".aipm-kit-staging-", ".aipm-kit-old-"))]
+    assert "Second build" in (out / "second" / "brief.md").read_text()
+
+
+def test_a_case_caught_between_its_two_renames_comes_back(tmp_path):
+    out = tmp_path / "out"
+    build([CASE], out, notebooks_dir=tmp_path / "none")
+    before = _snapshot(out / "unvalidated")
+    (out / "unvalidated").rename(out / ".aipm-kit-old-0123abcd-unvalidated")  # killed after the first rename
+    build([_second_case(tmp_path, "Other")], out, notebooks_dir=tmp_path / "none")
+    assert _snapshot(out / "unvalidated") == before
+    assert 'href="unvalidated/brief.html"' in (out / "index.html").read_text()
+
+
+def test_a_second_build_into_the_same_folder_at_the_same_time_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "out"
+    build([CASE], out, notebooks_dir=tmp_path / "none")
+    before = _snapshot(out)
+    with open(out / BUILD_MARK, "rb") as held:  # what a running build holds
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(CaseError, match="another build is writing to this folder"):
+            build([CASE], out, notebooks_dir=tmp_path / "none")
+    assert _snapshot(out) == before
+    assert build([CASE], out, notebooks_dir=tmp_path / "none").exit_code == 0  # once it ends, the next one runs
+
+
+def test_brief_refuses_to_write_over_its_case_file_or_any_file_it_did_not_write(tmp_path, capsys):
+    case = tmp_path / "mine.yaml"
+    shutil.copy(CASE, case)
+    original = case.read_bytes()
+    assert main(["brief", str(case), "--out", str(case)]) == 2
+    assert "mine.yaml: is a case file's name" in capsys.readouterr().err
+    assert case.read_bytes() == original
+    renamed = tmp_path / "mine.case"  # a case file by content, whatever its name
+    shutil.copy(CASE, renamed)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# My notes\n")
+    for target in (renamed, notes, tmp_path / "other.yml"):
+        before = target.read_bytes() if target.exists() else None
+        assert main(["brief", str(case), "--out", str(target)]) == 2
+        assert "nothing was written" in capsys.readouterr().err
+        assert (target.read_bytes() if target.exists() else None) == before
+    # the mirror: a new file, then the brief it wrote, are written
+    for name in ("brief.html", "brief.md"):
+        assert main(["brief", str(case), "--out", str(tmp_path / name)]) == 0
+        assert main(["brief", str(case), "--out", str(tmp_path / name)]) == 0
+    assert main(["brief", str(case), "--out", str(tmp_path / "brief.md")]) == 0
+    assert (tmp_path / "brief.md").read_text().startswith("# Unvalidated expense-report problem")
+
+
 def test_index_column_labels_are_short():
     from aipm_kit.questions import QUESTIONS
 
@@ -106,7 +286,8 @@ def test_build_runs_the_real_question_1_notebook_into_every_output(tmp_path, cap
 
     assert report.exit_code == 0, report.summary()
     assert _files(out) == {"build.log", "index.html", "support-triage/01_problem.ipynb",
-                           "support-triage/01_problem.html", "support-triage/brief.html", "support-triage/brief.md"}
+                           "support-triage/01_problem.html", "support-triage/brief.html", "support-triage/brief.md",
+                           BUILD_MARK, f"support-triage/{CASE_RECORD}"}
     nb = json.loads((out / "support-triage" / "01_problem.ipynb").read_text())
     injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     case_path = load_case("support-triage").path
@@ -138,7 +319,7 @@ def test_a_failing_notebook_is_reported_and_the_other_outputs_are_complete(tmp_p
                                        "ratio = 1 / 0  # a deliberate failure")]
     assert _files(out) == {"build.log", "index.html", "unvalidated/01_problem.ipynb", "unvalidated/01_problem.html",
                            "unvalidated/02_need_ai.ipynb", "unvalidated/02_need_ai.html", "unvalidated/brief.html",
-                           "unvalidated/brief.md"}
+                           "unvalidated/brief.md"} | MARKS
     # the good notebook ran through; the failed one is kept with papermill's error banner, for its reader
     good = (out / "unvalidated" / "01_problem.ipynb").read_text()
     assert "[STOP] What problem should we solve" in good

@@ -45,7 +45,7 @@ def test_a_build_on_dask_reports_results_and_failures_as_a_local_build(tmp_path,
             "('ratio = 1 / 0  # a deliberate failure'): ZeroDivisionError: division by zero") in printed
     assert _files(out) == {"build.log", "index.html", "unvalidated/01_problem.ipynb", "unvalidated/01_problem.html",
                            "unvalidated/02_need_ai.ipynb", "unvalidated/02_need_ai.html", "unvalidated/brief.html",
-                           "unvalidated/brief.md"}
+                           "unvalidated/brief.md", ".aipm-kit-build", "unvalidated/.aipm-kit-case.json"}
     assert "[STOP] What problem should we solve" in (out / "unvalidated" / "01_problem.ipynb").read_text()
     assert "The notebook failed in this build" in (out / "unvalidated" / "brief.html").read_text()
     log = (out / "build.log").read_text()

@@ -1052,7 +1052,7 @@ def _volume_range(volume: float, crossings: list[dict]) -> tuple[float, float]:
 def _cost_chart(a: Answers, costs: dict[str, Cost], crossings: list[dict], fits: dict[str, Fit],
                 recommended: str | None):
     import numpy as np
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
     from matplotlib.ticker import FuncFormatter
 
     focus = {n for n in (recommended, a.chosen) if n}
@@ -1134,7 +1134,7 @@ def _quality_chart(a: Answers, costs: dict[str, Cost], qualities: dict[str, Qual
 
 
 def _latency_chart(a: Answers, costs: dict[str, Cost]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
     from matplotlib.ticker import FuncFormatter
 
     names = [n for n in APPROACHES if n in costs]

@@ -693,7 +693,7 @@ _STATUS_COLOURS = {"have": "#1b7f3b", "partial": "#d08c00", "missing": "#b3261e"
 
 
 def _readiness_chart(a: Answers, scores: list[float]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     names = [_label(n, i) for i, n in enumerate(a.needs)]
     fig = Figure(figsize=(7.5, 1.4 + 0.5 * len(names)))
@@ -719,7 +719,7 @@ def _readiness_chart(a: Answers, scores: list[float]):
 
 
 def _slice_chart(a: Answers):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     ordered = sorted(a.slices, key=lambda s: s.dimension.strip())  # stable: keeps each dimension's own order
     # A blank line between dimensions, so each reads as its own group.

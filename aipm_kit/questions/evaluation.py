@@ -26,7 +26,6 @@ import difflib
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -59,7 +58,7 @@ SELF_CHECK = (
            "Not proven yet: the 95% interval (81%–97%) reaches below 90%, so run more cases.",
            "No-ship: 4 failures are too many."),
           1, "Fifty cases cannot tell 92% from 85%. A gate that uses the interval's low end asks for enough "
-             "evidence; at a steady 92% about 870 cases would prove it."),
+             "evidence: if the new version truly passes 92%, about 1,700 cases give it an 80% chance of proving it."),
     Check("Which eval set tells you most about launch risk?",
           ("500 typical tickets copied from last month.",
            "Good, bad, edge and adversarial cases, each with a quota.",
@@ -378,23 +377,48 @@ def _as_number(values: pd.Series, ids: pd.Series, path: str | os.PathLike | None
     return numbers
 
 
-def _compile(pattern: str, frame: pd.DataFrame, file: str | os.PathLike | None) -> re.Pattern[str]:
+def _compile(pattern: str, frame: pd.DataFrame, file: str | os.PathLike | None) -> _BoundedPattern:
+    import regex
+
     try:
-        return _cached_pattern(pattern)
-    except re.error as exc:
+        return _BoundedPattern(_cached_pattern(pattern), frame, file)
+    except regex.error as exc:
         case_id = frame.loc[frame["expected"] == pattern, "id"].iloc[0]
         raise ResultsFileError(f"not a valid regular expression for case {case_id!r}: {pattern!r} ({exc})",
                                file, "expected") from None
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+_PATTERNS: dict[str, object] = {}
+REGEX_TIMEOUT = 0.25  # seconds one match may take: a pattern that backtracks without end stops, with its row named
 
 
-def _cached_pattern(pattern: str) -> re.Pattern[str]:
+def _cached_pattern(pattern: str):
+    """The pattern compiled by the ``regex`` package (``re``'s syntax, and a timeout on each match)."""
+    import regex
+
     compiled = _PATTERNS.get(pattern)
     if compiled is None:
-        compiled = _PATTERNS[pattern] = re.compile(pattern)
+        compiled = _PATTERNS[pattern] = regex.compile(pattern)
     return compiled
+
+
+class _BoundedPattern:
+    """A compiled pattern whose ``search`` gives up after ``REGEX_TIMEOUT`` with an error naming the case's row."""
+
+    def __init__(self, compiled, frame: pd.DataFrame, file: str | os.PathLike | None):
+        self.compiled, self.frame, self.file = compiled, frame, file
+
+    def search(self, text: str):
+        try:
+            return self.compiled.search(text, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            rows = (self.frame["expected"] == self.compiled.pattern) & (self.frame["output"] == text)
+            case_id = self.frame.loc[rows, "id"].iloc[0]
+            raise ResultsFileError(
+                f"the regular expression of case {case_id!r} (row {_row_number(rows)}) was stopped after "
+                f"{REGEX_TIMEOUT} s on that case's output: {self.compiled.pattern!r} backtracks without end on some "
+                "text, as nested repeats such as (a|aa)+ do. Rewrite it without nested repeats, or grade this case "
+                "another way", self.file, "expected") from None
 
 
 def _json_passes(expected: str, output: str) -> bool:
@@ -819,7 +843,7 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
 # ---- figures --------------------------------------------------------------------------------------------
 
 def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     table = _interval_table(run["pass"], run["category"], "category", a.confidence)
     table = table.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
@@ -853,7 +877,7 @@ def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
 
 
 def _slice_chart(paired: pd.DataFrame, a: Answers):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     slices = sorted(paired["slice"].unique())
     fig = Figure(figsize=(7.2, 1.2 + 0.6 * len(slices)))

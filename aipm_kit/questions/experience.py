@@ -605,7 +605,7 @@ def _percent(share: pd.Series) -> pd.Series:
 
 
 def _tradeoff_figure(curve: pd.DataFrame, target: float, chosen: float | None):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(7.2, 5.6))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1], "hspace": 0.12})
@@ -639,7 +639,7 @@ def _tradeoff_figure(curve: pd.DataFrame, target: float, chosen: float | None):
 
 
 def _calibration_figure(bins: pd.DataFrame):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(5.2, 4.4))
     ax = fig.add_subplot()

@@ -856,7 +856,9 @@ def write_review_sample(source: Case | Answers, path: str | os.PathLike, week: s
     a failure mode are the ``reviewed_failures`` file.
     """
     target = Path(path)
-    _write_atomic(target, lambda handle: review_sample(source, week).to_csv(handle, index=False))
+    from ..exports import neutralise  # log text opened in a spreadsheet must not run as a formula
+
+    _write_atomic(target, lambda handle: neutralise(review_sample(source, week)).to_csv(handle, index=False))
     return target
 
 
@@ -1256,6 +1258,9 @@ def read_eval_set(path: str | os.PathLike) -> pd.DataFrame:
         except pd.errors.EmptyDataError:
             raise ValueError(f"{path.name}: the file is empty; expected question 6's columns "
                              f"{', '.join(EVAL_COLUMNS[:7])}") from None
+        from ..exports import restore
+
+        frame = restore(frame)  # the cells as promoted, so the same case is recognised and not added twice
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     _require(path.name, frame.columns, ("id", "input"), "an eval set")
     return frame
@@ -1293,7 +1298,9 @@ def promote(source: Case | Answers, eval_path: str | os.PathLike, added: str | d
         _write_table(target, pd.concat([existing.assign(**{c: "" for c in extra}), new], ignore_index=True))
     else:  # the header already fits: keep every existing byte and append the new lines
         data = target.read_bytes()
-        tail = new.to_csv(index=False, header=False, lineterminator="\n")
+        from ..exports import neutralise  # as _write_table: no promoted cell runs as a formula
+
+        tail = neutralise(new).to_csv(index=False, header=False, lineterminator="\n")
 
         def write(handle: Any) -> None:
             handle.write(data.decode("utf-8"))
@@ -1376,7 +1383,7 @@ def _decide(result: Result, stops: list[str], cautions: list[str], facts: dict[s
 # ---- figures -----------------------------------------------------------------------------------------------
 
 def _p_chart_figure(chart: pd.DataFrame, a: Answers):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(8.5, 3.6), layout="constrained")
     ax = fig.subplots()
@@ -1439,7 +1446,7 @@ def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
 
 
 def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Series]], psis: dict[str, float]):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(11, 3.4), layout="constrained")
     axes = fig.subplots(1, 1 + len(numeric))
@@ -1466,7 +1473,7 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
 
 
 def _pareto_figure(table: pd.DataFrame):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     harm = "harm (severity × failures)"
     if harm in table.columns:  # by harm: the modes question 5 gives a severity, most harmful first
@@ -1529,7 +1536,9 @@ def _write_table(path: Path, frame: pd.DataFrame) -> None:
     if path.suffix.lower() == ".parquet":
         _write_atomic(path, lambda handle: frame.to_parquet(handle, index=False), binary=True)
     else:
-        _write_atomic(path, lambda handle: frame.to_csv(handle, index=False, lineterminator="\n"))
+        from ..exports import neutralise  # a text cell such as "=HYPERLINK(…)" gets a quote: it cannot run
+
+        _write_atomic(path, lambda handle: neutralise(frame).to_csv(handle, index=False, lineterminator="\n"))
 
 
 def _write_atomic(path: Path, write: Any, binary: bool = False) -> None:

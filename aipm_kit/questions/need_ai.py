@@ -848,7 +848,7 @@ def _what_would_change(a: Answers, outcome: str, fit: int, automation: int, m: M
 
 
 def _value_chart(a: Answers, m: Money):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     marks = [m.baseline, a.ai_accuracy] + ([m.break_even] if m.break_even is not None and m.break_even <= 1 else [])

@@ -287,7 +287,7 @@ def _rank_candidates(a: Answers, result: Result, cautions: list[str]) -> str | N
 
 
 def _landscape(a: Answers):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.add_subplot()
