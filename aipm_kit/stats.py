@@ -320,14 +320,16 @@ def majority_class_baseline(labels) -> tuple[str | None, float, int]:
 def p_chart_limits(centre: float, n, sigmas: float = 3.0):
     """Control limits of a p-chart (Shewhart): centre ± sigmas · √(p̄(1−p̄)/n), clipped to 0–1.
 
-    ``n`` is one sample size or an array of them (limits widen in small weeks). Returns ``(lower, upper)``
+    ``n`` is one sample size or an array of them (limits widen in small weeks); ``centre`` is one rate or an
+    array of them that broadcasts against ``n`` (a chart per segment). Returns ``(lower, upper)``
     with the shape of ``n``; where n is 0 both are NaN. p̄ = 0.10 and n = 1,000:
     3 × √(0.09 / 1000) = 0.02846, so the limits are 0.0715 and 0.1285. ValueError for a centre outside 0–1,
     sigmas that are not positive, or a sample size that is not a whole number ≥ 0.
     """
     import numpy as np
 
-    centre = _share(centre, "centre")
+    # one centre line, or one per chart (question 7 draws a p-chart per segment at once)
+    centre = _share(centre, "centre") if np.ndim(centre) == 0 else _shares(centre, "centre")
     if isinstance(sigmas, bool) or not isinstance(sigmas, numbers.Real) or not math.isfinite(sigmas) or sigmas <= 0:
         raise ValueError(f"sigmas must be a positive number, found {sigmas!r}")
     size = _counts(n, "n")
@@ -450,7 +452,8 @@ def _segment_arrays(name: str, values, size: int | None = None):
     return array
 
 
-def _shares(name: str, values):
+def _segment_shares(name: str, values):
+    """The segments' shares of traffic, normalised to sum to 1."""
     import numpy as np
 
     share = _segment_arrays(name, values)
@@ -468,7 +471,7 @@ def mix_adjusted_rate(reference_share, rate):
     """
     import numpy as np
 
-    share = _shares("reference_share", reference_share)
+    share = _segment_shares("reference_share", reference_share)
     p = _segment_arrays("rate", rate, share.size)
     present = ~np.isnan(p)
     weight = np.where(present, share, 0.0)
@@ -489,7 +492,7 @@ def mix_adjusted_limits(reference_share, centre_rate, n, sigmas: float = 3.0):
     """
     import numpy as np
 
-    share = _shares("reference_share", reference_share)
+    share = _segment_shares("reference_share", reference_share)
     p = _segment_arrays("centre_rate", centre_rate, share.size)
     size = _segment_arrays("n", n, share.size)
     if np.any(np.isnan(p)) or np.any((p < 0) | (p > 1)):
@@ -522,8 +525,8 @@ def kitagawa_decomposition(reference_share, reference_rate, current_share, curre
     """
     import numpy as np
 
-    c1 = _shares("reference_share", reference_share)
-    c2 = _shares("current_share", current_share)
+    c1 = _segment_shares("reference_share", reference_share)
+    c2 = _segment_shares("current_share", current_share)
     if c1.size != c2.size:
         raise ValueError("reference_share and current_share must list the same segments")
     p1 = _segment_arrays("reference_rate", reference_rate, c1.size)

@@ -300,7 +300,7 @@ def test_build_runs_the_real_question_1_notebook_into_every_output(tmp_path, cap
     # 40 agents × 450 tickets a month × $2.60 = $46,800 a month, $561,600 a year
     brief = (out / "support-triage" / "brief.html").read_text()
     assert "$561.6k" in brief and 'href="01_problem.html"' in brief
-    assert "Annual cost of the problem: **$561.6k**" in (out / "support-triage" / "brief.md").read_text()
+    assert "Annual cost of the problem: **\\$561.6k**" in (out / "support-triage" / "brief.md").read_text()
     assert 'href="support-triage/01_problem.html"' in (out / "index.html").read_text()
 
     captured = capfd.readouterr()  # the kernel's warnings went to the log, not the terminal

@@ -31,6 +31,8 @@ def _hostile_case(tmp_path: Path) -> Path:
     shutil.copytree(CASES / "support-triage", tmp_path / "support-triage")
     yaml = (CASES / "support-triage.yaml").read_text(encoding="utf-8")
     yaml = yaml.replace("Ticket triage", f"'{HOSTILE} triage'").replace("category: good", f"category: '{HOSTILE}'")
+    # the reviewed failure mode renamed below keeps its mapping to question 5's severity, so it stays charted
+    yaml = yaml.replace("    Chat message too short to route: ", f"    '{HOSTILE} short': ")
     (tmp_path / "support-triage.yaml").write_text(yaml, encoding="utf-8")
     for name in ("eval_results.csv", "eval_baseline.csv"):
         path = tmp_path / "support-triage" / name
