@@ -427,7 +427,8 @@ def test_held_out_error_over_the_limit_cannot_be_proven_by_more_scores(tmp_path)
     result = analyze(Answers(**SAFE, failure_modes=[mode()], scores=write_scores(tmp_path, rows), threshold=0.5,
                              value_per_correct=1.0, cost_per_error=5.0))
     assert result.verdict == "Not proven"
-    assert "more scores at this rate cannot prove it" in result.headline
+    assert "more scores will not fix that" in result.headline
+    assert any("more scores at this rate cannot prove it" in f.message for f in result.findings)
     assert result.data["lowest_threshold"] is None
 
 

@@ -267,7 +267,7 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         result.headline = "Stop: " + stops[0]
     elif unproven:
         result.verdict, result.level = NOT_PROVEN, "stop" if unproven in stops else "caution"
-        result.headline = f"{NOT_PROVEN}, more scores needed: {unproven}"
+        result.headline = f"{NOT_PROVEN}, more scores needed: {unproven}."
     elif cautions:
         result.verdict, result.level = "caution", "caution"
         result.headline = "Caution: " + cautions[0]
@@ -513,8 +513,8 @@ def _choose_threshold(a: Answers, scores: pd.DataFrame | None, case: Case | None
     who = "the AI"
     if seen["handled"] == 0:
         msg = (f"no held-out output reaches the threshold {chosen:.2f}: the AI would handle nothing, and its error "
-               f"rate is unknown.")
-        return "", _not_proven(a, msg, result, stops, cautions)
+               f"rate is unknown")
+        return "", _not_proven(a, (msg, msg + "."), result, stops, cautions)
     result.add("info", f"On the {len(held_out):,} held-out outputs, at confidence ≥ {chosen:.2f} {who} handles "
                        f"{seen['handled']:,} ({seen['share']:.0%}, 95% interval {seen['share_low']:.0%}–"
                        f"{seen['share_high']:.0%}) with {seen['errors']:,} errors ({seen['rate']:.1%}, 95% interval "
@@ -558,32 +558,39 @@ def _choose_threshold(a: Answers, scores: pd.DataFrame | None, case: Case | None
     return summary, None
 
 
-def _not_proven(a: Answers, msg: str, result: Result, stops: list[str], cautions: list[str]) -> str:
-    """Record the "not proven" finding: a stop when the AI acts alone, a caution when a person reviews each output."""
+def _not_proven(a: Answers, message: tuple[str, str], result: Result, stops: list[str], cautions: list[str]) -> str:
+    """Record "not proven": a stop when the AI acts alone, a caution when a person reviews each output.
+    ``message`` is (the short form for the headline, the full finding)."""
+    short, full = message
     acts = a.automation not in REVIEWED
-    (stops if acts else cautions).append(msg)
-    result.add("stop" if acts else "caution", f"{NOT_PROVEN}: {msg}")
-    return msg
+    (stops if acts else cautions).append(short)
+    result.add("stop" if acts else "caution", f"{NOT_PROVEN}: {full}")
+    return short
 
 
-def _unproven_message(a: Answers, seen: dict, n: int, held: int) -> str:
+def _unproven_message(a: Answers, seen: dict, n: int, held: int) -> tuple[str, str]:
     target, chosen = a.target_error_rate, seen["threshold"]
-    what = "point estimate" if a.threshold_basis == "point estimate" else "95% upper bound"
-    shown = seen["rate"] if what == "point estimate" else seen["rate_high"]
+    point = a.threshold_basis == "point estimate"
+    shown = seen["rate"] if point else seen["rate_high"]
+    short = (f"on {held:,} held-out outputs the threshold {chosen:.2f} makes {seen['rate']:.1%} errors"
+             + ("" if point else f", up to {shown:.1%} at the 95% upper bound") + f", over the {target:.0%} limit")
     head = (f"on the {held:,} held-out outputs the threshold {chosen:.2f} makes {seen['rate']:.1%} errors, and "
-            f"the {what} ({shown:.1%}) is over the {target:.1%} limit")
-    if what == "point estimate" or seen["rate"] >= target:
-        return (f"{head}; more scores at this rate cannot prove it: choose a higher threshold on new scores (never "
+            f"the {a.threshold_basis} ({shown:.1%}) is over the {target:.1%} limit")
+    if point or seen["rate"] >= target:
+        return (f"{short}; more scores will not fix that, a higher threshold chosen on new scores might",
+                f"{head}; more scores at this rate cannot prove it: choose a higher threshold on new scores (never "
                 f"on the held-out rows) and check it on rows held out again.")
     needed = scores_to_prove_error_limit(seen["rate"], target)
     if needed is None:  # too many to count: as good as never
-        return f"{head}; at this error rate no realistic number of scores would prove it."
+        return (f"{short}; no realistic number of scores would prove it",
+                f"{head}; at this error rate no realistic number of scores would prove it.")
     more = max(math.ceil(needed / seen["share"] / a.holdout_share) - n, 1)
     seen["more_scores_needed"] = more
     meanwhile = ("until then a person keeps reviewing every suggestion, knowing the error rate may be over the "
                  "limit" if a.automation in REVIEWED else
                  "until then the AI should not act alone: a person confirms each output")
-    return (f"{head}; at {seen['rate']:.1%} errors the limit needs about {needed:,} handled outputs in the held-out "
+    return (f"{short}; about {more:,} more scored outputs would prove it if the rate holds",
+            f"{head}; at {seen['rate']:.1%} errors the limit needs about {needed:,} handled outputs in the held-out "
             f"part, so about {more:,} more scored outputs (keeping {a.holdout_share:.0%} held out); {meanwhile}.")
 
 
