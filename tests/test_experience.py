@@ -16,6 +16,7 @@ import aipm_kit
 from aipm_kit.datasets import confidence_scores
 from aipm_kit.questions import Question
 from aipm_kit.questions import experience as q5
+from aipm_kit.questions import experience_threshold
 from aipm_kit.questions.experience import Answers, FailureMode, analyze, read_scores, required_control
 from aipm_kit.stats import calibration_table, expected_calibration_error, threshold_tradeoff, wilson_interval
 
@@ -441,7 +442,7 @@ def test_in_sample_against_held_out_table_counts_each_part(tmp_path):
     result = analyze(a)
     t = result.data["threshold"]
     choosing, held = q5.split_scores(a, read_scores(path), None)
-    table = result.tables[q5._OPTIMISM].set_index("measure")
+    table = result.tables[experience_threshold._OPTIMISM].set_index("measure")
     for part, column in ((choosing, table.columns[0]), (held, table.columns[1])):
         handled = part[part["confidence"] >= t]
         errors = int((~handled["correct"]).sum())
