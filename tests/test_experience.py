@@ -312,6 +312,16 @@ def test_value_optimal_threshold_matches_a_brute_force_scan(tmp_path, limit, bin
         assert expected == pytest.approx(lowest)
 
 
+def test_without_any_cost_the_threshold_is_the_lowest_that_meets_the_limit(tmp_path):
+    # every wrong output sits at 0.75 (as below): with no value and no cost declared every threshold is worth
+    # $0, so the kit keeps the most the AI may handle: 0.76, the lowest that meets 5% (point estimate)
+    rows = [(0.95, True)] * 100 + [(0.75, i >= 20) for i in range(100)]
+    result = analyze(Answers(**SAFE, failure_modes=[mode()], scores=write_scores(tmp_path, rows),
+                             target_error_rate=0.05, threshold_basis="point estimate"))
+    assert result.data["threshold"] == result.data["lowest_threshold"] == 0.76
+    assert any("No value or cost is declared" in f.message for f in result.findings)
+
+
 def test_a_value_tie_goes_to_the_higher_threshold(tmp_path):
     # every wrong output sits at 0.75, so each threshold 0.76 … 0.95 handles the same 0.95 rows with no errors
     # and the same value: the highest of them, 0.95, is chosen
@@ -454,6 +464,27 @@ def test_in_sample_against_held_out_table_counts_each_part(tmp_path):
         assert table.loc["value per output ($)", column] == pytest.approx(value, abs=0.005)
     gap = table["held-out minus choosing"]
     assert gap.tolist() == pytest.approx((table[table.columns[1]] - table[table.columns[0]]).tolist(), abs=0.011)
+
+
+def test_a_declared_threshold_under_the_lowest_passes_held_out_only_by_luck(tmp_path):
+    # the split depends only on right / wrong, so the confidences can be set after it: 380 right at 0.9;
+    # the 10 wrong choosing rows at 0.8 and the 10 wrong held-out rows at 0.5. On the choosing rows 0.7 lets
+    # the 10 errors in (10 / 200, Wilson high 8.9% > 5%) and 0.81 is the lowest that meets 5% (0 / 190,
+    # high 2.0%); on the held-out rows 0.7 happens to catch no error.
+    from aipm_kit.stats import holdout_split
+
+    correct = [True] * 380 + [False] * 20
+    held = holdout_split(correct, 0.5, seed=0)
+    confidence = [0.9 if ok else (0.5 if h else 0.8) for ok, h in zip(correct, held)]
+    path = write_scores(tmp_path, list(zip(confidence, correct)))
+    result = analyze(Answers(**SAFE, failure_modes=[mode()], scores=path, threshold=0.7, value_per_correct=1.0,
+                             cost_per_error=5.0))
+    assert wilson_interval(10, 200)[1] > 0.05 > wilson_interval(0, 190)[1]
+    assert result.data["lowest_threshold"] == 0.81 and result.data["threshold"] == 0.7
+    assert (result.data["held_out"]["handled"], result.data["held_out"]["errors"]) == (190, 0)
+    assert result.level == "caution"
+    assert any("is under 0.81, the lowest that meets" in f.message and "only by luck of the split" in f.message
+               for f in result.findings)
 
 
 def test_too_few_scores_to_split_is_one_case_error_on_the_scores_field(tmp_path):

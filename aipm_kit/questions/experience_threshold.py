@@ -55,8 +55,9 @@ def choose_threshold(a: Answers, scores: pd.DataFrame | None, case: Case | None,
     curve = threshold_tradeoff(choosing["confidence"], choosing["correct"])
     curve["value"] = value_per_output(curve["handled"], curve["errors"], len(choosing), *costs.per_output)
     meets = curve[(curve["handled"] > 0) & (curve[column] <= target)]
-    best = _best_by_value(meets)
     lowest = float(meets["threshold"].iloc[0]) if len(meets) else None
+    # with no costs anywhere every threshold is worth $0: then the most the AI may handle within the limit
+    best = lowest if costs.priceless else _best_by_value(meets)
     chosen = a.threshold if a.threshold is not None else best
     held_curve = threshold_tradeoff(held_out["confidence"], held_out["correct"])
     held_curve["value"] = value_per_output(held_curve["handled"], held_curve["errors"], len(held_out),
@@ -76,7 +77,11 @@ def choose_threshold(a: Answers, scores: pd.DataFrame | None, case: Case | None,
     result.add("info", f"The threshold is chosen on {len(choosing):,} of the {len(scores):,} scores and checked on "
                        f"the other {len(held_out):,} ({a.holdout_share:.0%} held out, seed {a.split_seed}), "
                        f"by its value per output: {costs.summary}.")
-    if costs.caught_unknown:
+    if costs.priceless:
+        result.add("info", "No value or cost is declared (question 2's value_per_correct and error costs), so "
+                           "every threshold is worth $0 here: the threshold is the lowest that meets the limit, "
+                           "the most the AI may handle.")
+    elif costs.caught_unknown:
         result.add("info", f"The value counts every error at its full cost (${costs.full_error:,.2f}), as if the "
                            f"person reviewing caught none: declare errors_caught and cost_to_catch_error to count "
                            f"the review.")
@@ -238,6 +243,11 @@ class ValueModel:
                         f"−{_money(self.cost_error)} for each wrong one"
                         + (f", −{_money(self.cost_person)} for each sent to a person" if self.cost_person else
                            ", nothing for those sent to a person (handled as today)"))
+
+    @property
+    def priceless(self) -> bool:
+        """No number of the model is declared: every threshold is worth $0."""
+        return not any(self.per_output)
 
     @property
     def per_output(self) -> tuple[float, float, float]:
