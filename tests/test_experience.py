@@ -712,7 +712,12 @@ _answers = st.fixed_dictionaries(
      "failure_modes": st.lists(_mode, max_size=4),
      "target_error_rate": st.floats(-0.1, 1.1) | st.just(float("nan")),
      "threshold": st.none() | st.floats(-0.5, 1.5) | st.just(float("nan"))},
-    optional={name: st.booleans() for name, *_ in q5.CHECKLIST},
+    optional={**{name: st.booleans() for name, *_ in q5.CHECKLIST},
+              "threshold_basis": st.sampled_from(["point estimate", "95% upper bound", "gut feeling"]),
+              "holdout_share": st.floats(0, 1), "split_seed": st.integers(-1, 5),
+              "errors_caught": st.none() | st.floats(-0.1, 1.1),
+              **{name: st.none() | st.floats(-1, 50) for name in ("value_per_correct", "cost_per_error")},
+              **{name: st.floats(-1, 50) for name in ("cost_to_catch_error", "cost_human_handling")}},
 )
 _scores = st.none() | st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=60)
 

@@ -112,12 +112,11 @@ def choose_threshold(a: Answers, scores: pd.DataFrame | None, case: Case | None,
     result.tables[_TRADEOFF] = _tradeoff_table(curve, column, target, chosen)
     result.figures[_VALUE_FIGURE] = _value_figure(curve, held_curve, column, target, chosen)
 
-    who = "the AI"
     if seen["handled"] == 0:
         msg = (f"no held-out output reaches the threshold {chosen:.2f}: the AI would handle nothing, and its error "
                f"rate is unknown")
         return "", _not_proven(a, (msg, msg + "."), result, stops, cautions)
-    result.add("info", f"On the {len(held_out):,} held-out outputs, at confidence ≥ {chosen:.2f} {who} handles "
+    result.add("info", f"On the {len(held_out):,} held-out outputs, at confidence ≥ {chosen:.2f} the AI handles "
                        f"{seen['handled']:,} ({seen['share']:.0%}, 95% interval {seen['share_low']:.0%}–"
                        f"{seen['share_high']:.0%}) with {seen['errors']:,} errors ({seen['rate']:.1%}, 95% interval "
                        f"{seen['rate_low']:.1%}–{seen['rate_high']:.1%}), worth {_money(seen['value'])} an output "
@@ -202,8 +201,9 @@ def split_scores(a: Answers, scores: pd.DataFrame, case: Case | None) -> tuple[p
     held = holdout_split(scores["correct"].to_numpy(), a.holdout_share, a.split_seed)
     parts = scores[~held].reset_index(drop=True), scores[held].reset_index(drop=True)
     if min(len(p) for p in parts) < MIN_PART:
-        raise CaseError(f"{len(scores):,} score{'s are' if len(scores) != 1 else ' is'} too few to split into rows to choose the threshold on and "
-                        f"{a.holdout_share:.0%} held out to check it (each part needs at least {MIN_PART}); "
+        raise CaseError(f"{len(scores):,} score{'s are' if len(scores) != 1 else ' is'} too few to split into rows "
+                        f"to choose the threshold on and {a.holdout_share:.0%} held out to check it (each part "
+                        f"needs at least {MIN_PART}); "
                         f"export more past outputs with their confidence and whether they were right",
                         case.path if case is not None else None, SECTION, "scores")
     return parts
@@ -303,8 +303,8 @@ def _need_ai_answers(case: Case | None):
 
 
 def _best_by_value(meets: pd.DataFrame) -> float | None:
-    """The threshold worth most among those that meet the limit; a tie (to the cent's thousandth) goes to the
-    higher threshold, which makes fewer errors for the same value."""
+    """The threshold worth most among those that meet the limit; a tie (within a billionth of a dollar) goes to
+    the higher threshold, which makes no more errors for the same value."""
     if meets.empty:
         return None
     top = meets["value"].max()
