@@ -318,7 +318,7 @@ def holdout_split(labels, share: float = 0.5, seed: int = 0):
     values = np.asarray(labels)
     held = np.zeros(len(values), dtype=bool)
     rng = np.random.default_rng(int(seed))
-    for label in sorted(set(values.tolist()), key=str):  # a fixed order of labels, so the draws are fixed too
+    for label in np.unique(values):  # sorted labels: a fixed order, so the draws are fixed too
         rows = rng.permutation(np.flatnonzero(values == label))
         held[rows[: round(share * len(rows))]] = True
     return held
