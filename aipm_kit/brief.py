@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .case import Case, load_case, write_atomic
 from .questions import QUESTIONS, Question
-from .result import Level, Result, badge
+from .ledger import Finding, check
+from .result import NO_MATHS, NOT_ANSWERED, Level, Result, badge
 
 # Question 2's outcomes that mean "do not build AI" (``result.data["outcome"]``, or the verdict's words), with
 # what to do instead when the result does not say.
@@ -165,7 +166,7 @@ class Overview:
             f"<td style='text-align:left;vertical-align:top'>{e(r.headline)}</td></tr>"
             for q, r in ((q, self.results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS)
         )
-        return (f"<div class='aipm-overview'><p style='border-left:5px solid {colour};padding:4px 10px'>"
+        return (f"<div class='aipm-overview {NO_MATHS}'><p style='border-left:5px solid {colour};padding:4px 10px'>"
                 f"<strong style='color:{colour}'>{e(readiness.status)}</strong> {e(readiness.message)}</p>"
                 f"<table><thead><tr><th>#</th><th style='text-align:left'>Question</th>"
                 f"<th style='text-align:left'>Verdict</th><th style='text-align:left'>Headline</th></tr></thead>"
@@ -220,6 +221,12 @@ td.verdict { width: 1%; white-space: nowrap; }
   font-size: 12.5px; }
 .metrics .v { font-weight: 700; font-variant-numeric: tabular-nums; }
 .failed { color:#b3261e; font-size:12.5px; margin: 4px 0 0; }
+.ledger h2 { font-size: 15px; margin: 16px 0 4px; }
+.ledger p { margin: 0 0 4px; }
+.ledger ul { margin: 0; padding-left: 18px; font-size: 12.5px; }
+.ledger li { margin: 2px 0; }
+.ledger li.contradiction::marker { color:#b3261e; } .ledger li.gap::marker { color:#a15c00; }
+.ledger code { font-size: 11.5px; background: var(--tint); padding: 0 3px; border-radius: 3px; }
 footer { margin-top: 14px; font-size: 11.5px; color: var(--muted); }
 footer a { color: inherit; }
 .matrix th, .matrix td { border-bottom: 1px solid var(--rule); padding: 8px 6px; text-align: center;
@@ -309,14 +316,30 @@ def brief_html(case: Case, results: Mapping[str, Result] | None = None, links: M
           "<th>Finding and the numbers that matter</th></tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody></table>\n"
+        + _holds_together_html(check(case, results))
         + f"<footer>Made by aipm-kit{source}.{note}</footer>"
     )
     return _page(f"{case.name} — AI product brief", body)
 
 
+def _holds_together_html(findings: list[Finding]) -> str:
+    e = html.escape
+    if not findings:
+        return ('<section class="ledger"><h2>Does the case hold together?</h2><p>Yes: wherever two questions '
+                "use one number, they agree.</p></section>\n")
+    items = "".join(
+        f'<li class="{"contradiction" if f.contradiction else "gap"}"><strong>{e(f.quantity)}</strong>: '
+        f"<code>{e(f.home)}</code> = {e(f.home_value)}, but <code>{e(f.other)}</code> = {e(f.other_value)}. "
+        f"{e(f.effect)} <em>Fix:</em> {e(f.fix)}</li>" for f in findings)
+    contradictions = sum(f.contradiction for f in findings)
+    lead = (f"No: {contradictions} contradiction{'s' if contradictions != 1 else ''} to settle before the verdicts "
+            "can be trusted." if contradictions else "Mostly: the plans differ from the evidence in places.")
+    return f'<section class="ledger"><h2>Does the case hold together?</h2><p>{e(lead)}</p><ul>{items}</ul></section>\n'
+
+
 # ---- Markdown ---------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#$])")  # `$` too: Jupyter reads $…$ as maths
 
 
 def md_escape(text: str) -> str:
@@ -346,10 +369,19 @@ def brief_markdown(case: Case, results: Mapping[str, Result] | None = None,
             numbers = "; ".join(f"{md_escape(m.name)}: **{md_escape(m.formatted())}**" for m in r.key_metrics) or "—"
             verdict = f"**{md_escape(r.verdict)}**"
         else:
-            headline, numbers, verdict = "*Not answered yet.*", "—", "not answered"
+            headline, numbers, verdict = "*Not answered yet.*", "—", NOT_ANSWERED
         if q.key in failed:
             headline += " (the notebook failed in this build)"
         lines.append(f"| {q.number} | {title} | {verdict} | {headline} | {numbers} |")
+    findings = check(case, results)
+    lines += ["", "## Does the case hold together?", ""]
+    if not findings:
+        lines.append("Yes: wherever two questions use one number, they agree.")
+    for f in findings:
+        mark = "Contradiction" if f.contradiction else "Gap"
+        lines.append(f"- **{mark} — {md_escape(f.quantity)}:** {md_escape(f.home)} = {md_escape(f.home_value)}, "
+                     f"but {md_escape(f.other)} = {md_escape(f.other_value)}. {md_escape(f.effect)} "
+                     f"*Fix:* {md_escape(f.fix)}")
     source = f" from the case file `{case.path.name}`" if case.path and "`" not in case.path.name else ""
     lines += ["", f"*Made by aipm-kit{source}.*", ""]
     return "\n".join(lines)

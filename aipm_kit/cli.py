@@ -3,6 +3,7 @@
     aipm-kit new NAME [--out FILE]                 a commented case file with every question's fields
     aipm-kit init DIR [--from CASE] [--force]      a workspace for your own product: notebooks, case, data/
     aipm-kit validate CASE ...                     check case files; each is OK or says what to fix
+    aipm-kit check CASE ...                        where the seven answers of a case contradict each other
     aipm-kit build [CASE ...] [--out DIR] [--jobs N] [--scheduler ADDRESS]
                                                    run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
@@ -16,6 +17,8 @@ failing notebook exits 1.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -53,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
                                    description="Load and validate each case file (a path or a bundled case's name).")
     validate.add_argument("cases", nargs="+", metavar="CASE")
 
+    check = commands.add_parser(
+        "check", help="find where the seven answers of a case contradict each other",
+        description="List every place where two questions use one quantity and disagree (question 2's volume and "
+                    "question 4's, the plan and the measured accuracy …), with both fields, what the difference "
+                    "does to the decision and how to fix it. Exit 1 when a case contradicts itself (or the "
+                    "evidence would flip a verdict), 0 when only gaps between plan and evidence remain, 2 when a "
+                    "case cannot be read.")
+    check.add_argument("cases", nargs="+", metavar="CASE")
+
     build = commands.add_parser("build", help="run every notebook for each case; write briefs and an index",
                                 description="Run every question notebook headlessly for each case (default: every "
                                             "bundled case) and write the filled notebooks (.ipynb, .html), a brief "
@@ -74,8 +86,10 @@ def _parser() -> argparse.ArgumentParser:
 
     app = commands.add_parser("app", help="the seven forms and a live brief as one app in your browser (localhost)",
                               description="Serve the app (one tab per question, a case picker, a live brief) with "
-                                          "Voila on 127.0.0.1. Closed pages shut their kernels down; idle ones are "
-                                          "culled. Case files in the current folder appear in the picker.")
+                                          "Voila on 127.0.0.1, behind a token printed with its address. A closed "
+                                          "page shuts its kernel down; a browser keeps at most 2 kernels and the "
+                                          "app 6; Ctrl-C stops it and every kernel. Case files in the current "
+                                          "folder appear in the picker.")
     app.add_argument("--port", type=_positive_int, default=None,
                      help="port (default: Voila's 8866, or the next free one)")
     app.add_argument("--no-browser", action="store_true", help="do not open a browser")
@@ -111,20 +125,23 @@ def cmd_new(args: argparse.Namespace) -> int:
     if path.exists():
         return _bad_input(f"{path}: already exists; choose another --out, or delete it first (nothing was written)")
     write_atomic(path, template_case(args.name))
-    print(f"Wrote {path}: fill it in, then `aipm-kit validate {path}` and `aipm-kit brief {path}`.")
+    me = as_typed("aipm-kit")
+    print(f"Wrote {path}: fill it in, then `{me} validate {path}` and `{me} brief {path}`.")
     return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .workspace import init_workspace
+    from .workspace import START_PAGE, init_workspace
 
     workspace = init_workspace(args.folder, from_case=args.from_case, force=args.force)
     print(f"Created {workspace.folder}: {len(workspace.notebooks)} notebooks, the case file "
-          f"{workspace.case_file.name} and a data/ folder. Open it with:\n\n    {workspace.open_command}\n")
+          f"{workspace.case_file.name} and a data/ folder. Open it with:\n\n"
+          f"    {as_typed('jupyter')} lab {workspace.folder / START_PAGE}\n")
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .ledger import check
     from .questions import QUESTIONS
 
     status = EXIT_OK
@@ -135,7 +152,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         answered = [q.key for q in QUESTIONS if case.is_answered(q.key) or q.key in case.raw_sections]
         print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")
+        findings = check(case)
+        if findings:
+            print(f"    Warning: the answers disagree in {len(findings)} place{'s' if len(findings) > 1 else ''} "
+                  f"(`{as_typed('aipm-kit')} check {name}` says how to fix each):")
+            for finding in findings:
+                print(f"      {finding.quantity}: {finding.home} = {finding.home_value}, {finding.other} = "
+                      f"{finding.other_value}")
     return status
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .ledger import check
+
+    status = EXIT_OK
+    for name in args.cases:
+        case = _load(name)
+        if case is None:
+            status = EXIT_BAD_INPUT
+            continue
+        findings = check(case)
+        contradictions = sum(f.contradiction for f in findings)
+        gaps = len(findings) - contradictions
+        if not findings:
+            print(f"OK  {case.path}: the answers agree wherever two questions use one number.")
+            continue
+        print(f"{case.path}: {_count(contradictions, 'contradiction')}, "
+              f"{_count(gaps, 'gap')} between plan and evidence\n")
+        for finding in findings:
+            print(f"  {finding}\n")
+        if contradictions and status == EXIT_OK:
+            status = EXIT_FAILED
+    return status
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -168,42 +220,57 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .brief import case_results, launch_readiness
-    from .bundled import bundled_cases
     from .build import question_notebooks
+    from .bundled import bundled_cases
     from .case import CaseError, load_case
+    from .parameters import notebook_parameters
+    from .verdict_cache import case_verdicts
 
-    print("Bundled cases (aipm-kit build NAME, aipm-kit brief NAME):")
+    me = as_typed("aipm-kit")
+    print(f"Bundled cases ({me} build NAME, {me} brief NAME):")
     for name, path in bundled_cases().items():
         try:
             case = load_case(path)
         except CaseError as exc:
             print(f"\n  {name}: cannot be read: {exc}")
             continue
-        results = case_results(case)
+        # remembered between runs, keyed on the case, its data files and the kit's code
+        summary = case_verdicts(case)
         print(f"\n  {name} — {case.name}\n    {case.summary}")
-        for number, result in enumerate(results.values(), start=1):
-            verdict = result.verdict if result.level in (None, result.verdict) else f"{result.verdict} ({result.level})"
-            print(f"    {number}. {verdict:<38} {result.title}")
-        readiness = launch_readiness(results)
-        print(f"    Launch: {readiness.status}")
-
-    import papermill
+        for v in summary.verdicts:
+            print(f"    {v.number}. {v.verdict:<24} {v.title}")
+        print(f"    Launch: {summary.readiness}")
 
     print("\nNotebooks (parameters papermill can set with -p NAME VALUE):")
     for q, notebook in question_notebooks():
         print(f"\n  {notebook.name} — {q.title}")
-        for param in papermill.inspect_notebook(str(notebook)).values():
-            default = param.get("default", "")
-            help_text = f"  # {param['help']}" if param.get("help") else ""
-            print(f"    {param['name']} = {default}{help_text}")
+        for param in notebook_parameters(notebook):
+            help_text = f"  # {param.help}" if param.help else ""
+            print(f"    {param.name} = {param.default}{help_text}")
     return EXIT_OK
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    # runs in this process until Ctrl-C or SIGTERM, which stop the server and shut every kernel down
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
+
+
+def as_typed(program: str) -> str:
+    """``program`` (``aipm-kit``, ``jupyter``) as the user can type it here, so printed commands work as printed.
+
+    Its bare name when the shell finds this installation's copy; otherwise (a virtual environment that is not
+    activated) the path of the copy beside this Python, relative to the current folder when it is below it.
+    """
+    mine = Path(sys.executable).parent / program  # the venv's bin/, without resolving python's symlink
+    if not mine.exists():
+        return program
+    found = shutil.which(program)
+    if found and Path(found).resolve() == mine.resolve():
+        return program
+    relative = os.path.relpath(mine)
+    return relative if not relative.startswith("..") else str(mine)
 
 
 def _load(name: str):
@@ -223,7 +290,7 @@ def _bad_input(message: str) -> int:
 
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
-            "list": cmd_list, "app": cmd_app}
+            "list": cmd_list, "app": cmd_app, "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import os
 import re
 import types
 import typing
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,8 +26,9 @@ from pydantic.fields import FieldInfo
 
 from .bundled import is_bundled
 from .case import Case, CaseError, field_problem, load_case
+from .labels import field_label
 from .questions import BY_KEY
-from .result import Result
+from .result import NO_MATHS, Result
 from .selfcheck import headless
 
 if TYPE_CHECKING:
@@ -78,10 +80,6 @@ def _row_model(tp: Any) -> type[BaseModel] | None:
     return None
 
 
-def _humanize(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
 def _multiline(info: FieldInfo) -> bool:
     extra = info.json_schema_extra
     return isinstance(extra, dict) and bool(extra.get("multiline"))
@@ -97,7 +95,7 @@ class FieldEditor:
         self.tp, self.optional = _unwrap_optional(info.annotation)
         self.rows: RowsEditor | None = None
         self.kind = "text"
-        label = "" if compact else _humanize(name)
+        label = "" if compact else field_label(name, info)
         style = {"description_width": _LABEL_WIDTH}
         width = "96%" if not compact else "auto"
         common = dict(description=label, style=style, layout=w.Layout(width=width))
@@ -167,9 +165,12 @@ class FieldEditor:
             self.upload = w.FileUpload(accept=".csv,.parquet,.txt", multiple=False, description="Upload",
                                        tooltip="Save a file into the case's data/ folder and use it here")
             self.upload.observe(self._uploaded, names="value")
+            self.uploads: list[str] = []  # the files saved through this button, as paths relative to the case
+            self.upload_note = w.HTML("")  # the button's own count resets with each file: ours counts them all
             parts[0] = w.HBox([self.widget, self.upload])
+            parts.insert(1, self.upload_note)
         if self.rows is not None and not compact:  # a table has no room for a side label: title it
-            parts.insert(0, w.HTML(f"<b>{html.escape(_humanize(name))}</b>"))
+            parts.insert(0, w.HTML(f"<b>{html.escape(field_label(name, info))}</b>"))
         self.box = w.VBox(parts, layout=w.Layout(margin="0 0 6px 0"))
 
     def _uploaded(self, change: dict[str, Any]) -> None:
@@ -177,8 +178,12 @@ class FieldEditor:
             return
         item = change["new"][0]
         saved = save_upload(self.base_dir / "data", item["name"], bytes(item["content"]))
-        self.upload.value = ()  # saved: the widget need not hold the bytes, and the same name can come again
-        self.widget.value = saved.relative_to(self.base_dir.resolve()).as_posix()  # validates it, with the rest
+        self.upload.value = ()  # saved: the widget need not hold the bytes, and the same file can come again
+        self.uploads.append(saved.relative_to(self.base_dir.resolve()).as_posix())
+        count = f"{len(self.uploads)} file{'s' if len(self.uploads) > 1 else ''}"
+        self.upload_note.value = (f"<span style='{_HELP_STYLE}'>{count} uploaded into data/; this one saved as "
+                                  f"{html.escape(self.uploads[-1])}</span>")
+        self.widget.value = self.uploads[-1]  # validates it, with the rest
 
     def _show(self, value: Any) -> str:
         if value is None:
@@ -215,13 +220,13 @@ class FieldEditor:
 
 
 def save_upload(folder: Path, name: str, content: bytes) -> Path:
-    """Save an uploaded file into ``folder`` under a safe name; never overwrite a different file."""
-    from .case import slugify
+    """Save an uploaded file into ``folder`` under its own name, made safe; never overwrite a different file.
 
-    stem, suffix = Path(Path(name).name).stem, Path(name).suffix.lower()
-    if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
-        suffix = ""
-    safe = f"{slugify(stem)}{suffix}"
+    The name keeps its words and letter case ("Q3 run (final).csv"); only a folder part, characters a file
+    system or a shell would trip on, and leading dots (hidden files) go. A file of that name with other content
+    is kept, and the upload gets ``-2``, ``-3`` … instead; the same content again reuses the file.
+    """
+    safe = safe_file_name(name)
     folder.mkdir(parents=True, exist_ok=True)
     target, n = folder / safe, 1
     while target.exists() and target.read_bytes() != content:
@@ -232,6 +237,16 @@ def save_upload(folder: Path, name: str, content: bytes) -> Path:
         tmp.write_bytes(content)
         tmp.replace(target)
     return target.resolve()
+
+
+def safe_file_name(name: str) -> str:
+    """An uploaded file's name without folders, control or shell characters, leading dots, or an odd suffix."""
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    stem, suffix = os.path.splitext(base)
+    suffix = suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
+    stem = re.sub(r"[^\w .()+,-]", "-", stem)  # letters of any script, digits, spaces and a few marks stay
+    stem = re.sub(r"\s+", " ", stem).strip(" .-")[:100] or "upload"
+    return stem + suffix
 
 
 def _is_path(tp: Any) -> bool:
@@ -253,8 +268,8 @@ class RowsEditor:
         self.model, self.base_dir = model, base_dir
         self._callbacks: list[Any] = []
         self._rows: list[dict[str, FieldEditor]] = []
-        header = [w.HTML(f"<b title='{html.escape(info.description or '', quote=True)}'>{_humanize(n)}</b>",
-                         layout=w.Layout(width=_column_width(info)))
+        header = [w.HTML(f"<b title='{html.escape(info.description or '', quote=True)}'>"
+                         f"{html.escape(field_label(n, info))}</b>", layout=w.Layout(width=_column_width(info)))
                   for n, info in model.model_fields.items()]
         self.header = w.HBox([*header, w.HTML("", layout=w.Layout(width="36px"))])
         self.body = w.VBox()
@@ -370,7 +385,7 @@ class Form:
                     f"JupyterLab and press Save, or add a <code>{q.key}:</code> section to the case file "
                     f"(<code>aipm-kit new</code> writes one with every field explained).</p>")
         values = self.answers.model_dump(mode="json", context=self.case.validation_context())
-        return (f"<div class='aipm-answers'><h4>Answers: {html.escape(self.case.name)}</h4>"
+        return (f"<div class='aipm-answers {NO_MATHS}'><h4>Answers: {html.escape(self.case.name)}</h4>"
                 f"{_answers_table(self.model, values)}</div>")
 
     def _repr_html_(self) -> str:
@@ -466,7 +481,7 @@ class Form:
             self._status.value = f"<span style='{_ERROR_STYLE}'>Analysis failed: {html.escape(str(exc))}</span>"
             return
         # JupyterLab and Voila style tables inside this class, as in a notebook's own outputs
-        self._result_area.value = f"<div class='jp-RenderedHTMLCommon'>{result.to_html(figures=True)}</div>"
+        self._result_area.value = f"<div class='jp-RenderedHTMLCommon {NO_MATHS}'>{result.to_html(figures=True)}</div>"
         self._status.value = ""
 
     def save(self) -> Path | None:
@@ -524,14 +539,14 @@ def _answers_table(model: type[BaseModel], values: dict[str, Any]) -> str:
         tp, _ = _unwrap_optional(info.annotation)
         sub = _row_model(tp)
         if sub is not None:
-            cells = "".join(f"<th>{e(_humanize(n))}</th>" for n in sub.model_fields)
+            cells = "".join(f"<th>{e(field_label(n, i))}</th>" for n, i in sub.model_fields.items())
             body = "".join("<tr>" + "".join(f"<td>{e(_plain(item.get(n)))}</td>" for n in sub.model_fields)
                            + "</tr>" for item in value or [])
             shown = (f"<table class='dataframe'><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
                      if value else "<em>none</em>")
         else:
             shown = e(_plain(value)).replace("\n", "<br>")
-        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{e(_humanize(name))}</b><br>"
+        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{e(field_label(name, info))}</b><br>"
                     f"<span style='{_HELP_STYLE}'>{e(info.description or '')}</span></td>"
                     f"<td style='text-align:left;vertical-align:top'>{shown}</td></tr>")
     return f"<table class='aipm-answers-table'><tbody>{''.join(rows)}</tbody></table>"

@@ -21,8 +21,13 @@ if TYPE_CHECKING:  # heavy imports stay out of `import aipm_kit`
 Level = Literal["go", "caution", "stop"]
 FindingLevel = Literal["go", "caution", "stop", "info"]
 LEVELS: tuple[Level, ...] = ("go", "caution", "stop")
+NOT_ANSWERED = "Not answered"  # the one word for a question without the answers its verdict needs (no level)
 
 _COLOURS = {"go": "#1b7f3b", "caution": "#a15c00", "stop": "#b3261e", "info": "#44546a", "none": "#6b7280"}
+# JupyterLab typesets anything between two `$` as maths; MathJax skips elements of these classes (MathJax 3,
+# in JupyterLab 4: mathjax_ignore; MathJax 2, in nbconvert's HTML pages: tex2jax_ignore), so the kit's HTML
+# (dollar amounts, user text) shows as written. An HTML entity would not help: MathJax reads the decoded text.
+NO_MATHS = "mathjax_ignore tex2jax_ignore"
 _SYMBOLS = {"go": "✓", "caution": "!", "stop": "✗", "info": "i"}
 
 
@@ -95,15 +100,18 @@ class Result:
         self.metrics.append(Metric(name, value, unit, key))
 
     @classmethod
-    def not_answered(cls, question: str, title: str) -> Result:
-        """The result of a question the case has no section for: said plainly, nothing invented."""
-        return cls(
-            question=question,
-            title=title,
-            verdict="not answered",
-            level=None,
-            headline="This case has no answers for this question yet.",
-        )
+    def not_answered(cls, question: str, title: str, needed: list[str] | None = None) -> Result:
+        """The result of a question without the answers a verdict needs: said plainly, nothing invented.
+
+        ``needed`` names the answers still missing (as the form labels them), when the section is half filled.
+        """
+        headline = "This case has no answers for this question yet."
+        if needed:
+            headline = f"Not answered yet: a verdict needs {_join_words(needed)}."
+        result = cls(question=question, title=title, verdict=NOT_ANSWERED, level=None, headline=headline)
+        if needed:
+            result.data["needed"] = list(needed)
+        return result
 
     # ---- reading --------------------------------------------------------------------------------
     @property
@@ -173,7 +181,7 @@ class Result:
     def _html_head(self) -> str:
         e = html.escape
         parts = [
-            '<div class="aipm-result">',
+            f'<div class="aipm-result {NO_MATHS}">',
             f"<p>{badge(self.verdict, self.level)} <strong>{e(self.headline)}</strong></p>",
         ]
         if self.metrics:
@@ -205,7 +213,7 @@ class Result:
             return ""
         e = html.escape
         notes = "".join(f"<h4>{e(h)}</h4><pre style='white-space:pre-wrap'>{e(t)}</pre>" for h, t in self.notes.items())
-        return f'<div class="aipm-result">{notes}</div>'
+        return f'<div class="aipm-result {NO_MATHS}">{notes}</div>'
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -220,6 +228,10 @@ class Result:
             display(Image(data=figure_png(fig)))
         if self.notes:
             display(HTML(self._html_notes()))
+
+
+def _join_words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def badge(verdict: str, level: Level | None) -> str:

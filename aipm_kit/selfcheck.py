@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .result import NO_MATHS
+
 
 @dataclass(frozen=True)
 class Check:
@@ -35,7 +37,7 @@ class SelfCheck:
         self.interactive = interactive and not headless()
 
     def _repr_html_(self) -> str:
-        parts = ["<div class='aipm-selfcheck'><h4>Self-check</h4><ol>"]
+        parts = [f"<div class='aipm-selfcheck {NO_MATHS}'><h4>Self-check</h4><ol>"]
         for c in self.checks:
             options = "".join(f"<li>{html.escape(o)}</li>" for o in c.options)
             parts.append(

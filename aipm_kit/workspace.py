@@ -1,16 +1,17 @@
 """A workspace for your own product: the notebooks pointed at your case file, and a ``data/`` folder.
 
 ``aipm-kit init DIR`` makes ``DIR/<name>.yaml`` (a fresh commented template, or a copy of a bundled case with
-its data files copied into ``DIR/data/``), the start page and the seven question notebooks with their ``case``
-parameter set by papermill's prepare-only mode (so they stay standard notebooks, runnable by papermill too),
-and ``DIR/data/`` for your own files.
+its data files copied into ``DIR/data/``), the start page and the seven question notebooks, and ``DIR/data/``
+for your own files. Each notebook's one ``parameters`` cell names the workspace's case (so it stays a standard
+notebook papermill can run), and the cells that discuss the worked example's own results are left out.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,6 @@ class Workspace:
     folder: Path
     case_file: Path
     notebooks: list[Path]
-
-    @property
-    def open_command(self) -> str:
-        return f"jupyter lab {self.folder / START_PAGE}"
 
 
 def workspace_notebooks() -> list[Path]:
@@ -91,16 +88,31 @@ def copy_case(source: Case, case_file: Path) -> Case:
     return copy
 
 
-def _prepare_notebook(source: Path, target: Path, case_name: str) -> Path:
-    """Copy a notebook with ``case`` set to the workspace's case file and the worked example's outputs cleared."""
-    import nbformat
-    import papermill
+WORKED_EXAMPLE_TAG = "worked-example"  # a Markdown cell that reads the worked example's own results
+_CASE_LINE = re.compile(r'^case = .*?(?=  #|$)', re.MULTILINE)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        prepared = Path(tmp) / source.name
-        papermill.execute_notebook(str(source), str(prepared), parameters={"case": case_name},
-                                   prepare_only=True, progress_bar=False, log_output=False)
-        notebook = nbformat.read(prepared, as_version=4)
+
+def set_case_parameter(notebook: Any, case_path: str) -> bool:
+    """Point a notebook's ``parameters`` cell at ``case_path`` (its ``case = …`` line, help comment kept).
+
+    The cell itself is changed, not followed by an injected one: a learner's notebook has one parameters cell
+    that says which case it opens. Returns False when the notebook has no such line.
+    """
+    replaced = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            cell.source, count = _CASE_LINE.subn(lambda _: f"case = {json.dumps(case_path)}", cell.source, count=1)
+            replaced += count
+    return bool(replaced)
+
+
+def _prepare_notebook(source: Path, target: Path, case_name: str) -> Path:
+    """Copy a notebook for the learner's own case: pointed at it, without the worked example's outputs or prose."""
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    set_case_parameter(notebook, case_name)
+    notebook.cells = [c for c in notebook.cells if WORKED_EXAMPLE_TAG not in c.metadata.get("tags", [])]
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

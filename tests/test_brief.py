@@ -134,10 +134,10 @@ def test_unanswered_questions_are_shown_as_not_answered_never_filled_in(unvalida
     assert list(results) == [q.key for q in QUESTIONS]  # all seven, in order
     assert [r.answered for r in results.values()] == [True] + [False] * 6
     page = brief_html(unvalidated, results)
-    assert page.count(">not answered</span>") == 6
+    assert page.count(">Not answered</span>") == 6
     assert page.count("Not answered yet: the case file has no answers for this question.") == 6
     markdown = brief_markdown(unvalidated, results)
-    assert markdown.count("| not answered | *Not answered yet.* | — |") == 6
+    assert markdown.count("| Not answered | *Not answered yet.* | — |") == 6
 
 
 def test_every_row_has_its_number_title_badge_headline_and_key_numbers(unvalidated):
@@ -181,7 +181,7 @@ def test_the_markdown_brief_is_a_table_of_seven_rows(unvalidated):
     rows = [line for line in markdown.splitlines() if re.match(r"\| \d \|", line)]
     assert len(rows) == 7
     assert rows[0].startswith("| 1 | [What problem should we solve to maximize impact?](01_problem.html) | **stop** |")
-    assert "Annual cost of the problem: **$12.0k**" in rows[0]
+    assert "Annual cost of the problem: **\\$12.0k**" in rows[0]  # $ escaped: Jupyter reads $…$ as maths
     assert "**Launch readiness: Not ready.**" in markdown
 
 

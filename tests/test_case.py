@@ -150,7 +150,7 @@ def test_a_missing_section_is_not_answered_and_nothing_is_invented(tmp_path):
     case = load_case(write(tmp_path, "name: Empty\nsummary: nothing yet\n"))
     assert case.answers("problem") is None
     result = case.analyze("problem")
-    assert result.verdict == "not answered" and result.level is None and result.metrics == []
+    assert result.verdict == "Not answered" and result.level is None and result.metrics == []
 
 
 class _WithData(BaseModel):
@@ -182,7 +182,7 @@ def test_the_template_is_a_valid_case_with_every_field_commented(tmp_path):
             assert f"# Question {q.number}: {q.title}" in path.read_text(encoding="utf-8")
             # a blank worksheet is not an answer: nothing is analysed until the learner fills it in
             assert not case.is_answered(q.key)
-            assert case.analyze(q.key).verdict == "not answered"
+            assert case.analyze(q.key).verdict == "Not answered"
 
 
 @pytest.mark.parametrize("text, slug", [

@@ -182,3 +182,25 @@ def test_the_command_imports_no_heavy_library_until_it_needs_one():
     code = ("import sys, aipm_kit.cli; heavy = {'papermill', 'nbconvert', 'matplotlib', 'pandas', 'ipywidgets'};"
             "print(sorted(heavy & set(sys.modules)))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+# ---- printed commands --------------------------------------------------------------------------------------
+
+def test_printed_commands_work_without_an_activated_environment(tmp_path, capsys, monkeypatch):
+    from aipm_kit.cli import as_typed
+
+    venv_bin = Path(sys.executable).parent
+    if not (venv_bin / "aipm-kit").exists():
+        pytest.skip("the kit is not installed beside this Python")
+    # the shell finds this installation's aipm-kit: the bare name works
+    monkeypatch.setenv("PATH", str(venv_bin))
+    assert as_typed("aipm-kit") == "aipm-kit"
+    # a venv that is not activated: the shell finds nothing, so the command names the venv's copy
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert as_typed("aipm-kit") == str(venv_bin / "aipm-kit")
+    monkeypatch.chdir(venv_bin.parent.parent)
+    assert as_typed("aipm-kit") == str((venv_bin / "aipm-kit").relative_to(venv_bin.parent.parent))
+    status, out, _ = _run(capsys, "init", tmp_path / "clinic")
+    jupyter = (venv_bin / "jupyter").relative_to(venv_bin.parent.parent)  # the folder we stand in
+    assert status == 0 and f"    {jupyter} lab {tmp_path / 'clinic' / '00_start_here.ipynb'}\n" in out

@@ -120,12 +120,17 @@ def test_a_missing_section_says_not_answered_headless_and_starts_blank_interacti
     case = aipm_kit.load_case(path)
     static = Form(case, "problem", interactive=False)
     assert "no answers to question 1 yet" in static._repr_html_()
-    assert static.result.verdict == "not answered"
+    assert static.result.verdict == "Not answered"
     monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
     live = Form(case, "problem")
     assert live.editors["interviews"].widget.value == 0
-    assert live.last_result.verdict == "not answered"  # a blank worksheet is never analysed as if answered
+    assert live.last_result.verdict == "Not answered"  # a blank worksheet is never analysed as if answered
     live.editors["statement"].widget.value = "Nurses re-type orders."
+    # half an answer: still "Not answered", saying what a verdict needs (question 1's NEEDED_FOR_VERDICT)
+    assert live.last_result.verdict == "Not answered" and live.last_result.level is None
+    assert live.last_result.headline == "Not answered yet: a verdict needs user and pain."
+    live.editors["user"].widget.value = "ward nurses"
+    live.editors["pain"].widget.value = "ten minutes per order"
     assert live.last_result.level == "stop"  # now it is an answer: no interviews yet
     assert live.save() == path.resolve()
     assert aipm_kit.load_case(path).answers("problem").statement == "Nurses re-type orders."
@@ -160,16 +165,34 @@ def test_an_uploaded_results_file_is_saved_into_data_and_a_missing_column_is_nam
     assert results.upload is not None
     bad = b"id,category,slice,input,expected,ouput,passed\n1,good,,a,b,b,true\n"
     results.upload.value = (uploaded("../../My run.csv", bad),)
-    saved = case_file.parent / "data" / "my-run.csv"
-    assert saved.read_bytes() == bad  # a safe name, inside the case's data/ folder
-    assert results.widget.value == "data/my-run.csv"
-    assert "my-run.csv: missing column 'output'; did you mean 'ouput'?" in html.unescape(results.error.value)
+    saved = case_file.parent / "data" / "My run.csv"
+    assert saved.read_bytes() == bad  # its own name, without the folders, inside the case's data/ folder
+    assert results.widget.value == "data/My run.csv"
+    assert "My run.csv: missing column 'output'; did you mean 'ouput'?" in html.unescape(results.error.value)
+    assert "1 file uploaded into data/" in results.upload_note.value
     good = bad.replace(b"ouput", b"output")
     results.upload.value = (uploaded("My run.csv", good),)
     # the earlier upload is kept: a different file with the same name gets a new one
-    assert saved.read_bytes() == bad and (case_file.parent / "data" / "my-run-2.csv").read_bytes() == good
+    assert saved.read_bytes() == bad and (case_file.parent / "data" / "My run-2.csv").read_bytes() == good
     assert results.error.value == ""
-    assert form.answers.results_file == (case_file.parent / "data" / "my-run-2.csv").resolve()
+    assert form.answers.results_file == (case_file.parent / "data" / "My run-2.csv").resolve()
+    assert "2 files uploaded into data/; this one saved as data/My run-2.csv" in results.upload_note.value
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("Q3 run (final).csv", "Q3 run (final).csv"),      # words, case and brackets kept
+    ("../../etc/passwd", "passwd"),                    # no folders
+    ("C:\\Users\\me\\run.CSV", "run.csv"),             # a Windows path; the suffix lower-cased
+    (".hidden.csv", "hidden.csv"),                     # no hidden files
+    ("évaluation résultats.csv", "évaluation résultats.csv"),  # letters of any script
+    ("run;rm -rf $HOME`x`.csv", "run-rm -rf -HOME-x.csv"),  # shell characters replaced
+    ("....csv", "csv"),                                 # only dots before: what is left
+    ("...", "upload"),                                  # nothing left: a plain name
+])
+def test_an_upload_keeps_its_name_made_safe(name, safe):
+    from aipm_kit.forms import safe_file_name
+
+    assert safe_file_name(name) == safe
 
 
 def test_save_on_a_bundled_example_writes_the_learners_copy_and_leaves_the_example_as_shipped(tmp_path,

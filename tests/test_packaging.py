@@ -65,3 +65,14 @@ def test_loading_every_question_of_a_case_draws_nothing_and_runs_no_notebook():
     # the question modules may use pandas; charts, widgets and papermill wait until they are needed
     loaded = _loaded("import aipm_kit; aipm_kit.load_case('support-triage')")
     assert not {"matplotlib", "papermill", "ipywidgets", "nbconvert"} & set(loaded)
+
+
+def test_the_readme_binder_links_open_the_repository_pyproject_names():
+    import re
+    import tomllib
+
+    # one place to change: pyproject.toml's [project.urls] Repository; binder/set_repository.py rewrites the README
+    repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    owner_name = repository.removeprefix("https://github.com/").removesuffix(".git").strip("/")
+    links = re.findall(r"https://mybinder\.org/v2/gh/([^/\s)`]+/[^/\s)`]+)/", (ROOT / "README.md").read_text())
+    assert len(links) == 4 and set(links) == {owner_name}, "run: python binder/set_repository.py"

@@ -48,7 +48,7 @@ def test_json_holds_metrics_tables_and_key_metrics():
 
 def test_not_answered_says_so_and_carries_no_numbers():
     result = Result.not_answered("data", "Do we have the right data?")
-    assert (result.verdict, result.level, result.answered) == ("not answered", None, False)
+    assert (result.verdict, result.level, result.answered) == ("Not answered", None, False)
     assert result.metrics == [] and result.findings == []
 
 

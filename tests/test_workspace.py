@@ -13,13 +13,16 @@ from aipm_kit.forms import Form
 from aipm_kit.workspace import init_workspace, workspace_notebooks
 
 
-def injected_case(notebook) -> str | None:
+def parameters_cells(notebook) -> list[dict]:
+    """Each cell that sets parameters (tagged parameters or injected-parameters), with what it assigns."""
+    found = []
     for cell in nbformat.read(notebook, as_version=4).cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
             namespace: dict = {}
-            exec(cell.source, namespace)  # the injected cell is plain assignments
-            return namespace["case"]
-    return None
+            exec(cell.source, namespace)  # parameters cells are plain assignments
+            found.append({k: v for k, v in namespace.items() if not k.startswith("__")})
+    return found
 
 
 def test_a_fresh_workspace_has_the_notebooks_pointing_at_its_own_blank_case(tmp_path):
@@ -28,14 +31,15 @@ def test_a_fresh_workspace_has_the_notebooks_pointing_at_its_own_blank_case(tmp_
     assert [p.name for p in ws.notebooks] == [p.name for p in workspace_notebooks()]
     assert ws.notebooks[0].name == "00_start_here.ipynb" and len(ws.notebooks) == 8
     for notebook in ws.notebooks:
-        assert injected_case(notebook) == "clinic-scheduling.yaml"
+        # one parameters cell, and it names the workspace's case (no second, injected cell that disagrees)
+        assert [cell["case"] for cell in parameters_cells(notebook)] == ["clinic-scheduling.yaml"]
         cells = nbformat.read(notebook, as_version=4).cells
+        assert not any("worked-example" in c.metadata.get("tags", []) for c in cells)
         assert all(c.outputs == [] for c in cells if c.cell_type == "code")  # no worked-example outputs
     case = aipm_kit.load_case(ws.case_file)
     assert case.name == "Clinic scheduling"
     assert not any(case.is_answered(q.key) for q in aipm_kit.QUESTIONS)
     assert (tmp_path / "clinic-scheduling" / "data").is_dir()
-    assert ws.open_command == f"jupyter lab {tmp_path / 'clinic-scheduling' / '00_start_here.ipynb'}"
 
 
 def test_a_workspace_from_a_bundled_case_copies_its_data_and_reaches_the_same_verdicts(tmp_path):
@@ -89,3 +93,24 @@ def test_the_workspace_notebooks_run_headless_on_a_fresh_template_and_on_a_copy(
     assert report.failures == [], report.summary()
     assert (tmp_path / "out" / "fresh" / "07_monitoring.html").is_file()
     assert (tmp_path / "out" / "copied" / "brief.md").is_file()
+
+
+def test_a_workspace_notebook_keeps_the_help_comment_and_leaves_out_the_worked_example_prose(tmp_path):
+    from aipm_kit.workspace import _prepare_notebook
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Question 9 — the lesson"),
+        nbformat.v4.new_code_cell('case = "support-triage"  # a bundled case name, or the path to your own case\n'
+                                  "answers = {}  # overrides", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_markdown_cell("In the support case the keyword rule (64%) falls below the line.",
+                                      metadata={"tags": ["worked-example"]}),
+        nbformat.v4.new_markdown_cell("**What would change the decision?**"),
+    ])
+    source = tmp_path / "09_lesson.ipynb"
+    nbformat.write(notebook, source)
+    prepared = nbformat.read(_prepare_notebook(source, tmp_path / "out.ipynb", "clinic.yaml"), as_version=4)
+    assert [c.source for c in prepared.cells] == [
+        "# Question 9 — the lesson",
+        'case = "clinic.yaml"  # a bundled case name, or the path to your own case\nanswers = {}  # overrides',
+        "**What would change the decision?**",
+    ]

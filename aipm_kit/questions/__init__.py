@@ -43,8 +43,45 @@ class Question:
     def answers_model(self) -> type[BaseModel]:
         return self.module.Answers
 
+    @property
+    def needed_for_verdict(self) -> tuple[str, ...]:
+        """The answers a verdict needs (the model's ``NEEDED_FOR_VERDICT``): without them it is not answered."""
+        return tuple(getattr(self.answers_model, "NEEDED_FOR_VERDICT", ()))
+
+    def missing(self, answers: Any) -> list[str]:
+        """The needed answers still blank (empty text, no file, an empty list, or zero), in the model's order."""
+        return [name for name in self.needed_for_verdict if _blank(getattr(answers, name, None))]
+
     def analyze(self, answers: Any, case: Case | None = None) -> Result:
+        """The question's verdict, or "Not answered" naming what is missing while a needed answer is blank."""
+        missing = self.missing(answers)
+        if missing:
+            return self.not_answered(missing)
         return self.module.analyze(answers, case)
+
+    def not_answered(self, missing: list[str] | None = None) -> Result:
+        """The "Not answered" result, naming the needed answers still blank (all of them by default)."""
+        from ..labels import field_label, in_sentence
+        from ..result import Result
+
+        fields = self.answers_model.model_fields
+        names = self.needed_for_verdict if missing is None else missing
+        labels = [in_sentence(field_label(name, fields[name])) for name in names]
+        return Result.not_answered(self.key, self.title, needed=labels)
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, dict)):
+        return not value
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == 0
+    return False
 
 
 QUESTIONS: tuple[Question, ...] = (

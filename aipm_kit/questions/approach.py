@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -192,6 +192,8 @@ class Answers(BaseModel):
     """The approach worksheet: the task's traits, its volume and sizes, the price table, and the choice."""
 
     model_config = ConfigDict(extra="forbid")
+    # a verdict needs the task and its volume; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("task", "requests_per_month")
 
     task: str = Field(
         "", json_schema_extra={"multiline": True},

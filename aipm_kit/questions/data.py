@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -106,6 +106,8 @@ class Answers(BaseModel):
     """The data plan: needs, segments, the evaluation set's size, a sample to profile, and the datasheet text."""
 
     model_config = ConfigDict(extra="forbid")
+    # a verdict needs the data needs; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("needs",)
 
     needs: list[DataNeed] = Field(
         default_factory=list, description="Every piece of data the product needs, one row each.")

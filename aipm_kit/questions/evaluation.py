@@ -28,7 +28,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,8 @@ class Answers(BaseModel):
     """The evaluation worksheet: the eval run, how it is graded, the gates it must clear, and the baseline."""
 
     model_config = ConfigDict(extra="forbid")
+    # a verdict needs an eval run and the gates it must clear; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("results_file", "gates")
 
     results_file: DataFile | None = Field(
         None, description="The eval run to judge: a CSV (or Parquet) file with id, category, slice, input, "

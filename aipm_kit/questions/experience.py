@@ -39,7 +39,7 @@ choosing rows and flatter the result the same way. Those steps live in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -155,6 +155,8 @@ class Answers(BaseModel):
     """The experience worksheet: how much the AI does alone, the safeguards, the failure modes, the threshold."""
 
     model_config = ConfigDict(extra="forbid")
+    # a verdict needs what users get and how it can be wrong; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("output", "failure_modes")
 
     output: str = Field("", description="What the AI gives the user, in one line (e.g. 'a suggested queue and "
                                         "priority for each new ticket').")

@@ -14,7 +14,7 @@ import os
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -78,6 +78,8 @@ class Answers(BaseModel):
     """The monitoring worksheet: the production log, how it is read, the weekly review, and the way back."""
 
     model_config = ConfigDict(extra="forbid")
+    # a verdict needs a production log; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("log",)
 
     log: DataFile | None = Field(
         None, description="Production log (CSV, or Parquet with pyarrow), one row per AI output, with columns "

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -85,6 +85,8 @@ class Answers(BaseModel):
     """The "does this need AI?" worksheet: the scorecard's ten criteria, then the money."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # a verdict needs the decision, how often it is made and what a right one is worth; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("decision", "monthly_volume", "value_per_correct")
 
     decision: str = Field(
         "", description="The decision or task AI would take on, in one sentence (what goes in, what comes out).")

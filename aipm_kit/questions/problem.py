@@ -8,7 +8,7 @@ other problems on the table. This worksheet checks each of those in turn.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,6 +72,8 @@ class Answers(BaseModel):
     """The problem worksheet: the statement, the evidence, its cost, and the alternatives."""
 
     model_config = ConfigDict(extra="forbid")
+    # a verdict needs the problem as users live it; until then the question is "Not answered"
+    NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("statement", "user", "pain")
 
     statement: str = Field(
         "", json_schema_extra={"multiline": True},

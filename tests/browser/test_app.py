@@ -1,18 +1,61 @@
-"""The seven-question app under Voila, served the way ``aipm-kit app`` serves it: switch tabs, change an
-answer, the Brief tab follows; close the page and its kernel is gone (voila issue #1458 leaked one per visit)."""
+"""The seven-question app under Voila, served the way ``aipm-kit app`` serves it (a token in the address, XSRF
+checks on): switch tabs, change an answer, the Brief tab follows; close the page and its kernel is gone (voila
+issue #1458 leaked one per visit: the page's shutdown request was refused for want of the ``_xsrf`` cookie)."""
 
 from __future__ import annotations
 
 import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 
 import psutil
 import pytest
 
 import aipm_kit
 
-from aipm_kit.app import CULL_IDLE_SECONDS, FOLDER_ENV, App, case_choices, voila_command
+from aipm_kit.app import CULL_IDLE_SECONDS, FOLDER_ENV, App, case_choices, voila_argv, voila_command
 
-from .conftest import field_input, make_workspace, set_field, wait_until
+from .conftest import (Server, field_input, free_port, make_workspace, server_environment, set_field,
+                       wait_until)
+
+
+class AppServer(Server):
+    """The app as ``aipm-kit app`` runs it; its address and token read from what it prints."""
+
+    token = ""
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.url}/?token={self.token}"
+
+    def status_of(self, path: str) -> int:
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+
+@pytest.fixture
+def voila(workspace, tmp_path) -> Iterator[AppServer]:
+    """``python -m aipm_kit.app`` (what ``aipm-kit app`` runs) over the workspace's copy of the app notebook."""
+    port = free_port()
+    env = server_environment(tmp_path)
+    env[FOLDER_ENV] = str(workspace.root / "cases")
+    command = voila_command(workspace.notebooks / "app.ipynb", port=port, open_browser=False)
+    server = AppServer(command + ["--Voila.port_retries=0"], f"http://127.0.0.1:{port}", "/voila/static/",
+                       env, cwd=workspace.notebooks, log=tmp_path / "voila.log", any_answer=True)
+    deadline = time.monotonic() + 30
+    while not server.token and time.monotonic() < deadline:
+        found = re.search(rf"127\.0\.0\.1:{port}/\?token=([A-Za-z0-9_-]+)", server.log_tail(200))
+        server.token = found.group(1) if found else time.sleep(0.2) or ""
+    assert server.token, server.log_tail()
+    yield server
+    server.stop()
 
 
 def kernel_processes(server) -> list[psutil.Process]:
@@ -27,7 +70,10 @@ def test_app_tabs_brief_and_no_kernel_left_behind(page, voila, workspace, screen
     # $3.00 a ticket: 40 agents × 450 tickets × $3.00 × 12 = $648,000 a year (the case says $2.60: $561,600)
     changed = aipm_kit.load_case(case_file, overrides={"problem": {"cost_per_occurrence": 3.0}}).analyze("problem")
 
-    page.goto(voila.url)
+    assert voila.status_of("/api/kernels/00000000-0000-0000-0000-000000000000") == 404  # with the token: no such
+    page.goto(voila.url)  # without the token: the login page, no app
+    assert page.locator("input[type=password]").count() >= 1 and not kernel_processes(voila)
+    page.goto(voila.page_url)
     tabs = page.locator(".widget-tab .lm-TabBar-tab")
     form = page.locator(".widget-vbox").filter(has=page.locator("h3", has_text="Question 1:")).first
     form.wait_for()
@@ -44,9 +90,16 @@ def test_app_tabs_brief_and_no_kernel_left_behind(page, voila, workspace, screen
     brief.get_by_text(start.headline).wait_for()
     page.screenshot(path=screenshots / "app-brief.png", full_page=True)
 
-    # another question's tab builds its own form on first visit
+    # another question's tab builds its own form on first visit; a spinner says so meanwhile (the page is never
+    # blank): a MutationObserver records it, since it is gone once the form arrives
+    page.evaluate("""() => { window.aipmSpinner = '';
+        new MutationObserver(() => { const s = document.querySelector('.aipm-loading');
+            if (s && !window.aipmSpinner) window.aipmSpinner = s.textContent; })
+          .observe(document.body, {childList: true, subtree: true}); }""")
     tabs.filter(has_text="6. Evaluation").click()
     page.locator("h3", has_text="Question 6:").wait_for()
+    assert page.evaluate("window.aipmSpinner").startswith("Opening question 6: How do we know it works")
+    assert page.locator(".aipm-loading").count() == 0
 
     tabs.filter(has_text="1. Problem").click()
     set_field(form, "Cost per occurrence", "3")
@@ -59,7 +112,7 @@ def test_app_tabs_brief_and_no_kernel_left_behind(page, voila, workspace, screen
     assert brief.get_by_text("$648.0k").count() == 1  # the brief's key metric "Annual cost of the problem"
     assert float(field_input(form, "Cost per occurrence").input_value()) == 3.0
 
-    # closing the page shuts its kernel down
+    # closing the page shuts its kernel down: Voila's close request, XSRF-checked, gets through
     page.close(run_before_unload=True)
     wait_until(lambda: voila.status_of(f"/api/kernels/{kernel}") == 404 and not kernel_processes(voila),
                timeout=30, what="the app's kernel to shut down after the page closed")
@@ -67,14 +120,14 @@ def test_app_tabs_brief_and_no_kernel_left_behind(page, voila, workspace, screen
 
 # ---- the app's logic, without a browser ---------------------------------------------------------------------
 
-def test_voila_command_is_loopback_only_with_shutdown_on_close_and_culling():
+def test_voila_runs_loopback_only_with_xsrf_on_and_culling():
     command = voila_command("app.ipynb", port=8999, open_browser=False)
-    assert command[1:4] == ["-m", "voila", "app.ipynb"]
-    assert "--Voila.ip=127.0.0.1" in command
-    assert "--Voila.tornado_settings={'disable_check_xsrf': True}" in command  # voila #1458
-    assert f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}" in command
-    assert "--port=8999" in command and "--no-browser" in command
+    assert command[1:] == ["-m", "aipm_kit.app", "app.ipynb", "--port=8999", "--no-browser"]
     assert "--no-browser" not in voila_command("app.ipynb")
+    argv = voila_argv("app.ipynb", port=8999)
+    assert "--Voila.ip=127.0.0.1" in argv and "--port=8999" in argv
+    assert not any("xsrf" in part for part in argv)  # voila #1458 is handled without turning the check off
+    assert f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}" in argv
 
 
 @pytest.fixture
@@ -127,3 +180,15 @@ def test_headless_the_app_shows_the_brief_as_markdown(tmp_path):
     shell.display_pub.publish = lambda data, **_: outputs.append(data)
     App(str(workspace.case_file))._ipython_display_()
     assert "text/markdown" in outputs[0] and "# Support ticket triage" in outputs[0]["text/markdown"]
+
+
+def test_a_tab_shows_a_spinner_until_its_form_is_built(live_app):
+    app, _ = live_app
+    page = app._pages[2]
+    shown: list[str] = []
+    page.observe(lambda change: shown.append(" ".join(getattr(c, "value", type(c).__name__) for c in change["new"])),
+                 names="children")
+    app.tabs.selected_index = 2
+    assert "aipm-loading" in shown[0] and "Opening question 3: Do we have the right data?" in shown[0]
+    assert len(shown) == 2 and "aipm-loading" not in shown[1] and "data" in app.forms  # then the form
+

@@ -108,8 +108,8 @@ def test_question_6_results_file_through_the_form_changes_the_verdict(page, lab,
     case_file = workspace.case_file
     start = aipm_kit.load_case(case_file).analyze("evaluation")
     upload = injected_run(workspace, tmp_path)
-    # the form saves an upload into the case's data/ folder under a safe name (forms.save_upload)
-    stored = case_file.parent / "data" / "eval-run-injected.csv"
+    # the form saves an upload into the case's data/ folder under its own name, made safe (forms.save_upload)
+    stored = case_file.parent / "data" / "Eval run injected.csv"
     assert not stored.exists()
     changed = aipm_kit.load_case(case_file, overrides={"evaluation": {"results_file": str(upload)}}).analyze("evaluation")
     assert start.verdict == "Ship" and changed.verdict != start.verdict, (start.verdict, changed.verdict)
@@ -121,12 +121,12 @@ def test_question_6_results_file_through_the_form_changes_the_verdict(page, lab,
     result.wait_for()
     badge = result.locator(".aipm-badge").first
     assert badge.inner_text() == start.verdict
-    results_box = field_box(form, "Results file")
-    assert field_input(results_box, "Results file").input_value() == "support-triage/eval_results.csv"
+    results_box = field_box(form, "Eval results file")
+    assert field_input(results_box, "Eval results file").input_value() == "support-triage/eval_results.csv"
     screenshot_cell_outputs(page, form, screenshots / "q6-form.png")
 
     # a file that is not there: the field says so, and the verdict stays the last good one
-    set_field(form, "Results file", "support-triage/no_such_run.csv")
+    set_field(form, "Eval results file", "support-triage/no_such_run.csv")
     results_box.get_by_text("⚠ file not found: support-triage/no_such_run.csv").wait_for()
     assert badge.inner_text() == start.verdict
 
@@ -135,7 +135,8 @@ def test_question_6_results_file_through_the_form_changes_the_verdict(page, lab,
         results_box.locator("button.widget-upload").click()
     chooser.value.set_files(str(upload))
     wait_until(lambda: badge.inner_text() == changed.verdict, what=f"the verdict to become {changed.verdict}")
-    assert field_input(results_box, "Results file").input_value() == "data/eval-run-injected.csv"
+    assert field_input(results_box, "Eval results file").input_value() == "data/Eval run injected.csv"
+    results_box.get_by_text("1 file uploaded into data/; this one saved as data/Eval run injected.csv").wait_for()
     assert results_box.get_by_text("⚠").count() == 0
     assert changed.headline in result.inner_text()
     assert stored.read_bytes() == upload.read_bytes()

@@ -1,0 +1,393 @@
+"""The case as one product: the quantities several questions use, and the check that the answers agree.
+
+Each question is analysed on its own, so a case can say seven things that cannot all be true: question 2 values
+18,000 decisions a month while question 4 prices 90,000, or question 3 says live feedback does not exist while
+question 7 reads twelve weeks of it. The ledger is a table of relations between fields. Each relation says where
+a shared quantity is declared (its home), where else it appears, and how the two must relate:
+
+- ``same``: one quantity written twice. They must agree within rounding; a difference is a contradiction.
+- ``plan``: an estimate made before the evidence (question 2's expected accuracy) beside what was measured later
+  (question 6's pass rate). A gap is reported; when putting the evidence in place of the plan changes the
+  planning question's verdict, the gap is a contradiction too, since the decision rested on the plan.
+- ``covers``: what one question plans to measure (question 3's slices) against what another measures.
+
+Adding a field to the ledger is one row in ``RELATIONS``. ``check(case)`` returns the findings;
+``aipm-kit check`` prints them (exit 1 on a contradiction), ``validate`` shows them as warnings and the brief
+has a "Does the case hold together?" section.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .case import Case
+    from .result import Result
+
+Kind = Literal["same", "plan", "covers"]
+Value = float | int | str | frozenset | None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value lives: a ``section.field`` path as ``aipm-kit check`` prints it, and how to read it."""
+
+    path: str
+    read: Callable[[Case], Value]
+    unit: str = ""  # "$", "%" (a 0–1 share) or "" — how the value is shown
+
+
+@dataclass(frozen=True)
+class Relation:
+    quantity: str
+    kind: Kind
+    home: Place  # where the quantity is decided (the plan, for kind "plan")
+    other: Place  # where it appears again (the evidence, for kind "plan")
+    effect: str  # what a difference does to the decision
+    fix: str  # how to resolve it
+    tolerance: float = 0.005  # difference still counted as rounding: relative, or in points for shares (unit %)
+    revise: tuple[str, str] | None = None  # (section, field) of the plan, replaced by the evidence to test a flip
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement between two places of the case."""
+
+    quantity: str
+    kind: Kind
+    home: str
+    home_value: str
+    other: str
+    other_value: str
+    effect: str
+    fix: str
+    contradiction: bool  # True: the case cannot be right in both places (or the decision flips): exit 1
+
+    def __str__(self) -> str:
+        mark = "✗" if self.contradiction else "!"
+        return (f"{mark} {self.quantity}: {self.home} = {self.home_value}, but {self.other} = {self.other_value}.\n"
+                f"    What it does: {self.effect}\n    Fix: {self.fix}")
+
+
+def check(case: Case, results: Mapping[str, Result] | None = None) -> list[Finding]:
+    """Every relation of the ledger that the case breaks, contradictions first.
+
+    ``results`` are the questions' results when the caller has them already (the brief), so nothing is
+    analysed twice.
+    """
+    memo = _Memo(case, results)
+    findings = [f for relation in RELATIONS if (f := _check(memo, relation)) is not None]
+    return sorted(findings, key=lambda f: not f.contradiction)
+
+
+def holds_together(findings: list[Finding]) -> bool:
+    return not any(f.contradiction for f in findings)
+
+
+# ---- reading the case ----------------------------------------------------------------------------------
+
+def _field(section: str, name: str) -> Callable[[Case], Value]:
+    def read(case: Case) -> Value:
+        if not case.is_answered(section):
+            return None
+        value = getattr(case.answers(section), name, None)
+        return None if value is None or value == "" else value
+    return read
+
+
+def _problem_volume(case: Case) -> Value:
+    if not case.is_answered("problem"):
+        return None
+    p = case.answers("problem")
+    volume = p.users_affected * p.occurrences_per_user_per_month
+    return volume or None
+
+
+def _overall_target(case: Case) -> Value:
+    """The target of question 6's blocking gate over every eval case (no category, no slice)."""
+    if not case.is_answered("evaluation"):
+        return None
+    for gate in case.answers("evaluation").gates:
+        if gate.kind == "blocking" and not gate.category.strip() and not gate.slice.strip():
+            return gate.target
+    return None
+
+
+def _result_metric(section: str, *names: str) -> Callable[[Case], Value]:
+    """A metric of a question's result (the first of ``names`` it has), or None when not answered."""
+    def read(case: Case) -> Value:
+        if not case.is_answered(section):
+            return None
+        result = case.analyze(section)
+        for name in names:
+            for metric in result.metrics:
+                if metric.name == name and metric.value is not None:
+                    return metric.value
+        return None
+    return read
+
+
+def _chosen_ai_cost(case: Case) -> Value:
+    """Question 4's monthly cost of its chosen approach, when that approach is an AI one (rules cost no AI)."""
+    if not case.is_answered("approach") or case.answers("approach").chosen == "rules":
+        return None
+    return _result_metric("approach", "Monthly cost of the chosen approach")(case)
+
+
+def _q2_run_cost(case: Case) -> Value:
+    if not case.is_answered("need_ai"):
+        return None
+    n = case.answers("need_ai")
+    cost = n.run_cost_per_decision * n.monthly_volume + n.run_cost_per_month
+    return cost or None
+
+
+def _data_need(purpose: str, attribute: str) -> Callable[[Case], Value]:
+    def read(case: Case) -> Value:
+        if not case.is_answered("data"):
+            return None
+        needs = [n for n in case.answers("data").needs if n.purpose == purpose]
+        if not needs:
+            return None
+        if attribute == "logged":
+            return "yes" if any(n.status != "missing" for n in needs) else "no"
+        return sum(getattr(n, attribute) for n in needs)
+    return read
+
+
+def _feedback_logged(case: Case) -> Value:
+    if not case.is_answered("monitoring"):
+        return None
+    return "yes" if case.answers("monitoring").log is not None else None
+
+
+def _eval_rows(case: Case) -> Value:
+    if not case.is_answered("evaluation") or case.answers("evaluation").results_file is None:
+        return None
+    return _result_metric("evaluation", "Eval cases")(case)
+
+
+def _label_count(case: Case) -> Value:
+    """Question 4's label count, when the output is one of a fixed set of labels."""
+    if not case.is_answered("approach") or not case.answers("approach").fixed_labels:
+        return None
+    return case.answers("approach").label_count or None
+
+
+def _rule_accuracy(case: Case) -> Value:
+    """How often question 2's sample's ``rule`` column gives the label, as question 2 measures it."""
+    if not case.is_answered("need_ai") or case.answers("need_ai").sample is None:
+        return None
+    from .questions.need_ai import read_sample
+
+    try:
+        frame = read_sample(case.answers("need_ai").sample)
+    except (OSError, ValueError):
+        return None
+    if "rule" not in frame.columns:
+        return None
+    labelled = frame.dropna(subset=["label"])
+    return float((labelled["rule"].astype(str) == labelled["label"].astype(str)).mean()) if len(labelled) else None
+
+
+def _sample_labels(case: Case) -> Value:
+    """Distinct values of question 3's label column in its labelled sample."""
+    if not case.is_answered("data") or _label_count(case) is None:
+        return None
+    d = case.answers("data")
+    if d.sample is None or not d.label_column:
+        return None
+    import pandas as pd
+
+    try:
+        labels = pd.read_csv(d.sample, usecols=[d.label_column], dtype=str)[d.label_column]
+    except (OSError, ValueError):
+        return None
+    return int(labels.dropna().str.strip().str.casefold().nunique()) or None
+
+
+def _planned_slices(case: Case) -> Value:
+    if not case.is_answered("data"):
+        return None
+    dimensions = frozenset(s.dimension.strip().casefold() for s in case.answers("data").slices if s.dimension.strip())
+    return dimensions or None
+
+
+def _measured_slices(case: Case) -> Value:
+    """The slice dimensions question 6 measures: its slice columns, or the values of its single slice column."""
+    if not case.is_answered("evaluation") or case.answers("evaluation").results_file is None:
+        return None
+    e = case.answers("evaluation")
+    columns = getattr(e, "slice_columns", None) or ["slice"]
+    return frozenset(str(c).strip().casefold() for c in columns)
+
+
+class _Memo:
+    """The case, with each question analysed at most once during a check."""
+
+    def __init__(self, case: Case, results: Mapping[str, Result] | None = None):
+        self._case, self._results = case, dict(results or {})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._case, name)
+
+    def analyze(self, key: str):
+        if key not in self._results:
+            self._results[key] = self._case.analyze(key)
+        return self._results[key]
+
+
+# ---- the relations -----------------------------------------------------------------------------------------
+
+RELATIONS: tuple[Relation, ...] = (
+    Relation(
+        "Monthly volume", "same",
+        Place("need_ai.monthly_volume", _field("need_ai", "monthly_volume")),
+        Place("approach.requests_per_month", _field("approach", "requests_per_month")),
+        "question 4 prices a different volume from the one question 2 values, so cost and value are not of one "
+        "product.",
+        "decide the volume once: set approach.requests_per_month to need_ai.monthly_volume (or the other way "
+        "round, if question 2 is the one that is out of date)."),
+    Relation(
+        "Monthly volume", "same",
+        Place("need_ai.monthly_volume", _field("need_ai", "monthly_volume")),
+        Place("problem.users_affected × problem.occurrences_per_user_per_month", _problem_volume),
+        "question 1 sizes the problem on a different number of occurrences from the decisions question 2 "
+        "values, so the share of the problem the product recovers is wrong.",
+        "make the users affected × occurrences per user equal the monthly volume, or explain the difference in "
+        "the problem statement and correct the one that is wrong."),
+    Relation(
+        "Accuracy the product needs", "same",
+        Place("approach.accuracy_needed", _field("approach", "accuracy_needed"), "%"),
+        Place("evaluation.gates (blocking, all cases).target", _overall_target, "%"),
+        "question 4 chooses an approach for one bar and question 6 ships against another.",
+        "agree the bar once: set the overall blocking gate's target to approach.accuracy_needed, or change "
+        "accuracy_needed to the target you will ship against."),
+    Relation(
+        "Run cost a month", "same",
+        Place("need_ai.run_cost_per_decision × monthly_volume + run_cost_per_month", _q2_run_cost, "$"),
+        Place("approach: monthly cost of the chosen approach", _chosen_ai_cost, "$"),
+        "question 2's net value subtracts a run cost that is not what question 4 says the chosen approach costs.",
+        "take question 4's monthly cost for the chosen approach into question 2 (run_cost_per_decision and "
+        "run_cost_per_month).",
+        tolerance=0.05),
+    Relation(
+        "Number of labels", "same",
+        Place("approach.label_count", _label_count),
+        Place("data.sample: distinct values of data.label_column", _sample_labels),
+        "question 4 chooses an approach for a label set that is not the one in the labelled data.",
+        "count the labels once: set approach.label_count to the labels the data holds, or relabel the sample "
+        "with the label set the product will use."),
+    Relation(
+        "Live feedback logged", "same",
+        Place("data.needs (purpose monitoring).status", _data_need("monitoring", "logged")),
+        Place("monitoring.log", _feedback_logged),
+        "question 3 plans for feedback that does not exist yet, while question 7 analyses a log of it: one of "
+        "them describes another moment of the product.",
+        "bring question 3's monitoring need up to date (status have, with the rows the log holds), or, if the "
+        "log is from a pilot, say so in the data plan."),
+    Relation(
+        "Accuracy of the AI", "plan",
+        Place("need_ai.ai_accuracy", _field("need_ai", "ai_accuracy"), "%"),
+        Place("evaluation: measured pass rate", _result_metric("evaluation", "Pass rate"), "%"),
+        "question 2's value rests on an accuracy the eval run did not measure.",
+        "set need_ai.ai_accuracy to the measured pass rate (question 6) and read question 2 again.",
+        tolerance=0.02, revise=("need_ai", "ai_accuracy")),
+    Relation(
+        "Accuracy of rules alone", "plan",
+        Place("approach.rules_accuracy", _field("approach", "rules_accuracy"), "%"),
+        Place("need_ai.sample: how often its rule column is right", _rule_accuracy, "%"),
+        "question 4 compares approaches with a rules accuracy that the labelled sample does not show.",
+        "set approach.rules_accuracy to what the sample measures.",
+        tolerance=0.02, revise=("approach", "rules_accuracy")),
+    Relation(
+        "Eval cases in hand", "plan",
+        Place("data.needs (purpose evaluation).rows_have", _data_need("evaluation", "rows_have")),
+        Place("evaluation.results_file: eval cases", _eval_rows),
+        "question 3 judges the eval set's readiness on a size that is not the set question 6 ran.",
+        "update the evaluation need's rows_have (and rows_needed) to the eval set you have now.",
+        tolerance=0.0, revise=("data", "needs")),
+    Relation(
+        "Slices", "covers",
+        Place("data.slices (dimensions)", _planned_slices),
+        Place("evaluation slice columns", _measured_slices),
+        "a slice question 3 worried about is never measured before launch, so a segment could fail unseen.",
+        "add the missing dimension as a slice column of the eval results (evaluation.slice_columns), or drop it "
+        "from question 3 if it no longer matters."),
+)
+
+
+# ---- comparing ------------------------------------------------------------------------------------------
+
+def _check(case: Case, relation: Relation) -> Finding | None:
+    try:
+        a, b = relation.home.read(case), relation.other.read(case)
+    except Exception:  # noqa: BLE001 (a section that cannot be analysed is reported by its question, not here)
+        return None
+    if a is None or b is None:
+        return None
+    if relation.kind == "covers":
+        missing = sorted(set(a) - set(b))  # type: ignore[arg-type]
+        if not missing:
+            return None
+        return _finding(relation, ", ".join(sorted(a)), ", ".join(sorted(b)), contradiction=False,
+                        effect=f"{relation.effect} Not measured: {', '.join(missing)}.")
+    if _agree(a, b, relation.tolerance, points=relation.home.unit == "%"):
+        return None
+    home, other = _show(a, relation.home.unit), _show(b, relation.other.unit)
+    if relation.kind == "same":
+        return _finding(relation, home, other, contradiction=True)
+    flipped = _flips(case, relation, b)
+    effect = relation.effect
+    if flipped:
+        effect += f" With the evidence in place of the plan, question {flipped} changes its verdict."
+    return _finding(relation, home, other, contradiction=bool(flipped), effect=effect)
+
+
+def _finding(relation: Relation, home: str, other: str, contradiction: bool, effect: str | None = None) -> Finding:
+    effect = effect or relation.effect
+    return Finding(relation.quantity, relation.kind, relation.home.path, home, relation.other.path, other,
+                   effect[:1].upper() + effect[1:], relation.fix[:1].upper() + relation.fix[1:], contradiction)
+
+
+def _agree(a: Any, b: Any, tolerance: float, points: bool = False) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return str(a).strip().casefold() == str(b).strip().casefold()
+    a, b = float(a), float(b)
+    if points:  # shares (0–1) agree within `tolerance` points, e.g. 0.02 = two percentage points
+        return abs(a - b) <= tolerance + 1e-12
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=0.5 if a.is_integer() and b.is_integer() else 1e-9)
+
+
+def _show(value: Any, unit: str) -> str:
+    from .result import format_number
+
+    if isinstance(value, (str, frozenset)):
+        return str(value)
+    return format_number(value, unit)
+
+
+def _flips(case: Case, relation: Relation, evidence: Any) -> str | None:
+    """The planning question's number when its verdict changes with the evidence in place of the plan."""
+    if relation.revise is None:
+        return None
+    from .questions import BY_KEY
+
+    section, name = relation.revise
+    answers = case.answers(section)
+    if answers is None:
+        return None
+    if name == "needs":  # the evaluation need's rows in hand
+        needs = [n.model_copy(update={"rows_have": int(evidence)}) if n.purpose == "evaluation" else n
+                 for n in answers.needs]
+        revised = answers.model_copy(update={"needs": needs})
+    else:
+        revised = answers.model_copy(update={name: evidence})
+    before = case.analyze(section)
+    after = case.with_answers(section, revised).analyze(section)
+    if (before.verdict, before.level) != (after.verdict, after.level):
+        return str(BY_KEY[section].number)
+    return None
