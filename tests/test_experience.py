@@ -490,7 +490,8 @@ def test_a_declared_threshold_under_the_lowest_passes_held_out_only_by_luck(tmp_
 def test_too_few_scores_to_split_is_one_case_error_on_the_scores_field(tmp_path):
     write_scores(tmp_path, [(0.9, i % 3 > 0) for i in range(15)])  # 15 scores: halves of 7 and 8 (< 10 each)
     case_file = tmp_path / "c.yaml"
-    case_file.write_text("name: c\nexperience:\n  scores: scores.csv\n", encoding="utf-8")
+    case_file.write_text("name: c\nexperience:\n  output: a suggested queue\n  failure_modes:\n"
+                         "    - name: Wrong queue\n  scores: scores.csv\n", encoding="utf-8")
     case = aipm_kit.load_case(case_file)
     with pytest.raises(aipm_kit.CaseError) as info:
         case.analyze("experience")
