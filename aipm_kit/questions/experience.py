@@ -186,26 +186,31 @@ class Answers(BaseModel):
         None, ge=0, le=1, description="The confidence threshold you launch with; empty: the one worth most per "
                                       "output among those that meet the target.")
     holdout_share: float = Field(
-        0.5, ge=0.2, le=0.8, description="Share of the scores held out to check the threshold on rows it was not "
-                                         "chosen on (0.2–0.8); the rest are used to choose it.")
+        0.5, ge=0.2, le=0.8, title="Share held out",
+        description="Share of the scores held out to check the threshold on rows it was not chosen on (0.2–0.8); "
+                    "the rest are used to choose it.")
     split_seed: int = Field(
         0, ge=0, description="Seed of the random split into choosing and held-out rows: the same seed, the same "
                              "split.")
     value_per_correct: float | None = Field(
-        None, ge=0, description="Only if question 2 has none: what one right output the AI handles is worth "
-                                "against today's way, in dollars.")
+        None, ge=0, title="Value of a right output (if question 2 has none)",
+        description="Only if question 2 has none: what one right output the AI handles is worth against today's "
+                    "way, in dollars.")
     cost_per_error: float | None = Field(
-        None, ge=0, description="Only if question 2 has none: what one wrong output costs when nobody catches "
-                                "it, in dollars.")
+        None, ge=0, title="Cost of an error (if question 2 has none)",
+        description="Only if question 2 has none: what one wrong output costs when nobody catches it, in dollars.")
     errors_caught: float | None = Field(
-        None, ge=0, le=1, description="Suggest and draft modes: share of the wrong outputs the person reviewing "
-                                      "catches before they do harm (0–1); empty counts every error at full cost.")
+        None, ge=0, le=1, title="Share of errors the reviewer catches",
+        description="Suggest and draft modes: share of the wrong outputs the person reviewing catches before they "
+                    "do harm (0–1); empty counts every error at full cost.")
     cost_to_catch_error: float = Field(
-        0, ge=0, description="Suggest and draft modes: what catching and fixing one wrong output costs the "
-                             "reviewer, in dollars (their time).")
+        0, ge=0, title="Cost of catching an error",
+        description="Suggest and draft modes: what catching and fixing one wrong output costs the reviewer, in "
+                    "dollars (their time).")
     cost_human_handling: float = Field(
-        0, ge=0, description="Extra cost of sending one output to a person instead of the AI, against today's "
-                             "way, in dollars; 0 when people handle it just as they do today.")
+        0, ge=0, title="Extra cost of a hand-off to a person",
+        description="Extra cost of sending one output to a person instead of the AI, against today's way, in "
+                    "dollars; 0 when people handle it just as they do today.")
 
     @field_validator("scores")
     @classmethod
