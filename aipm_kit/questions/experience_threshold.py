@@ -293,11 +293,12 @@ def value_model(a: Answers, case: Case | None) -> ValueModel:
 
 
 def _need_ai_answers(case: Case | None):
-    """Question 2's answers, or None when the case has not answered it (its costs then come from this section)."""
+    """Question 2's answers, or None without a ``need_ai:`` section. A cost it leaves at 0 (its default) counts as
+    not declared there, so this section's fallback is used; a section started but not finished still counts."""
     if case is None:
         return None
     try:
-        return case.answers("need_ai") if case.is_answered("need_ai") else None
+        return case.answers("need_ai")
     except (KeyError, AttributeError):  # a version of the kit without question 2, or a stand-in case
         return None
 
