@@ -656,3 +656,109 @@ def _least_passes_that_clear(n, target: float, confidence: float):
         low_at, _ = wilson_intervals(at, n, confidence)
         needed = np.where((needed <= n) & (low_at < target), needed + 1, needed)
     return np.minimum(needed, n + 1).astype(np.int64)
+
+
+# ---- Threshold by value, on held-out data (question 5) ------------------------------------------------------
+
+def holdout_split(labels, share: float = 0.5, seed: int = 0):
+    """A seeded, stratified split of rows into a part to choose on and a held-out part: a boolean array, True
+    for a held-out row.
+
+    Within each distinct label (for scores: right and wrong outputs) the rows are shuffled with
+    ``numpy.random.default_rng(seed)`` and round(share × rows in the label) of them are held out, so both parts
+    keep the overall error rate and the same seed always gives the same split. 10 right and 4 wrong at 0.5:
+    5 right and 2 wrong are held out.
+    """
+    import numpy as np
+
+    if not 0 < share < 1:
+        raise ValueError(f"share must be between 0 and 1 (exclusive), got {share!r}")
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    values = np.asarray(labels)
+    held = np.zeros(len(values), dtype=bool)
+    rng = np.random.default_rng(int(seed))
+    for label in np.unique(values):  # sorted labels: a fixed order, so the draws are fixed too
+        rows = rng.permutation(np.flatnonzero(values == label))
+        held[rows[: round(share * len(rows))]] = True
+    return held
+
+
+def value_per_output(handled, errors, n, value_correct: float, cost_error: float, cost_person: float = 0.0):
+    """Expected value per output of a confidence threshold, in dollars, against today's way.
+
+    Of ``n`` outputs the AI handles ``handled`` with ``errors`` wrong; the rest go to a person:
+
+        value = ((handled − errors) × value_correct − errors × cost_error − (n − handled) × cost_person) / n
+
+    Works on numbers or arrays (one entry per threshold). 100 outputs, 60 handled, 3 wrong, $1.70 a right one,
+    $3.00 an error, $0.10 a hand-off: (57 × 1.70 − 3 × 3.00 − 40 × 0.10) / 100 = $0.839.
+    """
+    import numpy as np
+
+    for name, value in (("value_correct", value_correct), ("cost_error", cost_error), ("cost_person", cost_person)):
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    size = np.asarray(n, dtype=float)
+    if np.any(size <= 0):
+        raise ValueError("n must be at least 1")
+    h, e = np.asarray(handled, dtype=float), np.asarray(errors, dtype=float)
+    if np.any(e > h) or np.any(h > size) or np.any(e < 0):
+        raise ValueError("need 0 ≤ errors ≤ handled ≤ n")
+    value = ((h - e) * value_correct - e * cost_error - (size - h) * cost_person) / size
+    return float(value) if value.ndim == 0 else value
+
+
+def value_interval(handled: int, errors: int, n: int, value_correct: float, cost_error: float,
+                   cost_person: float = 0.0, confidence: float = 0.95) -> tuple[float, float]:
+    """A confidence interval for :func:`value_per_output`, seen as the mean of n per-output values.
+
+    Each output is worth ``value_correct`` (handled, right), −``cost_error`` (handled, wrong) or −``cost_person``
+    (sent to a person). The interval is the mean ± t · s / √n, with s the sample standard deviation (ddof 1)
+    of those n values (the central limit theorem; ``scipy.stats.t.interval`` on the mean's standard error).
+    Fewer than 2 outputs: no interval (−inf, inf).
+    """
+    from scipy.stats import t
+
+    mean = value_per_output(handled, errors, n, value_correct, cost_error, cost_person)
+    if n < 2:
+        return (-math.inf, math.inf)
+    right, person = handled - errors, n - handled
+    square_sum = right * value_correct ** 2 + errors * cost_error ** 2 + person * cost_person ** 2
+    variance = max(square_sum - n * mean * mean, 0.0) / (n - 1)
+    if variance == 0:
+        return (mean, mean)
+    low, high = t.interval(confidence, n - 1, loc=mean, scale=math.sqrt(variance / n))
+    return (float(low), float(high))
+
+
+def scores_to_prove_error_limit(rate: float, limit: float, confidence: float = 0.95,
+                                cap: int = 10_000_000) -> int | None:
+    """About how many outputs an error rate that stays at ``rate`` needs before its Wilson interval's high end
+    is at or under ``limit``: the smallest n with high(rate × n errors of n) ≤ limit.
+
+    The errors are counted as rate × n, not rounded, so the high end falls steadily as n grows and a binary
+    search finds the first n (with rounding, one lucky n can pass while the next fails). Uses the closed form of
+    :func:`wilson_intervals`. None when ``rate >= limit`` (no number of outputs proves it) or past ``cap``.
+    2.7% errors against a 5% limit: 345 outputs (9.3 errors in 345: high end 4.9997%).
+    """
+    import numpy as np
+
+    if not 0 <= rate <= 1 or not 0 < limit < 1:
+        raise ValueError("rate must be in 0–1 and limit strictly between 0 and 1")
+    if rate >= limit:
+        return None
+
+    def proven(n: int) -> bool:
+        return float(wilson_intervals(np.array([rate * n]), np.array([n]), confidence)[1][0]) <= limit
+
+    if not proven(cap):
+        return None
+    low, high = 1, cap
+    while low < high:
+        mid = (low + high) // 2
+        if proven(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low

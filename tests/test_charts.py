@@ -79,3 +79,11 @@ def test_question_charts_show_user_text_literally(tmp_path, question, caption, e
     assert any(text == expected or text.startswith(f"{expected} −") for text in _texts(fig))
     assert not any(t.get_parse_math() for t in fig.findobj(Text))
     assert f"<Figure size" in repr(fig)  # notebooks show the same text/plain as before
+
+
+def test_every_question_chart_is_made_through_the_kits_figure():
+    # a chart made with matplotlib's own Figure would parse user text as mathtext again
+    import re
+
+    for module in sorted((Path(__file__).parents[1] / "aipm_kit" / "questions").glob("*.py")):
+        assert not re.search(r"from matplotlib\.figure import Figure\b", module.read_text()), module.name

@@ -156,18 +156,26 @@ def test_failure_modes_start_from_question_4s_and_severe_ones_get_a_person(case,
     assert safeguards["undo"] and safeguards["opt_out"] and safeguards["reach_human"]
 
 
-def test_the_hold_at_0_97_sends_89_percent_with_0_8_percent_errors(case, results):
-    scores = _read(case, "payment_certainty.csv")
-    correct = scores["correct"].astype(str) == "True"
-    sent = scores["confidence"] >= 0.97
-    handled, errors = int(sent.sum()), int((sent & ~correct).sum())
-    assert (handled, errors) == (1775, 14)  # 88.75% of 2,000 reminders; 14 / 1,775 = 0.79%
+def test_the_hold_at_0_97_sends_88_percent_of_held_out_reminders_with_0_6_percent_errors(case, results):
+    # Question 5 checks a threshold on the half of the scores held out from any choice (seeded, stratified):
+    # there 0.97 sends 882 of 1,000 reminders with 5 wrong (0.57%, under the 1% limit). On all 2,000 rows it
+    # was 1,775 with 14 wrong; the split moved the numbers, not the verdict.
+    from aipm_kit.questions.experience import read_scores, split_scores
+
+    answers = case.answers("experience")
+    choosing, held = split_scores(answers, read_scores(answers.scores), case)
+    sent = held[held["confidence"] >= 0.97]
+    assert (len(held), len(sent), int((~sent["correct"]).sum())) == (1000, 882, 5)
     experience = results["experience"]
     assert experience.data["threshold"] == 0.97
-    assert experience.metric_value("Share handled by the AI") == 1775 / 2000
-    assert experience.metric_value("Error rate among them") == 14 / 1775
-    # the lowest threshold under 1% errors is 0.89; the rules hold more than they must
-    assert experience.data["lowest_threshold"] == 0.89
+    assert experience.metric_value("Share handled by the AI") == 882 / 1000
+    assert experience.metric_value("Error rate among them") == 5 / 882
+    # on the choosing half no threshold keeps errors at or under 1% (0.97: 9 of 893, 1.01%; 0.99: 9 of 836,
+    # 1.08%), so there is no "lowest threshold" to compare with: the rules' hold is judged on held-out rows
+    above = choosing[choosing["confidence"] >= 0.97]
+    assert (len(above), int((~above["correct"]).sum())) == (893, 9)
+    assert experience.data["lowest_threshold"] is None
+    assert experience.level == "go"
 
 
 def test_the_certainty_is_a_rule_not_a_model():

@@ -47,7 +47,9 @@ def test_the_seven_verdicts_tell_the_story(results):
         "need_ai": ("AI assists", "caution"),
         "data": ("caution", "caution"),
         "approach": ("RAG", "go"),
-        "experience": ("go", "go"),
+        # the declared threshold 0.81 makes 4.2% errors on the held-out half, but 750 rows cannot put the
+        # 95% high end (6.0%) under 5%: not proven, a caution (employees read the cited section anyway)
+        "experience": ("Not proven", "caution"),
         "evaluation": ("Ship", "go"),
         # the stale-policy spike is over, so it is a caution, not a stop
         "monitoring": ("Watch", "caution"),
@@ -144,15 +146,23 @@ def test_question_3_slices_count_the_eval_set(case):
     assert sum(s.rows_have for s in case.answers("data").slices if s.dimension == "location") == 760
 
 
-def test_question_5_threshold(results):
+def test_question_5_threshold(case, results):
+    from aipm_kit.questions.experience import read_scores, split_scores
+
     r = results["experience"]
-    # at confidence ≥ 0.81, 1,252 of 1,500 answers are shown with 46 wrong: 3.67%, and the 95% Wilson
-    # interval's high end stays under the 5% target
-    low, high = wilson_interval(46, 1252)
-    assert r.metric_value("Share handled by the AI") == pytest.approx(1252 / 1500)
-    assert r.metric_value("Error rate among them") == pytest.approx(46 / 1252)
-    assert high < 0.05
-    assert r.data["lowest_threshold"] == pytest.approx(0.81)
+    # 750 of the 1,500 answers are held out (seed 0, stratified). At confidence ≥ 0.81: 626 of the 750 choosing
+    # answers with 20 wrong (3.2%), and 626 held-out answers with 26 wrong (4.2%), whose 95% Wilson high end
+    # (6.0%) is over the 5% limit: the threshold is not proven, and more scores are needed
+    answers = case.answers("experience")
+    choosing, held = split_scores(answers, read_scores(answers.scores), case)
+    for part, counts in ((choosing, (626, 20)), (held, (626, 26))):
+        shown = part[part["confidence"] >= 0.81]
+        assert (len(shown), int((~shown["correct"]).sum())) == counts
+    assert r.metric_value("Share handled by the AI") == pytest.approx(626 / 750)
+    assert r.metric_value("Error rate among them") == pytest.approx(26 / 626)
+    assert wilson_interval(26, 626)[1] > 0.05
+    assert r.data["threshold"] == pytest.approx(0.81)
+    assert r.headline.startswith("Not proven, more scores needed")
 
 
 def test_question_6_gates(results):

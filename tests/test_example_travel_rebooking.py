@@ -146,14 +146,25 @@ def test_without_its_controls_the_same_design_is_a_stop(case):
     assert "needs 'confirm before acting'" in result.headline
 
 
-def test_the_threshold_leaves_41_percent_of_plans_to_a_consultant(results):
-    # the lowest threshold whose 95% upper error bound is at most 5%: 0.94, where the agent handles 885 of
-    # 1,500 shadow-phase plans with 29 errors (3.3%; Wilson 95% high 4.7%)
+def test_the_threshold_leaves_about_half_the_plans_to_a_consultant(case, results):
+    # chosen by value on half the shadow-phase plans (seed 0, stratified): acting alone, a plan is worth $30 and
+    # an error costs 0.3 × $140 + 0.7 × $20 = $56, so the limit (5% at the 95% high end) sets the threshold:
+    # 0.96, where the agent handles 372 of 750 choosing plans with 10 errors. On the 750 held-out plans it
+    # handles 371 with 7 errors (1.9%; Wilson 95% high 3.8%), so the held-out rows confirm it.
+    from aipm_kit.questions.experience import read_scores, split_scores
+
     r = results["experience"]
-    assert r.data["threshold"] == pytest.approx(0.94)
-    assert r.metric_value("Share handled by the AI") == pytest.approx(885 / 1500)
-    assert r.metric_value("Error rate among them") == pytest.approx(29 / 885)
-    assert wilson_interval(29, 885)[1] == pytest.approx(r.metric_value("Error rate, 95% interval high"))
+    answers = case.answers("experience")
+    choosing, held = split_scores(answers, read_scores(answers.scores), case)
+    for part, counts in ((choosing, (372, 10)), (held, (371, 7))):
+        acted = part[part["confidence"] >= 0.96]
+        assert (len(acted), int((~acted["correct"]).sum())) == counts
+    assert wilson_interval(10, 372)[1] <= 0.05  # 2.7%, Wilson high 4.9%: within the limit on the choosing rows
+    assert r.data["threshold"] == pytest.approx(0.96)
+    assert r.data["value_model"]["error_cost"] == pytest.approx(0.3 * 140 + 0.7 * 20)
+    assert r.metric_value("Share handled by the AI") == pytest.approx(371 / 750)
+    assert r.metric_value("Error rate among them") == pytest.approx(7 / 371)
+    assert wilson_interval(7, 371)[1] == pytest.approx(r.metric_value("Error rate, 95% interval high"))
 
 
 # ---- question 6: Hold, because 40 adversarial cases cannot prove 95% --------------------------------------

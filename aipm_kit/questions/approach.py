@@ -1096,7 +1096,7 @@ def _cost_chart(a: Answers, costs: dict[str, Cost], crossings: list[dict], fits:
 def _quality_chart(a: Answers, costs: dict[str, Cost], qualities: dict[str, Quality], target: Target,
                    fits: dict[str, Fit]):
     """Each rated approach as a point: monthly cost across, expected share right up; a pilot with its interval."""
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     v = a.requests_per_month

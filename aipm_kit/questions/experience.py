@@ -5,6 +5,35 @@ to trust an output (why, how sure), control over what happens (edit, opt out) an
 (undo, feedback, a person). This worksheet sets how much the AI does on its own, checks the trust, control
 and recovery features, gives every failure mode the control its severity needs, and picks the confidence
 threshold below which a person takes over.
+
+The threshold is chosen by value, and checked on rows it was not chosen on. The scores are split (seeded,
+stratified by right and wrong, so both parts keep the error rate) into rows to choose on and held-out rows. On
+the choosing rows every threshold t = 0.00, 0.01 … 1.00 gets its expected value per output against today's way
+(a person handles every output):
+
+    value(t) = ((H − E) × V − E × c − (N − H) × h) / N
+
+    N  outputs                   H  outputs at or above t: the AI handles them       E  wrong ones among them
+    V  value of one right output the AI handles (question 2's value_per_correct: time saved on an accepted
+       suggestion, or the handling a correct action saves)
+    h  extra cost of sending one output to a person (cost_human_handling; 0 when people handle it as today)
+    C  full cost of an error nobody catches: question 2's s × cost_false_positive + (1 − s) × cost_false_negative,
+       s its false_positive_share
+    c  what one wrong output costs at this automation level:
+         suggest, draft for review       c = q × k + (1 − q) × C   a person reviews each output and catches a
+                                                                   share q of the errors at k each (their time);
+                                                                   the rest slip through at the full cost
+         act with undo, act autonomously c = C                     the AI acts alone: each error costs in full
+                                                                   (undo limits the harm; C should say how much)
+
+A number question 2 does not hold comes from this section (value_per_correct, cost_per_error as fallbacks;
+errors_caught q, cost_to_catch_error k, cost_human_handling h); a table says where each one came from. Of the
+thresholds whose error rate on the choosing rows meets the limit (by default its 95% upper bound), the one with
+the highest value is chosen (a tie goes to the higher threshold). Coverage, error rate and value are then
+measured on the held-out rows, with intervals. When the held-out error rate breaks the limit the threshold is
+not proven and more scores are needed; it is never re-chosen on the held-out rows, which would turn them into
+choosing rows and flatter the result the same way. Those steps live in
+:mod:`aipm_kit.questions.experience_threshold`.
 """
 
 from __future__ import annotations
@@ -18,7 +47,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import DataFile
 from ..result import Finding, Result
 from ..selfcheck import Check
-from ..stats import calibration_table, expected_calibration_error, threshold_tradeoff, wilson_interval
+from .experience_threshold import (  # noqa: F401 (the threshold's public names are part of this question's face)
+    MIN_HANDLED, NOT_PROVEN, SCORE_COLUMNS, ValueModel, check_calibration, check_score_columns, choose_threshold,
+    read_scores, split_scores, value_model)
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -75,10 +106,6 @@ CHECKLIST: tuple[tuple[str, str, str, str], ...] = (
     ("reach_human", "recovery", "Reach a human", "act with undo"),
 )
 
-_TRADEOFF = "Threshold trade-off (every 0.05, and every 0.01 near the chosen threshold)"
-MIN_HANDLED = 30  # below this many outputs above the threshold, its error rate is too uncertain to lean on
-MAX_CALIBRATION_ERROR = 0.05  # shown confidence that is off by more than this on average misleads users
-
 SELF_CHECK = (
     Check("The model suggests a queue for each ticket and an agent confirms it. One failure mode sends "
           "outage reports to the billing queue (severity 5). What does the design still need?",
@@ -87,12 +114,16 @@ SELF_CHECK = (
            "A bigger model."),
           1, "Confirmation is a control, not a recovery path. People rubber-stamp confident suggestions, so a "
              "severe failure still needs a way to be noticed and undone quickly."),
-    Check("Raising the confidence threshold from 0.80 to 0.95 does what?",
-          ("Usually lowers the error rate among the outputs the AI handles, and sends more of them to a person.",
-           "Lowers errors at no cost.",
-           "Makes the model more accurate."),
-          0, "The model is the same; the threshold only decides who handles which output. Fewer, surer "
-             "outputs go to the AI, and people take the rest: that is the trade-off the chart shows."),
+    Check("You try every confidence threshold on 1,000 scored tickets and keep the one worth most whose errors "
+          "stay under a 5% limit: at 0.98 the AI handles 268 of them with 6 wrong (2.2%, 95% interval high "
+          "4.8%). What error rate do you report for 0.98?",
+          ("2.2%: it was measured on 1,000 real tickets.",
+           "4.8%, the interval's high end: the interval already allows for chance.",
+           "Its error rate on other tickets, held out from the choice."),
+          2, "Picking the best of 101 thresholds on some rows also picks those rows' luck, and an interval on the "
+             "same rows does not undo the picking. On 1,000 held-out tickets, 0.98 handles 260 with 7 wrong "
+             "(2.7%, 95% high 5.5%): over the limit, so the threshold is not proven. Collect more scores; "
+             "re-choosing on the held-out rows would flatter them the same way."),
     Check("When does showing a confidence score help users?",
           ("Always: more information is better.",
            "When it is calibrated: outputs shown at 90% are right about 90% of the time.",
@@ -150,10 +181,36 @@ class Answers(BaseModel):
     target_error_rate: float = Field(
         0.05, gt=0, lt=1, description="Highest acceptable error rate among the outputs the AI handles (0–1).")
     threshold_basis: Literal["point estimate", "95% upper bound"] = Field(
-        "point estimate", description="Whether the observed error rate or its 95% upper bound must meet the target.")
+        "95% upper bound", description="Whether the observed error rate or its 95% upper bound must meet the target.")
     threshold: float | None = Field(
-        None, ge=0, le=1, description="The confidence threshold you launch with; empty: the lowest that meets "
-                                      "the target.")
+        None, ge=0, le=1, description="The confidence threshold you launch with; empty: the one worth most per "
+                                      "output among those that meet the target.")
+    holdout_share: float = Field(
+        0.5, ge=0.2, le=0.8, title="Share held out",
+        description="Share of the scores held out to check the threshold on rows it was not chosen on (0.2–0.8); "
+                    "the rest are used to choose it.")
+    split_seed: int = Field(
+        0, ge=0, description="Seed of the random split into choosing and held-out rows: the same seed, the same "
+                             "split.")
+    value_per_correct: float | None = Field(
+        None, ge=0, title="Value of a right output (if question 2 has none)",
+        description="Only if question 2 has none: what one right output the AI handles is worth against today's "
+                    "way, in dollars.")
+    cost_per_error: float | None = Field(
+        None, ge=0, title="Cost of an error (if question 2 has none)",
+        description="Only if question 2 has none: what one wrong output costs when nobody catches it, in dollars.")
+    errors_caught: float | None = Field(
+        None, ge=0, le=1, title="Share of errors the reviewer catches",
+        description="Suggest and draft modes: share of the wrong outputs the person reviewing catches before they "
+                    "do harm (0–1); empty counts every error at full cost.")
+    cost_to_catch_error: float = Field(
+        0, ge=0, title="Cost of catching an error",
+        description="Suggest and draft modes: what catching and fixing one wrong output costs the reviewer, in "
+                    "dollars (their time).")
+    cost_human_handling: float = Field(
+        0, ge=0, title="Extra cost of a hand-off to a person",
+        description="Extra cost of sending one output to a person instead of the AI, against today's way, in "
+                    "dollars; 0 when people handle it just as they do today.")
 
     @field_validator("scores")
     @classmethod
@@ -196,16 +253,19 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     risks = _assess_failure_modes(answers, result, stops, cautions)
     _compare_with_approach(answers, case, result, cautions)
     scores = read_scores(answers.scores) if answers.scores is not None else None
-    chosen = _choose_threshold(answers, scores, result, stops, cautions)
+    chosen, unproven = choose_threshold(answers, scores, case, result, stops, cautions)
     if scores is not None:
-        _check_calibration(answers, scores, result, cautions)
+        check_calibration(answers, scores, result, cautions)
     result.tables["Autonomy × severity rule: the least control a failure mode needs"] = control_rule_table()
     result.data["control_rule"] = {level: dict(zip(SEVERITY_BANDS, row)) for level, row in CONTROL_RULE.items()}
     result.data["automation"] = answers.automation
 
-    if stops:
+    if stops and stops[0] is not unproven:
         result.verdict, result.level = "stop", "stop"
         result.headline = "Stop: " + stops[0]
+    elif unproven:
+        result.verdict, result.level = NOT_PROVEN, "stop" if unproven in stops else "caution"
+        result.headline = f"{NOT_PROVEN}, more scores needed: {unproven}."
     elif cautions:
         result.verdict, result.level = "caution", "caution"
         result.headline = "Caution: " + cautions[0]
@@ -375,180 +435,6 @@ def _compare_with_approach(a: Answers, case: Case | None, result: Result, cautio
         result.add("go", f"The table covers all {len(expected)} failure modes question 4 names.")
 
 
-def _choose_threshold(a: Answers, scores: pd.DataFrame | None, result: Result, stops: list[str],
-                      cautions: list[str]) -> str:
-    result.data["threshold"] = a.threshold
-    if scores is None:
-        msg = ("there is no scores file, so the confidence threshold is a guess; export past outputs with their "
-               "confidence and whether they were right.")
-        cautions.append(msg)
-        result.add("caution", msg)
-        result.metric("Share handled by the AI", None, "%", key=True)
-        return ""
-    curve = threshold_tradeoff(scores["confidence"], scores["correct"])
-    target = a.target_error_rate
-    column = "error rate" if a.threshold_basis == "point estimate" else "error rate, 95% high"
-    meets = curve[(curve["handled"] > 0) & (curve[column] <= target)]
-    lowest = float(meets["threshold"].iloc[0]) if len(meets) else None
-    chosen = a.threshold if a.threshold is not None else lowest
-    result.data["threshold"] = chosen
-    result.data["lowest_threshold"] = lowest
-
-    accuracy = float(scores["correct"].mean())
-    result.metric("Outputs in the scores file", len(scores))
-    result.metric("Accuracy over all outputs", accuracy, "%")
-    result.metric("Target error rate", target, "%")
-    result.metric("Lowest threshold that meets the target", lowest)
-
-    if lowest is None:
-        msg = (f"no confidence threshold keeps the {a.threshold_basis} of the error rate at or under "
-               f"{target:.1%}; a person must check every output.")
-        (stops if a.automation in ("act with undo", "act autonomously") else cautions).append(msg)
-        result.add("stop" if a.automation in ("act with undo", "act autonomously") else "caution",
-                   msg)
-        result.metric("Share handled by the AI", 0.0, "%", key=True)
-        result.tables[_TRADEOFF] = _tradeoff_table(curve, column, target, None)
-        result.figures["Threshold trade-off"] = _tradeoff_figure(curve, target, None)
-        return ""
-
-    handled, errors = _at(scores, chosen)
-    low, high = wilson_interval(errors, handled)
-    share = handled / len(scores)
-    rate = errors / handled if handled else float("nan")
-    result.metric("Confidence threshold", chosen, key=False)
-    result.metric("Share handled by the AI", share, "%", key=True)
-    result.metric("Error rate among them", rate if handled else None, "%", key=True)
-    result.metric("Error rate, 95% interval high", high if handled else None, "%")
-    result.metric("Share sent to a person", 1 - share, "%")
-    result.tables[_TRADEOFF] = _tradeoff_table(curve, column, target, chosen)
-    result.figures["Threshold trade-off"] = _tradeoff_figure(curve, target, chosen)
-
-    summary = (f"at confidence ≥ {chosen:.2f} the AI handles {share:.0%} of outputs with "
-               f"{rate:.1%} errors (target {target:.0%})")
-    if handled == 0:
-        msg = f"no output reaches the threshold {chosen:.2f}: the AI would handle nothing."
-        cautions.append(msg)
-        result.add("caution", msg)
-        return ""
-    result.add("info", f"At confidence ≥ {chosen:.2f} the AI handles {handled:,} of {len(scores):,} outputs "
-                       f"({share:.0%}) with {errors:,} errors ({rate:.1%}, 95% interval {low:.1%}–{high:.1%}); "
-                       f"the other {1 - share:.0%} go to a person.")
-    if a.threshold is not None and (lowest is None or a.threshold < lowest):
-        msg = (f"the threshold {a.threshold:.2f} lets {rate:.1%} errors through (95% high {high:.1%}), over the "
-               f"{target:.1%} target; the lowest threshold that meets it is {lowest:.2f}.")
-        cautions.append(msg)
-        result.add("caution", msg)
-    elif handled < MIN_HANDLED:
-        msg = (f"only {handled} outputs clear the threshold: too few to trust their error rate; collect more "
-               f"scored outputs.")
-        cautions.append(msg)
-        result.add("caution", msg)
-    elif a.threshold_basis == "point estimate" and high > target:
-        result.add("info", f"The 95% interval of that error rate reaches {high:.1%}: to be 95% sure of the "
-                           f"{target:.0%} target, base the threshold on the upper bound (threshold_basis).")
-    return summary
-
-
-def _check_calibration(a: Answers, scores: pd.DataFrame, result: Result, cautions: list[str]) -> None:
-    bins = calibration_table(scores["confidence"], scores["correct"])
-    ece = expected_calibration_error(scores["confidence"], scores["correct"])
-    result.metric("Calibration error (ECE)", ece, "%")
-    result.tables["Calibration: stated confidence against how often it was right"] = pd.DataFrame({
-        "confidence bin": bins["bin"],
-        "outputs": bins["outputs"],
-        "mean confidence (%)": _percent(bins["mean confidence"]),
-        "right (%)": _percent(bins["accuracy"]),
-        "over-confidence (points)": _percent(bins["gap"]),
-    })
-    result.figures["Calibration"] = _calibration_figure(bins)
-    stated, right = float(scores["confidence"].mean()), float(scores["correct"].mean())
-    gap = stated - right
-    if ece > MAX_CALIBRATION_ERROR and a.show_confidence:
-        msg = (f"the confidence users will see is off by {ece:.1%} on average (ECE); calibrate it before showing it, "
-               f"or show a coarse label (high / low) instead of a number.")
-        cautions.append(msg)
-        result.add("caution", msg)
-    elif ece > MAX_CALIBRATION_ERROR:
-        result.add("info", f"Confidence is off by {ece:.1%} on average (ECE): fine for a threshold, "
-                           f"misleading if shown to users.")
-    else:
-        direction = "over" if gap > 0 else "under"
-        result.add("info", f"Confidence is close to calibrated (ECE {ece:.1%}): it averages {stated:.1%} against "
-                           f"{right:.1%} right, {abs(gap) * 100:.1f} points {direction}-confident.")
-
-
-# ---- reading the scores file -------------------------------------------------------------------------
-
-_TRUE = {"true", "1", "yes", "y", "t", "1.0"}
-_FALSE = {"false", "0", "no", "n", "f", "0.0"}
-
-
-SCORE_COLUMNS = ("confidence", "correct")
-
-
-def check_score_columns(path: str | Path) -> None:
-    """Read only the header of a scores file: a ``ValueError`` naming the file if a column is missing."""
-    _read_scores_csv(path, nrows=0)
-
-
-def read_scores(path: str | Path) -> pd.DataFrame:
-    """The scores file as two clean columns, ``confidence`` (0–1 floats) and ``correct`` (bools).
-
-    Any problem is a ``ValueError`` naming the file and the column: a missing column, a value that is not a
-    number or is outside 0–1, a ``correct`` value that is not true/false, an empty file.
-    """
-    name = Path(path).name
-    raw = _read_scores_csv(path)
-    if raw.empty:
-        raise ValueError(f"{name}: no rows; expected one row per AI output")
-    # the parser's own types are the fast path (a million rows in a fraction of a second); text that is not
-    # plainly numbers or true/false takes the slow path, which also finds the first bad row to report
-    column = raw["confidence"]
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        confidence = column.astype(float)
-    else:
-        confidence = pd.to_numeric(column.astype(str).str.strip(), errors="coerce")
-    bad = confidence.isna() | (confidence < 0) | (confidence > 1)
-    if bad.any():
-        first = int(bad.to_numpy().argmax())
-        raise ValueError(f"{name}: column confidence must hold numbers from 0 to 1; row {first + 2} has "
-                         f"{str(column.iloc[first])!r} ({int(bad.sum()):,} bad values)")
-    column = raw["correct"]
-    if pd.api.types.is_bool_dtype(column):
-        correct = column.astype(bool)
-    else:
-        flags = column.astype(str).str.strip().str.lower()
-        bad = ~flags.isin(_TRUE | _FALSE)
-        if bad.any():
-            first = int(bad.to_numpy().argmax())
-            raise ValueError(f"{name}: column correct must be true or false; row {first + 2} has "
-                             f"{str(column.iloc[first])!r} ({int(bad.sum()):,} bad values)")
-        correct = flags.isin(_TRUE)
-    return pd.DataFrame({"confidence": confidence, "correct": correct})
-
-
-def _read_scores_csv(path: str | Path, nrows: int | None = None) -> pd.DataFrame:
-    name = Path(path).name
-    try:
-        raw = pd.read_csv(path, keep_default_na=False, usecols=_score_column, nrows=nrows)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{name}: the file is empty; expected columns confidence and correct") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{name}: cannot be read as CSV ({exc})") from None
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
-    missing = [c for c in SCORE_COLUMNS if c not in raw.columns]
-    if missing:
-        found = pd.read_csv(path, nrows=0).columns
-        raise ValueError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                         f"(found: {', '.join(str(c).strip() for c in found) or 'none'})")
-    return raw
-
-
-def _score_column(column: str) -> bool:
-    # only the two columns the analysis needs: a million-row export with wide text columns stays cheap
-    return str(column).strip().lower() in SCORE_COLUMNS
-
-
 # ---- private helpers ---------------------------------------------------------------------------------
 
 def _approach_failure_modes(case: Case | None) -> list[dict[str, str]]:
@@ -573,83 +459,3 @@ def _approach_failure_modes(case: Case | None) -> list[dict[str, str]]:
 def _names(names: list[str]) -> str:
     quoted = [f"'{n}'" for n in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _at(scores: pd.DataFrame, threshold: float) -> tuple[int, int]:
-    """(outputs handled by the AI, errors among them) at ``threshold``: confidence ≥ threshold is handled."""
-    handled = scores["confidence"] >= threshold
-    return int(handled.sum()), int((handled & ~scores["correct"]).sum())
-
-
-def _tradeoff_table(curve: pd.DataFrame, column: str, target: float, chosen: float | None) -> pd.DataFrame:
-    hundredths = (curve["threshold"] * 100).round().astype(int)
-    keep = hundredths % 5 == 0
-    if chosen is not None:  # every 0.01 around the chosen threshold, where the decision is made
-        keep |= (hundredths - round(chosen * 100)).abs() <= 4
-    # below 0.5 nearly everything is handled, and a threshold no output reaches says nothing: leave both out
-    coarse = curve[keep & (curve["threshold"] >= 0.5) & (curve["handled"] > 0)]
-    return pd.DataFrame({
-        "threshold": coarse["threshold"].round(2),
-        "meets target": ["yes" if v <= target else "no" for v in coarse[column]],
-        "handled by the AI": coarse["handled"],
-        "share handled (%)": _percent(coarse["share handled"]),
-        "error rate among them (%)": _percent(coarse["error rate"]),
-        "95% high (%)": _percent(coarse["error rate, 95% high"]),
-        "share sent to a person (%)": _percent(coarse["share to a person"]),
-    }).reset_index(drop=True)
-
-
-def _percent(share: pd.Series) -> pd.Series:
-    """A 0–1 share as a percentage with one decimal (+ 0.0 turns a rounded −0.0 into 0.0)."""
-    return (share * 100).round(1) + 0.0
-
-
-def _tradeoff_figure(curve: pd.DataFrame, target: float, chosen: float | None):
-    from ..charts import Figure  # user text drawn as written, never as mathtext
-
-    fig = Figure(figsize=(7.2, 5.6))
-    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1], "hspace": 0.12})
-    x = curve["threshold"]
-    top.plot(x, curve["share handled"] * 100, color="#44546a", lw=2, label="handled by the AI")
-    top.plot(x, curve["share to a person"] * 100, color="#a15c00", lw=2, ls="--", label="sent to a person")
-    top.set(ylabel="share of outputs (%)", ylim=(0, 102),
-            title="Confidence threshold: what the AI handles, and how often it is wrong")
-    top.legend(loc="center left", fontsize=9, frameon=False)
-
-    seen = curve["handled"] > 0
-    bottom.fill_between(x[seen], curve.loc[seen, "error rate, 95% low"] * 100,
-                        curve.loc[seen, "error rate, 95% high"] * 100, color="#44546a", alpha=0.18,
-                        label="95% interval")
-    bottom.plot(x[seen], curve.loc[seen, "error rate"] * 100, color="#44546a", lw=2, label="error rate among handled")
-    bottom.axhline(target * 100, color="#b3261e", lw=1.2, ls=":", label=f"target {target:.0%}")
-    worst = float(curve.loc[seen, "error rate"].max()) if seen.any() else target
-    bottom.set(xlabel="confidence threshold (the AI handles outputs at or above it)",
-               ylabel="errors among handled (%)", ylim=(0, max(worst, target) * 100 * 1.7 + 0.5), xlim=(0, 1))
-    bottom.legend(loc="upper center", fontsize=9, frameon=False)
-
-    if chosen is not None:
-        for ax in (top, bottom):
-            ax.axvline(chosen, color="#1b7f3b", lw=1.2)
-        share = float(curve.loc[(curve["threshold"] - chosen).abs().idxmin(), "share handled"])
-        top.annotate(f"threshold {chosen:.2f}: {share:.0%} handled", (chosen, share * 100), xytext=(-12, -4),
-                     textcoords="offset points", ha="right", va="top", fontsize=9, color="#1b7f3b")
-    for ax in (top, bottom):
-        ax.grid(alpha=0.25)
-    return fig
-
-
-def _calibration_figure(bins: pd.DataFrame):
-    from ..charts import Figure  # user text drawn as written, never as mathtext
-
-    fig = Figure(figsize=(5.2, 4.4))
-    ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], color="#999", lw=1, ls="--", label="perfectly calibrated")
-    sizes = 20 + 180 * bins["outputs"] / bins["outputs"].max()
-    ax.scatter(bins["mean confidence"], bins["accuracy"], s=sizes, color="#44546a", zorder=3,
-               label="a confidence bin (size: outputs)")
-    ax.plot(bins["mean confidence"], bins["accuracy"], color="#44546a", lw=1)
-    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="stated confidence (bin mean)", ylabel="share that was right",
-           title="Calibration: below the diagonal = over-confident")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.grid(alpha=0.25)
-    return fig

@@ -1413,7 +1413,7 @@ def _p_chart_figure(chart: pd.DataFrame, a: Answers):
 
 
 def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
-    from matplotlib.figure import Figure
+    from ..charts import Figure  # user text drawn as written, never as mathtext
 
     names = list(table["segment"][:SEGMENT_PANELS])
     columns = min(len(names), 3)
