@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import CaseError, DataFile
 from ..result import Result
 from ..selfcheck import Check
+from ..sources import read_csv, read_header
 from ..stats import cases_to_clear, mcnemar_exact, sample_size_for_margin, wilson_interval, z_value
 
 if TYPE_CHECKING:
@@ -219,10 +220,7 @@ def check_results_columns(path: str | os.PathLike) -> None:
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return  # the schema is checked when analyze reads it (pyarrow may be absent here)
-    try:
-        columns = [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise ValueError(f"{path.name}: not a readable CSV file ({exc})") from None
+    columns = read_header(path, rows=False)  # a CaseError for a file that is not UTF-8 CSV text
     for column in REQUIRED_COLUMNS:
         if column not in columns:
             raise ValueError(f"{path.name}: missing column {column!r}; {_suggest_column(column, columns)}")
@@ -335,14 +333,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     text_columns = {c: "str" for c in REQUIRED_COLUMNS}
     try:
         # na_filter=False keeps text as written: an expected label "NA" or an empty input stays itself
-        return pd.read_csv(path, dtype=text_columns, na_filter=False)
-    except pd.errors.EmptyDataError:
-        raise ResultsFileError("the file is empty: a results file starts with a header row "
-                               f"({', '.join(REQUIRED_COLUMNS)}, passed or score)", path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ResultsFileError(f"not a readable CSV file: {str(exc).strip().splitlines()[0]}", path) from None
-    except OSError as exc:
-        raise ResultsFileError(f"cannot read the file ({exc.strerror or exc})", path) from None
+        return read_csv(path, dtype=text_columns, na_filter=False)
+    except CaseError as exc:  # not UTF-8 CSV text, ragged rows, too many rows: said with the whole path
+        raise ResultsFileError(exc.problem, path, getattr(exc, "column", None)) from None
 
 
 def _as_text(values: pd.Series) -> pd.Series:
