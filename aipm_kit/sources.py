@@ -140,9 +140,10 @@ def read_header(path: str | os.PathLike, *, rows: bool = True, what: str = "") -
 
 
 def iter_csv(path: str | os.PathLike, *, dtype: Any = str, keep: Callable[[str], bool] | None = None,
-             chunk_rows: int = CHUNK_ROWS, max_rows: int = MAX_ROWS, **options: Any) -> Iterator[Any]:
+             chunk_rows: int | None = None, max_rows: int | None = None, **options: Any) -> Iterator[Any]:
     """The CSV file as DataFrames of at most ``chunk_rows`` rows, their index continuing from chunk to chunk
-    (row ``i`` is on line ``i + 2`` of a file without line breaks inside fields).
+    (row ``i`` is on line ``i + 2`` of a file without line breaks inside fields). ``chunk_rows`` and
+    ``max_rows`` default to ``CHUNK_ROWS`` and ``MAX_ROWS``.
 
     Every row is parsed, so a row with more fields than the header is found wherever it is; columns for which
     ``keep(name)`` is false are dropped from each chunk at once. Column names are stripped. More than
@@ -150,6 +151,8 @@ def iter_csv(path: str | os.PathLike, *, dtype: Any = str, keep: Callable[[str],
     """
     import pandas as pd
 
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     check_text_file(path)
     options = {"keep_default_na": False, "index_col": False, "encoding": "utf-8-sig", **options}
     if isinstance(dtype, dict):  # keys are stripped names, as callers see them; pandas wants the file's own

@@ -352,7 +352,10 @@ def _parse_confidence(text: pd.Series, name: str) -> pd.Series:
     bad = values.isna() | (values < 0) | (values > 1)
     if bad.any():
         found = text[bad].iloc[0]
-        found = "nothing" if pd.isna(found) or not str(found).strip() else repr(found)
+        if pd.isna(found) or not str(found).strip():
+            found = "nothing"
+        else:  # text as written, quoted; a number as a number (1.7, not np.float64(1.7))
+            found = repr(found) if isinstance(found, str) else f"{float(found):g}"
         raise data_error(name, f"must hold numbers from 0 to 1; row {_row(bad)} has {found} "
                                f"({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})", "confidence")
     return values.astype(float)
