@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..case import DataFile
 from ..result import Result, format_number
 from ..selfcheck import Check
-from ..sources import data_error, read_csv
+from ..sources import MAX_LIST_ITEMS, data_error, read_csv
 from ..stats import cohen_kappa, margin_for_sample_size, sample_size_for_margin
 
 if TYPE_CHECKING:
@@ -109,9 +109,11 @@ class Answers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     needs: list[DataNeed] = Field(
-        default_factory=list, description="Every piece of data the product needs, one row each.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="Every piece of data the product needs, one row each.")
     slices: list[Slice] = Field(
-        default_factory=list, description="Segments the product must serve, with the labelled rows for each.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="Segments the product must serve, with the labelled rows for each.")
     min_rows_per_slice: int = Field(
         100, ge=1, description="Fewest labelled rows a segment needs to be measured on its own (100 ≈ ±10%).")
     eval_margin: float = Field(

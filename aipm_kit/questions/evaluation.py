@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import CaseError, DataFile
 from ..result import Result
 from ..selfcheck import Check
-from ..sources import read_csv, read_header
+from ..sources import MAX_LIST_ITEMS, read_csv, read_header
 from ..stats import cases_to_clear, mcnemar_exact, sample_size_for_margin, wilson_interval, z_value
 
 if TYPE_CHECKING:
@@ -119,11 +119,13 @@ class Answers(BaseModel):
     tolerance: float = Field(0.0, ge=0, description="With the numeric grader: the largest allowed distance "
                                                     "between output and expected.")
     gates: list[Gate] = Field(
-        default_factory=list, description="The thresholds to ship above: blocking gates decide, guardrails warn.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="The thresholds to ship above: blocking gates decide, guardrails warn.")
     confidence: float = Field(0.95, ge=0.5, le=0.999, description="Confidence level of the intervals the gates "
                                                                   "use (0.95 is usual).")
     quotas: list[Quota] = Field(
-        default_factory=list, description="Eval cases each category needs: good, bad, edge and adversarial at least.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="Eval cases each category needs: good, bad, edge and adversarial at least.")
     margin: float = Field(0.05, gt=0, lt=0.5, description="How precisely each category's pass rate should be "
                                                           "known: ± this share (0.05 is ±5 points).")
     baseline_file: DataFile | None = Field(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import DataFile
 from ..result import Finding, Result
 from ..selfcheck import Check
-from ..sources import data_error, read_csv, read_header
+from ..sources import MAX_LIST_ITEMS, data_error, read_csv, read_header
 from ..stats import calibration_table, expected_calibration_error, threshold_tradeoff, wilson_interval
 
 if TYPE_CHECKING:
@@ -143,7 +143,8 @@ class Answers(BaseModel):
                                                    "reaches the team.")
     reach_human: bool = Field(False, description="Recovery: the person affected can reach a human who can fix it.")
     failure_modes: list[FailureMode] = Field(
-        default_factory=list, description="The ways the AI can be wrong (start from question 4's list).")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="The ways the AI can be wrong (start from question 4's list).")
     scores: DataFile | None = Field(
         None, description="CSV with one row per past AI output: confidence (0–1) and correct (true/false).")
     target_error_rate: float = Field(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..result import Result
 from ..selfcheck import Check
+from ..sources import MAX_LIST_ITEMS
 from ..stats import wilson_interval
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ class Answers(BaseModel):
     cost_per_occurrence: float = Field(
         0, ge=0, description="What one occurrence costs, in dollars (time × loaded rate, plus any loss).")
     candidates: list[Candidate] = Field(
-        default_factory=list, description="The problems competing for the team's time, this one included.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="The problems competing for the team's time, this one included.")
     chosen: str = Field("", description="The candidate this statement is about (its name in the list).")
 
     @model_validator(mode="after")
