@@ -67,6 +67,19 @@ def test_the_mirror_a_few_candidates_are_all_listed_and_named():
     assert {t.get_text() for t in ax.texts} == {f"problem {i}" for i in range(n)}
 
 
+def test_a_name_as_long_as_a_document_is_cut_on_the_chart():
+    # 100,000 characters in one name took 155 s to lay out; the chart writes 39 of them and an ellipsis
+    answers = Answers(candidates=[{"name": "x" * 100_000}, {"name": "short one"}], chosen="short one")
+    start = time.perf_counter()
+    result = analyze(answers)
+    result.to_html()
+    assert time.perf_counter() - start < 30
+    ax = result.figures["Opportunity landscape"].axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["short one", "x" * 39 + "…"]
+    # the table keeps the name as written: only the chart is short of room
+    assert len(result.tables["Candidate problems, ranked by RICE"]["candidate"][0]) == 100_000
+
+
 def test_a_worksheet_holds_at_most_the_list_limit():
     rows = [{"name": f"p{i}"} for i in range(MAX_LIST_ITEMS)]
     assert len(validate_section("problem", {"candidates": rows}).candidates) == MAX_LIST_ITEMS

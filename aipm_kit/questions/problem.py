@@ -36,6 +36,7 @@ _SOLUTION_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in SOLUTION_WORDS
 MIN_INTERVIEWS = 5
 LISTED_CANDIDATES = 50  # rows of the ranking shown; the chosen candidate is always among them
 LABELLED_CANDIDATES = 12  # names written on the landscape: the chosen one and the best bets
+LABEL_WIDTH = 40  # characters of a name written on the landscape
 
 SELF_CHECK = (
     Check("Which problem statement is solution-agnostic?",
@@ -319,7 +320,7 @@ def _landscape(a: Answers, table: pd.DataFrame):
     best = table.sort_values(["opportunity rank", "RICE rank"], kind="stable").index
     named = list(np.flatnonzero(is_chosen)) + [i for i in best if not is_chosen[i]]
     for i in sorted(named[:LABELLED_CANDIDATES]):
-        ax.annotate(str(table.loc[i, "candidate"]), (importance[i], satisfaction[i]), xytext=(6, 4),
+        ax.annotate(_label(str(table.loc[i, "candidate"])), (importance[i], satisfaction[i]), xytext=(6, 4),
                     textcoords="offset points", fontsize=9, fontweight="bold" if is_chosen[i] else "normal")
     title = "Opportunity landscape: the best bets sit bottom right"
     if len(table) > LABELLED_CANDIDATES:
@@ -328,3 +329,10 @@ def _landscape(a: Answers, table: pd.DataFrame):
            title=title)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return fig
+
+
+def _label(name: str, width: int = LABEL_WIDTH) -> str:
+    """A candidate's name as the chart writes it: one line, cut at ``width`` characters (a name pasted with a
+    whole document in it took minutes to lay out)."""
+    name = " ".join(name.split())
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
