@@ -160,20 +160,17 @@ def iter_csv(path: str | os.PathLike, *, dtype: Any = str, keep: Callable[[str],
         dtype = {raw.get(name, name): kind for name, kind in dtype.items()}
     read = 0
     try:
-        with warnings.catch_warnings():
-            # pandas otherwise quietly turns an extra first field on every row into an index
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            with pd.read_csv(path, dtype=dtype, chunksize=chunk_rows, **options) as reader:
-                for chunk in reader:
-                    chunk.columns = [str(c).strip() for c in chunk.columns]
-                    if keep is not None:
-                        chunk = chunk[[c for c in chunk.columns if keep(c)]]
-                    read += len(chunk)
-                    if read > max_rows:
-                        raise data_error(path, f"more than {max_rows:,} rows, the most the kit reads into memory; "
-                                               f"analyse a sample or a shorter period (e.g. the last 12 weeks), or "
-                                               f"aggregate the data first")
-                    yield chunk
+        with _strict(pd.read_csv, path, dtype=dtype, chunksize=chunk_rows, **options) as reader:
+            while (chunk := _strict(next, reader, None)) is not None:
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                if keep is not None:
+                    chunk = chunk[[c for c in chunk.columns if keep(c)]]
+                read += len(chunk)
+                if read > max_rows:
+                    raise data_error(path, f"more than {max_rows:,} rows, the most the kit reads into memory; "
+                                           f"analyse a sample or a shorter period (e.g. the last 12 weeks), or "
+                                           f"aggregate the data first")
+                yield chunk
     except pd.errors.EmptyDataError:
         raise data_error(path, "the file has no header row; the first line names the columns") from None
     except pd.errors.ParserWarning:
@@ -185,6 +182,16 @@ def iter_csv(path: str | os.PathLike, *, dtype: Any = str, keep: Callable[[str],
         raise data_error(path, "not UTF-8 text; save the file as UTF-8") from None
     except OSError as exc:
         raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def _strict(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` with pandas' ParserWarning raised: pandas otherwise quietly turns an extra first
+    field on every row into an index. Only around pandas' own work, not while the caller holds a chunk."""
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return call(*args, **kwargs)
 
 
 def read_csv(path: str | os.PathLike, **options: Any) -> Any:
