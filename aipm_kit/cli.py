@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="rewrite the notebooks in an existing folder (the case file is kept)")
 
     validate = commands.add_parser("validate", help="check case files and say what to fix",
-                                   description="Load and validate each case file (a path or a bundled case's name).")
+                                   description="Load and validate each case file (a path or a bundled case's name) "
+                                               "and read every data file it names.")
     validate.add_argument("cases", nargs="+", metavar="CASE")
 
     check = commands.add_parser(
@@ -151,6 +152,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .case import CaseError
     from .ledger import check
     from .questions import QUESTIONS
 
@@ -159,6 +161,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         case = _load(name)
         if case is None:
             status = EXIT_BAD_INPUT
+            continue
+        try:  # loading reads the data files' headers; the analyses read their rows (a bad date on row 90,000)
+            for q in QUESTIONS:
+                if q.available and case.is_answered(q.key):
+                    case.analyze(q.key)
+        except CaseError as exc:
+            status = _bad_input(f"{case.path}: {q.key}: {exc}")
             continue
         answered = [q.key for q in QUESTIONS if case.is_answered(q.key) or q.key in case.raw_sections]
         print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")

@@ -749,8 +749,13 @@ def scores_to_prove_error_limit(rate: float, limit: float, confidence: float = 0
     if rate >= limit:
         return None
 
+    z = z_value(confidence)
+
     def proven(n: int) -> bool:
-        return float(wilson_intervals(np.array([rate * n]), np.array([n]), confidence)[1][0]) <= limit
+        # Wilson's high end at a rate that need not be a whole count of n (rate × n errors, unrounded)
+        centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return float(centre + half) <= limit
 
     if not proven(cap):
         return None

@@ -76,7 +76,9 @@ def test_question_charts_show_user_text_literally(tmp_path, question, caption, e
     fig = result.figures[caption]
     fig.savefig(io.BytesIO(), format="png", dpi=50, bbox_inches="tight")  # raised ValueError before
     # the label is the text as written (the slice chart adds its counts on a second line)
-    assert any(text == expected or text.startswith(f"{expected} −") for text in _texts(fig))
+    # (question 1 cuts a long name on its chart at 40 characters and ends it with "…": the start is the input's)
+    assert any(text == expected or text.startswith(f"{expected} −")
+               or (text.endswith("…") and len(text) > 20 and expected.startswith(text[:-1])) for text in _texts(fig))
     assert not any(t.get_parse_math() for t in fig.findobj(Text))
     assert f"<Figure size" in repr(fig)  # notebooks show the same text/plain as before
 

@@ -263,7 +263,7 @@ def test_missing_sample_names_the_field(tmp_path):
 
 @pytest.mark.parametrize(("content", "says"), [
     (b"", "is empty"),
-    (b"label,second\na,b,c,d\n", "does not parse as CSV"),
+    (b"label,second\na,b,c,d\n", "cannot be read as CSV"),
     (b"label\n\xff\xfe\x00bad\n", "not UTF-8"),
 ])
 def test_unreadable_sample_names_the_field(tmp_path, content, says):

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from ..result import Result, format_number
 from ..selfcheck import Check
+from ..sources import MAX_LIST_ITEMS
 from ..stats import wilson_interval
 
 if TYPE_CHECKING:
@@ -302,7 +303,7 @@ class Answers(BaseModel):
         "illustrative", description="Where the prices come from (a vendor's price page and its date, a quote); "
                                     "'illustrative' means made-up defaults.")
     prices: list[ApproachPrice] = Field(
-        default_factory=_illustrative_prices,
+        default_factory=_illustrative_prices, max_length=MAX_LIST_ITEMS,
         description="Cost and speed of each approach. The defaults are ILLUSTRATIVE, not quotes: replace them with "
                     "your vendors' current prices.")
     quality: list[ApproachQuality] = Field(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..case import DataFile
 from ..result import Result, format_number
 from ..selfcheck import Check
+from ..sources import MAX_LIST_ITEMS, data_error, read_csv
 from ..stats import cohen_kappa, margin_for_sample_size, sample_size_for_margin
 
 if TYPE_CHECKING:
@@ -110,9 +111,11 @@ class Answers(BaseModel):
     NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("needs",)
 
     needs: list[DataNeed] = Field(
-        default_factory=list, description="Every piece of data the product needs, one row each.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="Every piece of data the product needs, one row each.")
     slices: list[Slice] = Field(
-        default_factory=list, description="Segments the product must serve, with the labelled rows for each.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="Segments the product must serve, with the labelled rows for each.")
     min_rows_per_slice: int = Field(
         100, ge=1, description="Fewest labelled rows a segment needs to be measured on its own (100 ≈ ±10%).")
     eval_margin: float = Field(
@@ -523,40 +526,25 @@ def _gap_summary(a: Answers, readiness: float, under: list[Slice], needed: int, 
 # ---- the sample ----------------------------------------------------------------------------------------
 
 def read_sample(path: str | Path) -> pd.DataFrame:
-    """The sample CSV as a table; a ``ValueError`` that says what is wrong when it cannot be read."""
+    """The sample CSV as a table; a ``CaseError`` naming the file and what is wrong when it cannot be read."""
     path = Path(path)
     try:
         stat = path.stat()
     except OSError as exc:
-        raise ValueError(f"cannot read {path.name} ({exc.strerror})") from None
+        raise data_error(path, f"cannot read the file ({exc.strerror})") from None
     if stat.st_size > MAX_SAMPLE_BYTES:
-        raise ValueError(f"{path.name} is {stat.st_size:,} bytes; profile a sample of at most "
-                         f"{MAX_SAMPLE_BYTES:,} bytes, not the whole warehouse")
+        raise data_error(path, f"the file is {stat.st_size:,} bytes; profile a sample of at most "
+                               f"{MAX_SAMPLE_BYTES:,} bytes, not the whole warehouse")
     return _read_csv(str(path), stat.st_mtime_ns, stat.st_size).copy()
 
 
 @functools.lru_cache(maxsize=8)
 def _read_csv(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     # Keyed on modification time and size: the form re-validates on every edit, the file rarely changes.
-    import warnings
-
-    name = Path(path).name
-    try:
-        with warnings.catch_warnings():
-            # pandas otherwise quietly turns an extra first field on every row into an index
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=str, index_col=False, encoding="utf-8")
-    except pd.errors.ParserWarning:
-        raise ValueError(f"{name} does not parse as CSV: its rows have more fields than its header") from None
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{name} is empty: expected a CSV with a header row") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{name} is not UTF-8 text: save it as UTF-8 CSV") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{name} does not parse as CSV: {first}") from None
+    # Not UTF-8, binary, empty, rows with more fields than the header: a CaseError from the reader.
+    frame = read_csv(path, dtype=str, keep_default_na=True)
     if frame.columns.empty:
-        raise ValueError(f"{name} has no columns")
+        raise data_error(path, "the file has no columns")
     return frame
 
 

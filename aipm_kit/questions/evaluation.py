@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import CaseError, DataFile
 from ..result import Result
 from ..selfcheck import Check
+from ..sources import MAX_LIST_ITEMS, read_csv, read_header
 from ..stats import cases_to_clear, mcnemar_exact, sample_size_for_margin, wilson_interval, z_value
 
 if TYPE_CHECKING:
@@ -119,11 +120,13 @@ class Answers(BaseModel):
     tolerance: float = Field(0.0, ge=0, description="With the numeric grader: the largest allowed distance "
                                                     "between output and expected.")
     gates: list[Gate] = Field(
-        default_factory=list, description="The thresholds to ship above: blocking gates decide, guardrails warn.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="The thresholds to ship above: blocking gates decide, guardrails warn.")
     confidence: float = Field(0.95, ge=0.5, le=0.999, description="Confidence level of the intervals the gates "
                                                                   "use (0.95 is usual).")
     quotas: list[Quota] = Field(
-        default_factory=list, description="Eval cases each category needs: good, bad, edge and adversarial at least.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="Eval cases each category needs: good, bad, edge and adversarial at least.")
     margin: float = Field(0.05, gt=0, lt=0.5, description="How precisely each category's pass rate should be "
                                                           "known: ± this share (0.05 is ±5 points).")
     baseline_file: DataFile | None = Field(
@@ -220,10 +223,7 @@ def check_results_columns(path: str | os.PathLike) -> None:
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return  # the schema is checked when analyze reads it (pyarrow may be absent here)
-    try:
-        columns = [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise ValueError(f"{path.name}: not a readable CSV file ({exc})") from None
+    columns = read_header(path, rows=False)  # a CaseError for a file that is not UTF-8 CSV text
     for column in REQUIRED_COLUMNS:
         if column not in columns:
             raise ValueError(f"{path.name}: missing column {column!r}; {_suggest_column(column, columns)}")
@@ -336,14 +336,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     text_columns = {c: "str" for c in REQUIRED_COLUMNS}
     try:
         # na_filter=False keeps text as written: an expected label "NA" or an empty input stays itself
-        return pd.read_csv(path, dtype=text_columns, na_filter=False)
-    except pd.errors.EmptyDataError:
-        raise ResultsFileError("the file is empty: a results file starts with a header row "
-                               f"({', '.join(REQUIRED_COLUMNS)}, passed or score)", path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ResultsFileError(f"not a readable CSV file: {str(exc).strip().splitlines()[0]}", path) from None
-    except OSError as exc:
-        raise ResultsFileError(f"cannot read the file ({exc.strerror or exc})", path) from None
+        return read_csv(path, dtype=text_columns, na_filter=False)
+    except CaseError as exc:  # not UTF-8 CSV text, ragged rows, too many rows: said with the whole path
+        raise ResultsFileError(exc.problem, path, getattr(exc, "column", None)) from None
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -50,6 +50,7 @@ from ..selfcheck import Check
 from .experience_threshold import (  # noqa: F401 (the threshold's public names are part of this question's face)
     MIN_HANDLED, NOT_PROVEN, SCORE_COLUMNS, ValueModel, check_calibration, check_score_columns, choose_threshold,
     read_scores, split_scores, value_model)
+from ..sources import MAX_LIST_ITEMS
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -175,7 +176,8 @@ class Answers(BaseModel):
                                                    "reaches the team.")
     reach_human: bool = Field(False, description="Recovery: the person affected can reach a human who can fix it.")
     failure_modes: list[FailureMode] = Field(
-        default_factory=list, description="The ways the AI can be wrong (start from question 4's list).")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="The ways the AI can be wrong (start from question 4's list).")
     scores: DataFile | None = Field(
         None, description="CSV with one row per past AI output: confidence (0–1) and correct (true/false).")
     target_error_rate: float = Field(

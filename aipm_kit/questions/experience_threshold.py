@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..case import CaseError
+from ..sources import data_error, read_csv, read_header
 from ..stats import (calibration_table, expected_calibration_error, holdout_split, scores_to_prove_error_limit,
                      threshold_tradeoff, value_interval, value_per_output, wilson_interval)
 
@@ -397,13 +398,14 @@ def check_score_columns(path: str | Path) -> None:
 def read_scores(path: str | Path) -> pd.DataFrame:
     """The scores file as two clean columns, ``confidence`` (0–1 floats) and ``correct`` (bools).
 
-    Any problem is a ``ValueError`` naming the file and the column: a missing column, a value that is not a
-    number or is outside 0–1, a ``correct`` value that is not true/false, an empty file.
+    Any problem is a ``CaseError`` naming the file and the column: a missing column, a value that is not a
+    number or is outside 0–1, a ``correct`` value that is not true/false, an empty file, a file that is not
+    UTF-8 CSV text.
     """
     name = Path(path).name
     raw = _read_scores_csv(path)
     if raw.empty:
-        raise ValueError(f"{name}: no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per AI output")
     # the parser's own types are the fast path (a million rows in a fraction of a second); text that is not
     # plainly numbers or true/false takes the slow path, which also finds the first bad row to report
     column = raw["confidence"]
@@ -414,8 +416,8 @@ def read_scores(path: str | Path) -> pd.DataFrame:
     bad = confidence.isna() | (confidence < 0) | (confidence > 1)
     if bad.any():
         first = int(bad.to_numpy().argmax())
-        raise ValueError(f"{name}: column confidence must hold numbers from 0 to 1; row {first + 2} has "
-                         f"{str(column.iloc[first])!r} ({int(bad.sum()):,} bad values)")
+        raise data_error(name, f"column confidence must hold numbers from 0 to 1; row {first + 2} has "
+                               f"{str(column.iloc[first])!r} ({int(bad.sum()):,} bad values)")
     column = raw["correct"]
     if pd.api.types.is_bool_dtype(column):
         correct = column.astype(bool)
@@ -424,26 +426,25 @@ def read_scores(path: str | Path) -> pd.DataFrame:
         bad = ~flags.isin(_TRUE | _FALSE)
         if bad.any():
             first = int(bad.to_numpy().argmax())
-            raise ValueError(f"{name}: column correct must be true or false; row {first + 2} has "
-                             f"{str(column.iloc[first])!r} ({int(bad.sum()):,} bad values)")
+            raise data_error(name, f"column correct must be true or false; row {first + 2} has "
+                                   f"{str(column.iloc[first])!r} ({int(bad.sum()):,} bad values)")
         correct = flags.isin(_TRUE)
     return pd.DataFrame({"confidence": confidence, "correct": correct})
 
 
 def _read_scores_csv(path: str | Path, nrows: int | None = None) -> pd.DataFrame:
+    """The two score columns (every row is parsed, so a row with more fields than the header is an error;
+    other columns are dropped chunk by chunk). ``nrows=0`` checks the header alone."""
     name = Path(path).name
-    try:
-        raw = pd.read_csv(path, keep_default_na=False, usecols=_score_column, nrows=nrows)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{name}: the file is empty; expected columns confidence and correct") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{name}: cannot be read as CSV ({exc})") from None
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
-    missing = [c for c in SCORE_COLUMNS if c not in raw.columns]
+    found = read_header(path, rows=False)  # a CaseError for a file that is not UTF-8 CSV text
+    missing = [c for c in SCORE_COLUMNS if c not in [f.lower() for f in found]]
     if missing:
-        found = pd.read_csv(path, nrows=0).columns
-        raise ValueError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                         f"(found: {', '.join(str(c).strip() for c in found) or 'none'})")
+        raise data_error(name, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                               f"(found: {', '.join(found) or 'none'})")
+    if nrows == 0:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS))
+    raw = read_csv(path, dtype=None, keep=_score_column, keep_default_na=False)
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
     return raw
 
 

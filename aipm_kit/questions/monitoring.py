@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..case import DataFile
 from ..result import Result
 from ..selfcheck import Check
+from ..sources import data_error, iter_csv, read_csv, read_header
 from ..stats import (
     cochran_mantel_haenszel,
     kish_effective_sample_size,
@@ -188,7 +189,7 @@ class Answers(BaseModel):
     @classmethod
     def _log_columns(cls, value: Path | None) -> Path | None:
         if value is not None:
-            _check_header(value, LOG_COLUMNS, "one row per AI output")
+            _check_header(value, LOG_COLUMNS, "one row per AI output", rows=True)
         return value
 
     @field_validator("reviewed_failures")
@@ -240,8 +241,9 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
 def read_log(path: str | os.PathLike) -> pd.DataFrame:
     """The production log as clean columns, plus ``week`` (the Monday each output's week starts on).
 
-    Any problem is a ``ValueError`` naming the file and the column: a missing column, a timestamp that does
-    not parse, a confidence that is not a number from 0 to 1, an empty id, an empty file.
+    Any problem is a ``CaseError`` naming the file and the column: a missing column, a timestamp that does
+    not parse or is out of range, a confidence that is not a number from 0 to 1, an empty id, an empty file, a
+    file that is not UTF-8 CSV text, rows with more fields than the header, more than ``MAX_ROWS`` rows.
     """
     return _load_log(Path(path)).copy()
 
@@ -255,12 +257,12 @@ def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
     frame = raw.rename(columns=lambda c: str(c).strip().lower())
     _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
     if frame.empty:
-        raise ValueError(f"{name}: no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per AI output")
     stamp = _parse_timestamps(frame["timestamp"], name)
     confidence = _parse_confidence(frame["confidence"], name)
     ids = _text(frame["id"])
     if (ids == "").any():
-        raise ValueError(f"{name}: column id is empty on row {_row(ids == '')}; every output needs its id")
+        raise data_error(name, f"empty on row {_row(ids == '')}; every output needs its id", "id")
     days = stamp.to_numpy().astype("datetime64[D]")
     monday = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
     text = _text(frame["input"])
@@ -303,44 +305,68 @@ def _matches(labels: pd.Series, value: str) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: ARG001 (the cache key)
     name = Path(path).name
-    columns = _header(Path(path))
+    columns = _header(Path(path), rows=True, what="one row per AI output")
     _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per AI output")
-    wanted = [c for c in columns if c.strip().lower() in LOG_COLUMNS]
     if Path(path).suffix.lower() == ".parquet":
-        raw = pd.read_parquet(path, columns=wanted)
-    else:
-        # ids and text stay text (an id like 0042 keeps its zeros); a few repeated labels parse as categories
-        kinds = {"confidence": None, "segment": "category", "feedback": "category"}
-        dtype = {c: kinds.get(c.strip().lower(), str) for c in wanted if kinds.get(c.strip().lower(), str)}
-        raw = pd.read_csv(path, usecols=wanted, dtype=dtype, keep_default_na=False)
-    return prepare_log(raw, name)
+        wanted = [c for c in columns if c.strip().lower() in LOG_COLUMNS]
+        return prepare_log(pd.read_parquet(path, columns=wanted), name)
+    # Read in chunks, each typed at once (dates, numbers, categories), so the timestamps are never all held as
+    # text: a 1 GB log peaks at 2.3 GB, not 2.9 (benchmarks/memory_log.py). ids and text stay text (an id like
+    # 0042 keeps its zeros); the few repeated labels parse as categories.
+    kinds = {"confidence": None, "segment": "category", "feedback": "category"}
+    dtype = {c: kinds.get(c.lower(), str) for c in columns if kinds.get(c.lower(), str)}
+    parts = [prepare_log(chunk, name) for chunk in iter_csv(path, dtype=dtype, keep=_is_log_column)]
+    if not parts:
+        raise data_error(name, "no rows; expected one row per AI output")
+    return _concat_logs(parts)
+
+
+def _is_log_column(column: str) -> bool:
+    return column.lower() in LOG_COLUMNS
+
+
+def _concat_logs(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One log from the typed chunks; the label columns' categories are the union of the chunks'."""
+    if len(parts) == 1:
+        return parts[0]
+    from pandas.api.types import union_categoricals
+
+    order = list(parts[0].columns)
+    labels = {c: union_categoricals([p[c].array for p in parts], sort_categories=True)
+              for c in ("segment", "feedback")}
+    log = pd.concat([p.drop(columns=list(labels)) for p in parts], ignore_index=True)
+    for column, values in labels.items():
+        log[column] = values
+    return log[order]
 
 
 def _load_log(path: Path) -> pd.DataFrame:
     """The parsed log, cached while the file is unchanged: a form re-runs ``analyze`` on every edit."""
-    stat = Path(path).stat()
+    try:
+        stat = Path(path).stat()
+    except OSError as exc:
+        raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
     return _cached_log(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, rows: bool = False, what: str = "") -> list[str]:
+    """The file's column names; ``rows`` also requires a row under the header (``what`` says what a row is)."""
     name = path.name
     if path.suffix.lower() == ".parquet":
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise ValueError(f"{name}: reading Parquet needs pyarrow (pip install pyarrow); or save it as CSV") \
+            raise data_error(name, "reading Parquet needs pyarrow (pip install pyarrow); or save it as CSV") \
                 from None
-        return list(pq.read_schema(path).names)
-    try:
-        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{name}: the file is empty") from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{name}: not a readable CSV file ({exc})") from None
+        try:
+            return list(pq.read_schema(path).names)
+        except (OSError, ValueError) as exc:
+            raise data_error(name, f"not a readable Parquet file ({exc})") from None
+    return read_header(path, rows=rows, what=what)
 
 
-def _check_header(path: Path, required: tuple[str, ...], what: str) -> None:
-    columns = [c.strip().lower() for c in _header(path)]
+def _check_header(path: Path, required: tuple[str, ...], what: str, rows: bool = False) -> None:
+    columns = [c.strip().lower() for c in _header(path, rows, what)]
     _require(path.name, columns, required, what)
 
 
@@ -348,8 +374,8 @@ def _require(name: str, columns: Any, required: tuple[str, ...], what: str) -> N
     columns = list(columns)
     missing = [c for c in required if c not in columns]
     if missing:
-        raise ValueError(f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                         f"({what} needs {', '.join(required)}; found: {', '.join(columns) or 'none'})")
+        raise data_error(name, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                               f"({what} needs {', '.join(required)}; found: {', '.join(columns) or 'none'})")
 
 
 def _parse_timestamps(text: pd.Series, name: str) -> pd.Series:
@@ -362,9 +388,14 @@ def _parse_timestamps(text: pd.Series, name: str) -> pd.Series:
     bad = stamp.isna()
     if bad.any():
         first = _row(bad)
-        raise ValueError(f"{name}: column timestamp has {int(bad.sum()):,} value{'s' if bad.sum() > 1 else ''} "
-                         f"that are not dates and times (row {first}: {text[bad].iloc[0]!r}); write them as "
-                         f"ISO 8601, e.g. 2025-09-01T08:30:00")
+        raise data_error(name, f"{int(bad.sum()):,} value{'s' if bad.sum() > 1 else ''} that are not dates and "
+                               f"times (row {first}: {text[bad].iloc[0]!r}); write them as ISO 8601, e.g. "
+                               f"2025-09-01T08:30:00", "timestamp")
+    # the kit counts time in nanoseconds, as pandas does: years outside 1678–2261 are typos, not a crash
+    far = (stamp < pd.Timestamp.min) | (stamp > pd.Timestamp.max)
+    if far.any():
+        raise data_error(name, f"{int(far.sum()):,} date{'s' if far.sum() > 1 else ''} outside the years 1678 to "
+                               f"2261 (row {_row(far)}: {text[far].iloc[0]!r}); is the year a typo?", "timestamp")
     return stamp.astype("datetime64[ns]")
 
 
@@ -373,15 +404,23 @@ def _parse_confidence(text: pd.Series, name: str) -> pd.Series:
     bad = values.isna() | (values < 0) | (values > 1)
     if bad.any():
         found = text[bad].iloc[0]
-        found = "nothing" if pd.isna(found) or not str(found).strip() else repr(found)
-        raise ValueError(f"{name}: column confidence must hold numbers from 0 to 1; row {_row(bad)} has "
-                         f"{found} ({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})")
+        if pd.isna(found) or not str(found).strip():
+            found = "nothing"
+        else:  # text as written, quoted; a number as a number (1.7, not np.float64(1.7))
+            found = repr(found) if isinstance(found, str) else f"{float(found):g}"
+        raise data_error(name, f"must hold numbers from 0 to 1; row {_row(bad)} has {found} "
+                               f"({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})", "confidence")
     return values.astype(float)
 
 
 def _row(mask: pd.Series) -> int:
-    """The file's line number of the first ``True`` in ``mask`` (line 1 is the header)."""
-    return int(np.asarray(mask).argmax()) + 2
+    """The file's line number of the first ``True`` in ``mask`` (line 1 is the header): from the row's index
+    label when the index counts rows (a chunk of a long file, a filtered table), else from its position."""
+    position = int(np.asarray(mask).argmax())
+    index = getattr(mask, "index", None)
+    if index is not None and pd.api.types.is_integer_dtype(index):
+        return int(index[position]) + 2
+    return position + 2
 
 
 # ---- watching feedback: the p-chart ------------------------------------------------------------------------
@@ -1030,30 +1069,26 @@ def read_reviewed_failures(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     name = path.name
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{name}: the file is empty; expected columns {', '.join(REVIEW_COLUMNS)}") from None
+    _check_header(path, REVIEW_COLUMNS, "one row per reviewed failure")
+    raw = _read_text_table(path)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
-    _require(name, raw.columns, REVIEW_COLUMNS, "one row per reviewed failure")
     raw = raw.apply(lambda s: s.str.strip())
     raw = raw[raw["failure_mode"] != ""]
     if (raw["id"] == "").any():
-        raise ValueError(f"{name}: column id is empty on row {_row(raw['id'] == '')}; every finding needs the "
-                         f"output's id")
+        raise data_error(name, f"empty on row {_row(raw['id'] == '')}; every finding needs the output's id", "id")
     if "weight" in raw.columns:
         weight = pd.to_numeric(raw["weight"], errors="coerce")
         bad = weight.isna() | (weight <= 0)
         if bad.any():
-            raise ValueError(f"{name}: column weight must hold positive numbers; {raw['weight'][bad].iloc[0]!r} "
-                             f"is not one")
+            raise data_error(name, f"must hold positive numbers; {raw['weight'][bad].iloc[0]!r} (row "
+                                   f"{_row(bad)}) is not one", "weight")
         raw["weight"] = weight
     if "reviewed" in raw.columns:
         day = pd.to_datetime(raw["reviewed"], format="ISO8601", errors="coerce")
         bad = day.isna() & (raw["reviewed"] != "")
         if bad.any():
-            raise ValueError(f"{name}: column reviewed must hold dates (YYYY-MM-DD); {raw['reviewed'][bad].iloc[0]!r} "
-                             f"is not one")
+            raise data_error(name, f"must hold dates (YYYY-MM-DD); {raw['reviewed'][bad].iloc[0]!r} (row "
+                                   f"{_row(bad)}) is not one", "reviewed")
         raw["reviewed"] = day.dt.strftime("%Y-%m-%d").fillna("")
     return raw.reset_index(drop=True)
 
@@ -1249,21 +1284,19 @@ _NO_EVAL_SET = pd.DataFrame(columns=["id", "input"])  # promoting into a new fil
 def read_eval_set(path: str | os.PathLike) -> pd.DataFrame:
     """An eval set's rows as text (CSV or Parquet), for checking duplicates; needs ``id`` and ``input``."""
     path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        _header(path)  # a clear error without pyarrow
-        frame = pd.read_parquet(path).astype(str)
-    else:
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"{path.name}: the file is empty; expected question 6's columns "
-                             f"{', '.join(EVAL_COLUMNS[:7])}") from None
+    _check_header(path, ("id", "input"), "an eval set")  # a clear error without pyarrow, or for a bad CSV
+    frame = pd.read_parquet(path).astype(str) if path.suffix.lower() == ".parquet" else _read_text_table(path)
+    if path.suffix.lower() != ".parquet":
         from ..exports import restore
 
         frame = restore(frame)  # the cells as promoted, so the same case is recognised and not added twice
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    _require(path.name, frame.columns, ("id", "input"), "an eval set")
     return frame
+
+
+def _read_text_table(path: Path) -> pd.DataFrame:
+    """A small CSV table with every column as text, as written (no "NA" turned into a missing value)."""
+    return read_csv(path, dtype=str, keep_default_na=False)
 
 
 def promote(source: Case | Answers, eval_path: str | os.PathLike, added: str | dt.date | None = None) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..case import DataFile
 from ..result import Finding, Result, format_number
 from ..selfcheck import Check
+from ..sources import data_error, read_csv
 from ..stats import majority_class_baseline, wilson_interval
 
 if TYPE_CHECKING:
@@ -538,22 +539,14 @@ def expected_value(a: Answers, baseline: float) -> Money:
 
 
 def read_sample(path: Path) -> pd.DataFrame:
-    """The labelled sample as a table, or a ValueError saying what is wrong with it."""
-    try:
-        frame = pd.read_csv(path)
-    except UnicodeDecodeError:
-        raise ValueError(f"{path.name} is not UTF-8 text; save it as a UTF-8 CSV") from None
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path.name} is empty; it needs a header row with a 'label' column") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path.name} cannot be read as CSV: {detail}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    """The labelled sample as a table, or a CaseError naming the file and saying what is wrong with it."""
+    # not UTF-8, binary, empty, rows with more fields than the header, too many rows: a CaseError from the reader
+    frame = read_csv(path, dtype=None, keep_default_na=True)
     if "label" not in frame.columns:
         found = ", ".join(frame.columns[:8]) + (" …" if len(frame.columns) > 8 else "")
-        raise ValueError(f"{path.name} has no 'label' column (found: {found})")
+        raise data_error(path, f"no 'label' column (found: {found})")
     if frame["label"].dropna().empty:
-        raise ValueError(f"{path.name} has a 'label' column but no labelled rows")
+        raise data_error(path, "has no labelled rows", "label")
     return frame
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..result import Result
 from ..selfcheck import Check
+from ..sources import MAX_LIST_ITEMS
 from ..stats import wilson_interval
 
 if TYPE_CHECKING:
@@ -32,6 +34,9 @@ SOLUTION_WORDS = (
 _SOLUTION_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in SOLUTION_WORDS) + r")\b", re.IGNORECASE)
 
 MIN_INTERVIEWS = 5
+LISTED_CANDIDATES = 50  # rows of the ranking shown; the chosen candidate is always among them
+LABELLED_CANDIDATES = 12  # names written on the landscape: the chosen one and the best bets
+LABEL_WIDTH = 40  # characters of a name written on the landscape
 
 SELF_CHECK = (
     Check("Which problem statement is solution-agnostic?",
@@ -94,7 +99,8 @@ class Answers(BaseModel):
     cost_per_occurrence: float = Field(
         0, ge=0, description="What one occurrence costs, in dollars (time × loaded rate, plus any loss).")
     candidates: list[Candidate] = Field(
-        default_factory=list, description="The problems competing for the team's time, this one included.")
+        default_factory=list, max_length=MAX_LIST_ITEMS,
+        description="The problems competing for the team's time, this one included.")
     chosen: str = Field("", description="The candidate this statement is about (its name in the list).")
 
     @model_validator(mode="after")
@@ -263,10 +269,10 @@ def _rank_candidates(a: Answers, result: Result, cautions: list[str]) -> str | N
     table["RICE rank"] = table["RICE"].rank(ascending=False, method="min").astype(int)
     table["opportunity rank"] = table["opportunity"].rank(ascending=False, method="min").astype(int)
     table = table.sort_values(["RICE rank", "opportunity rank"], kind="stable").reset_index(drop=True)
-    result.tables["Candidate problems, ranked by RICE"] = table
-    result.figures["Opportunity landscape"] = _landscape(a)
-    top = str(table.loc[0, "candidate"])
     chosen = a.chosen or (a.candidates[0].name if len(a.candidates) == 1 else "")
+    result.tables["Candidate problems, ranked by RICE"] = _listed(table, chosen)
+    result.figures["Opportunity landscape"] = _landscape(a, table)
+    top = str(table.loc[0, "candidate"])
     if not chosen:
         msg = "say which candidate the statement is about (chosen) so it can be compared with the others."
         cautions.append(msg)
@@ -286,20 +292,49 @@ def _rank_candidates(a: Answers, result: Result, cautions: list[str]) -> str | N
     return top
 
 
-def _landscape(a: Answers):
+def _listed(table: pd.DataFrame, chosen: str) -> pd.DataFrame:
+    """The ranking as shown: every candidate up to ``LISTED_CANDIDATES``, else the top ones and the chosen one
+    (a long table in a notebook or a brief hides the decision instead of showing it)."""
+    if len(table) <= LISTED_CANDIDATES:
+        return table
+    keep = table.index < LISTED_CANDIDATES
+    if chosen:
+        keep |= (table["candidate"] == chosen).to_numpy()
+    return table[keep].reset_index(drop=True)
+
+
+def _landscape(a: Answers, table: pd.DataFrame):
+    """Importance against satisfaction, one point per candidate; the chosen one and the best bets by
+    opportunity are named. Every point is drawn in one call: a call per candidate re-fits the axes each
+    time, which made 2,000 candidates take over a minute."""
     from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.add_subplot()
     ax.fill_between([1, 10], [1, 10], [1, 1], color="#fde8e6", label="under-served (importance > satisfaction)")
     ax.plot([1, 10], [1, 10], color="#999", lw=1, ls="--")
-    for c in a.candidates:
-        chosen = c.name == a.chosen
-        ax.scatter(c.importance, c.satisfaction, s=80 if chosen else 45,
-                   color="#b3261e" if chosen else "#44546a", zorder=3)
-        ax.annotate(c.name, (c.importance, c.satisfaction), xytext=(6, 4), textcoords="offset points",
-                    fontsize=9, fontweight="bold" if chosen else "normal")
+    importance = table["importance"].to_numpy(dtype=float)
+    satisfaction = table["satisfaction"].to_numpy(dtype=float)
+    is_chosen = (table["candidate"] == a.chosen).to_numpy() if a.chosen else np.zeros(len(table), bool)
+    ax.scatter(importance[~is_chosen], satisfaction[~is_chosen], s=45, color="#44546a", zorder=3)
+    if is_chosen.any():
+        ax.scatter(importance[is_chosen], satisfaction[is_chosen], s=80, color="#b3261e", zorder=4)
+    best = table.sort_values(["opportunity rank", "RICE rank"], kind="stable").index
+    named = list(np.flatnonzero(is_chosen)) + [i for i in best if not is_chosen[i]]
+    for i in sorted(named[:LABELLED_CANDIDATES]):
+        ax.annotate(_label(str(table.loc[i, "candidate"])), (importance[i], satisfaction[i]), xytext=(6, 4),
+                    textcoords="offset points", fontsize=9, fontweight="bold" if is_chosen[i] else "normal")
+    title = "Opportunity landscape: the best bets sit bottom right"
+    if len(table) > LABELLED_CANDIDATES:
+        title += f"\n({len(table):,} candidates; the {LABELLED_CANDIDATES} named are the chosen one and the best bets)"
     ax.set(xlim=(1, 10.5), ylim=(1, 10.5), xlabel="importance (1–10)", ylabel="satisfaction today (1–10)",
-           title="Opportunity landscape: the best bets sit bottom right")
+           title=title)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return fig
+
+
+def _label(name: str, width: int = LABEL_WIDTH) -> str:
+    """A candidate's name as the chart writes it: one line, cut at ``width`` characters (a name pasted with a
+    whole document in it took minutes to lay out)."""
+    name = " ".join(name.split())
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
