@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
                                             "FILE ends in .md; '-' prints the Markdown. Replaces only a brief it "
                                             "wrote, never a case file or any other file.")
     brief.add_argument("case", metavar="CASE")
-    brief.add_argument("--out", metavar="FILE", help="where to write it (default: <case>-brief.html, here)")
+    brief.add_argument("--out", metavar="FILE", help="where to write it (default: <case>-brief.html beside the case "
+                                                     "file; for a bundled case, here)")
 
     app = commands.add_parser("app", help="the seven forms and a live brief as one app in your browser (localhost)",
                               description="Serve the app (one tab per question, a case picker, a live brief) with "
@@ -235,11 +236,21 @@ def cmd_brief(args: argparse.Namespace) -> int:
         return EXIT_OK
     from .build import check_brief_out
 
-    path = Path(args.out) if args.out else Path(f"{case.slug}-brief.html")
+    path = Path(args.out) if args.out else default_brief_path(case)
     check_brief_out(path, case)  # never over a case file or anything else that is not a brief it wrote
     path = write_brief(case, path)
     print(f"Wrote {path}")
     return EXIT_OK
+
+
+def default_brief_path(case) -> Path:
+    """Beside the case file; a bundled case lives inside the installed kit, so its brief comes here instead."""
+    from .bundled import is_bundled
+
+    name = f"{case.slug}-brief.html"
+    if case.path is None or is_bundled(case.path):
+        return Path(name)
+    return case.path.parent / name
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -116,9 +116,19 @@ def test_brief_writes_html_or_markdown_without_running_notebooks(tmp_path, capsy
 def test_brief_to_stdout_and_default_file_name(tmp_path, capsys, monkeypatch):
     status, out, _ = _run(capsys, "brief", CASE, "--out", "-")
     assert status == 0 and "**Launch readiness: Not ready.**" in out
-    monkeypatch.chdir(tmp_path)
-    assert _run(capsys, "brief", CASE)[0] == 0
-    assert (tmp_path / "unvalidated-brief.html").is_file()
+    # a user's case: the brief goes beside the case file, wherever the command is run from
+    case = tmp_path / "mine" / "unvalidated.yaml"
+    case.parent.mkdir()
+    case.write_bytes(CASE.read_bytes())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    status, out, _ = _run(capsys, "brief", "../mine/unvalidated.yaml")
+    assert status == 0 and (tmp_path / "mine" / "unvalidated-brief.html").is_file()
+    assert out == f"Wrote {tmp_path / 'mine' / 'unvalidated-brief.html'}\n" and not list(elsewhere.iterdir())
+    # a bundled case lives inside the installed kit: its brief comes to the current folder
+    assert _run(capsys, "brief", "invoice-reminders")[0] == 0
+    assert [p.name for p in elsewhere.iterdir()] == ["invoice-reminders-brief.html"]
 
 
 def test_brief_of_a_bad_case_exits_2(tmp_path, capsys):
