@@ -7,11 +7,17 @@ the case file. Every error names the file, the section and the field to fix.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import difflib
+import hashlib
+import io
 import os
 import re
-import tempfile
+import secrets
+import stat
 import textwrap
+import time
 import types
 import typing
 from collections.abc import Mapping
@@ -19,11 +25,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, PlainSerializer, ValidationError, ValidationInfo
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent, ScalarEvent
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from .bundled import bundled_cases
 from .questions import BY_KEY, QUESTIONS
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory lock; the content-hash check still refuses a lost update
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from .result import Result
@@ -69,49 +90,191 @@ DataFile = Annotated[Path, AfterValidator(_resolve_data_file), PlainSerializer(_
 """A path to a data file (CSV …) in a case, relative to the case file; it must exist."""
 
 
-# ---- YAML: safe, small, no aliases -----------------------------------------------------------------------
+# ---- YAML: ruamel.yaml round trip, YAML 1.2, no anchors, aliases or tags, bounded ---------------------------
 
-class _CaseLoader(yaml.SafeLoader):
-    """Safe YAML without aliases: a case file has no use for them, and they can balloon a small file."""
+MAX_DEPTH = 20
+"""Nesting a case file may use: section → table → row → field is four levels; twenty leaves room and stops a
+file of ``[[[[…`` from exhausting the parser's stack."""
+MAX_NUMBER_CHARS = 50
+"""Longest number a case file may write. Python refuses to read an integer of over 4,300 digits and no answer
+needs more than twenty; a limit well below both keeps the message ours."""
 
-    def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's signature)
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.YAMLError(
-                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in a case "
-                f"file; write the value out"
-            )
-        return super().compose_node(parent, index)
+# NEL and the line/paragraph separators: YAML readers (ruamel's like PyYAML's) take them for line breaks
+# wherever they appear raw, so text holding them, or a carriage return or BOM, is written double-quoted, where
+# they are escapes (\N, \L, \P, \r, \ufeff).
+_NEEDS_ESCAPES = re.compile("[\r\x85\u2028\u2029\ufeff]")
+# what a literal block (|) can hold as written: printable characters, tabs and line feeds
+_BLOCK_UNSAFE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+class _Refused(Exception):
+    """Something a case file may not contain, found while reading it (with where, when known)."""
+
+    def __init__(self, problem: str, where: list[Any] | None = None):
+        super().__init__(problem)
+        self.problem, self.where = problem, list(where or [])
+
+
+class _DateText(str):
+    """An unquoted date (``due: 2025-07-31``) read as the text written, and written back unquoted.
+
+    YAML 1.2's core schema has no dates; the plans in a case keep a date as the text the user wrote, and a
+    question that needs a date checks it as a field (so ``2026-13-45`` is a field error, not a crash)."""
+
+
+class _CaseComposer(Composer):
+    """ruamel's composer, refusing anchors, aliases, explicit tags, deep nesting and overlong numbers."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._where: list[Any] = []
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        pushed = parent is not None
+        if pushed:  # where we are, to name the section and field in a message
+            self._where.append(index.value if isinstance(index, ScalarNode) else index)
+        try:
+            self._check(self.parser.peek_event())
+            return super().compose_node(parent, index)
+        finally:
+            if pushed:
+                self._where.pop()
+
+    def _check(self, event: Any) -> None:
+        line = f"line {event.start_mark.line + 1}: "
+        if isinstance(event, AliasEvent):
+            raise _Refused(f"{line}YAML aliases (*{event.anchor}) are not allowed in a case file; write the "
+                           f"value out", self._where)
+        if event.anchor is not None:
+            raise _Refused(f"{line}YAML anchors (&{event.anchor}) and aliases are not allowed in a case file; "
+                           f"write each value out", self._where)
+        tag = getattr(event, "ctag", None)
+        if tag is not None:
+            shown = f"{tag.handle or ''}{tag.suffix or ''}" or str(tag)
+            raise _Refused(f"{line}YAML tags ({shown}) are not allowed in a case file; write the plain value "
+                           f"(in quotes to keep it as text)", self._where)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(f"{line}nested more than {MAX_DEPTH} levels deep; a case file needs a few",
+                           self._where[:3])
+        if isinstance(event, ScalarEvent) and event.style is None and len(event.value) > MAX_NUMBER_CHARS:
+            kind = str(self.resolver.resolve(ScalarNode, event.value, event.implicit))
+            if kind.endswith((":int", ":float")):
+                raise _Refused(f"{line}a number written with {len(event.value):,} characters; a case file's "
+                               f"numbers have at most {MAX_NUMBER_CHARS}", self._where)
+
+
+class _CaseConstructor(RoundTripConstructor):
+    def construct_date_text(self, node: Any) -> _DateText:
+        return _DateText(node.value)
+
+
+_CaseConstructor.add_constructor("tag:yaml.org,2002:timestamp", _CaseConstructor.construct_date_text)
+
+
+class _CaseRepresenter(RoundTripRepresenter):
+    def represent_text(self, data: str) -> Any:
+        style = '"' if _NEEDS_ESCAPES.search(data) else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    def represent_date_text(self, data: _DateText) -> Any:
+        return self.represent_scalar("tag:yaml.org,2002:timestamp", str(data))
+
+
+_CaseRepresenter.add_representer(str, _CaseRepresenter.represent_text)
+_CaseRepresenter.add_representer(_DateText, _CaseRepresenter.represent_date_text)
+
+
+def _yaml() -> YAML:
+    """A round-trip YAML 1.2 reader/writer set up for case files (one per use: they are not thread-safe)."""
+    y = YAML(typ="rt")
+    y.Composer, y.Constructor, y.Representer = _CaseComposer, _CaseConstructor, _CaseRepresenter
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap a user's long line; folded (>) text keeps its own folds
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _parse(text: str) -> Any:
+    return _yaml().load(text)
+
+
+def _render(document: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(document, out)
+    return out.getvalue()
+
+
+def _content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_document(path: Path) -> tuple[Any, str]:
+    """The parsed document (ruamel's commented mapping) of a case file and the hash of its bytes."""
     try:
-        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CASE_BYTES + 1)
     except OSError as exc:
         raise CaseError(f"cannot read the case file ({exc.strerror})", path) from None
-    if size > MAX_CASE_BYTES:
+    if len(raw) > MAX_CASE_BYTES:
+        size = max(len(raw), path.stat().st_size)
         raise CaseError(f"the case file is {size:,} bytes; a case file is at most {MAX_CASE_BYTES:,} "
                         f"(put large data in a CSV and name it in the case)", path)
-    raw = path.read_bytes()
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise CaseError(f"a NUL byte on line {line}: this is not a text file (a case file is YAML text, UTF-8)",
+                        path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise CaseError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save the file as UTF-8",
                         path) from None
+    text = text.removeprefix("\ufeff")
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise CaseError("the case file is empty; `aipm-kit new NAME` writes a commented one to start from", path)
     try:
-        data = yaml.load(text, Loader=_CaseLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
+        document = _parse(text)
+    except _Refused as exc:
+        section = str(exc.where[0]) if exc.where else None
+        field = ".".join(str(part) for part in exc.where[1:]) or None
+        raise CaseError(exc.problem, path, section, field) from None
+    except ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise CaseError(f"line {line}: the control character U+{exc.character:04X}, which a YAML file cannot "
+                        f"hold; delete it", path) from None
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         raise CaseError(f"not valid YAML: {where}{problem}", path) from None
-    if not isinstance(data, dict):
+    except (ValueError, OverflowError, RecursionError) as exc:  # a value ruamel could not construct
+        raise CaseError(f"not valid YAML: {exc}", path) from None
+    if not isinstance(document, dict):
         raise CaseError(f"expected a mapping of sections (name:, summary:, problem: …), found "
-                        f"{_kind(data)}", path)
-    return data
+                        f"{_kind(_plain(document))}", path)
+    return document, _content_hash(raw)
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip values (commented maps, scalar subclasses) as plain Python values."""
+    if isinstance(value, dict):
+        plain = {}
+        for key, item in value.items():
+            if isinstance(key, (tuple, dict, list)):
+                raise _Refused(f"a mapping key must be a name, found {_kind(list(key))}")
+            plain[str(key) if isinstance(key, str) else key] = _plain(item)
+        return plain
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
 
 
 def _kind(value: Any) -> str:
@@ -135,6 +298,10 @@ class Case:
     sections: dict[str, BaseModel] = field(default_factory=dict)
     path: Path | None = None
     raw_sections: dict[str, Any] = field(default_factory=dict)  # questions this version does not implement
+    # the file as loaded: its parsed document (comments, order, quoting), edited in place by save(), and the
+    # hash of its bytes, which save() compares to refuse overwriting a version someone saved since
+    document: Any = field(default=None, repr=False, compare=False)
+    loaded_hash: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -176,43 +343,92 @@ class Case:
         """A copy of this case with question ``key`` answered by ``answers`` (validated)."""
         if not isinstance(answers, BaseModel):
             answers = validate_section(key, dict(answers), self.base_dir, self.path)
-        return Case(self.name, self.summary, {**self.sections, key: answers}, self.path, dict(self.raw_sections))
+        return Case(self.name, self.summary, {**self.sections, key: answers}, self.path, dict(self.raw_sections),
+                    self.document, self.loaded_hash)
 
     def validation_context(self) -> dict[str, Any]:
         return {"base_dir": self.base_dir}
 
     # ---- writing ----------------------------------------------------------------------------------
     def to_yaml(self) -> str:
-        return dump_case(self)
+        """The text ``save()`` would write: the loaded file edited in place, or a fresh commented file."""
+        if self.document is not None and self.path is not None:
+            document = copy.deepcopy(self.document)
+            _apply(document, self, self._keys(None), self.base_dir)
+            return _render(document)
+        return _render(_fresh_document(self, self.base_dir))
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the case to ``path`` (default: where it was loaded from), atomically."""
-        target = Path(path) if path is not None else self.path
+    def _keys(self, sections: typing.Iterable[str] | None) -> list[str]:
+        if sections is None:
+            return [*TOP_LEVEL, *(q.key for q in QUESTIONS if q.key in self.sections)]
+        keys = list(sections)
+        for key in keys:
+            if key not in TOP_LEVEL and key not in self.sections:
+                raise CaseError(f"this case has no {key!r} section to save", self.path)
+        return keys
+
+    def save(self, path: str | os.PathLike | None = None, *, sections: typing.Iterable[str] | None = None,
+             overwrite: bool = False) -> Path:
+        """Write the case to ``path`` (default: the file it was loaded from); return the path written.
+
+        Saving into the file it was loaded from edits that file in place: the user's comments, order and
+        layout stay, and only changed values change (``sections`` limits the save to some sections, e.g. the
+        one a form edits). It is refused with ``CaseConflict`` if the file changed since it was loaded.
+        Saving to another path writes a fresh file with every field explained, and refuses to replace an
+        existing file unless ``overwrite``. Either way the write is atomic, under a lock, and the previous
+        version is kept as ``name.yaml.bak``.
+        """
+        target = Path(path).expanduser() if path is not None else self.path
         if target is None:
             raise CaseError("this case has no file yet: pass a path to save()")
-        # data paths are written relative to the file they are saved in
-        self.path = target.resolve()
-        write_atomic(self.path, self.to_yaml())
-        return self.path
+        target = target.resolve()
+        in_place = self.document is not None and self.path is not None and target == self.path.resolve()
+        keys = self._keys(sections)
+        with _file_lock(target):
+            current = _read_if_exists(target)
+            if in_place:
+                if current is not None and _content_hash(current) != self.loaded_hash:
+                    raise CaseConflict(target)
+                document = copy.deepcopy(self.document)
+                _apply(document, self, keys, target.parent)
+            else:
+                if current is not None and not overwrite:
+                    raise CaseError("already exists; save to another file, or load this one and save into "
+                                    "it (nothing was written)", target)
+                document = _fresh_document(self, target.parent)
+            self._write(target, document, current)
+        return target
+
+    def save_copy(self) -> Path:
+        """Keep both: write this version beside its file as ``<name>-copy.yaml`` (``-copy-2`` …, never over
+        a file) and carry on with the copy. For a save refused because someone else saved the file."""
+        if self.path is None:
+            raise CaseError("this case has no file yet: pass a path to save()")
+        n = 1
+        while True:
+            target = self.path.with_name(f"{self.path.stem}-copy{'' if n == 1 else f'-{n}'}.yaml")
+            with _file_lock(target):
+                if not target.exists():
+                    if self.document is not None:
+                        document = copy.deepcopy(self.document)
+                        _apply(document, self, self._keys(None), target.parent)
+                    else:
+                        document = _fresh_document(self, target.parent)
+                    self._write(target, document, None)
+                    return target
+            n += 1
+
+    def _write(self, target: Path, document: Any, previous: bytes | None) -> None:
+        text = _render(document)
+        data = text.encode("utf-8")
+        _write_file(target, data, previous)
+        self.path, self.document, self.loaded_hash = target, _parse(text), _content_hash(data)
 
 
 def slugify(text: str) -> str:
     """A safe folder name: lower-case letters, digits and dashes, never empty, never ``..``."""
     slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
     return slug[:60] or "case"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def resolve_case_path(case: str | os.PathLike) -> Path:
@@ -242,8 +458,13 @@ def load_case(case: str | os.PathLike | Case, overrides: Mapping[str, Mapping[st
         path = case.path
     else:
         path = resolve_case_path(case)
-        data = _read_mapping(path)
+        document, content_hash = _read_document(path)
+        try:
+            data = _plain(document)
+        except _Refused as exc:
+            raise CaseError(exc.problem, path) from None
         result = _case_from_mapping(data, path)
+        result.document, result.loaded_hash = document, content_hash
     for key, values in (overrides or {}).items():
         if not values:
             continue
@@ -348,76 +569,306 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-# ---- writing a commented case file ---------------------------------------------------------------------
+# ---- writing a case file: a commented new one, or the loaded one edited in place ---------------------------
 
-def dump_case(case: Case) -> str:
-    lines = [
-        "# aipm-kit case file: one product's answers to the seven questions of AI product management.",
-        "# Every field is explained by the comment above it. Paths are relative to this file.",
-        f"name: {_scalar(case.name)}",
-        f"summary: {_scalar(case.summary)}",
-    ]
+_HEADER = ("aipm-kit case file: one product's answers to the seven questions of AI product management.\n"
+           "Every field is explained by the comment above it. Paths are relative to this file.")
+
+
+def _node(value: Any) -> Any:
+    """A plain value as the YAML node to write: whole floats as integers, multi-line text as a | block."""
+    if isinstance(value, dict):
+        return CommentedMap((key, _node(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_node(item) for item in value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)  # 54000, not 54000.0: the file reads as a person wrote it
+    if isinstance(value, str) and "\n" in value and not _BLOCK_UNSAFE.search(value):
+        return LiteralScalarString(value)
+    return value
+
+
+def _comment_lines(text: str | None, indent: int) -> list[str]:
+    return textwrap.wrap(text or "", width=max(40, 98 - indent))
+
+
+def _model_node(model: type[BaseModel], values: Mapping[str, Any], indent: int, comments: bool = True) -> Any:
+    """A section (or sub-model) as a mapping, each field with its description as the comment above it."""
+    node = CommentedMap()
+    for name, info in model.model_fields.items():
+        value = values.get(name)
+        sub = _inner_model(info.annotation)
+        is_model = isinstance(sub, type) and issubclass(sub, BaseModel)
+        lines = _comment_lines(info.description, indent) if comments else []
+        if is_model and isinstance(value, list):
+            node[name] = CommentedSeq(_model_node(sub, item, indent + 4, comments=False) for item in value)
+            if comments:
+                lines += [f"  {sub_name}: {sub_info.description or ''}".rstrip()
+                          for sub_name, sub_info in sub.model_fields.items()]
+        elif is_model and isinstance(value, dict):
+            node[name] = _model_node(sub, value, indent + 2, comments=comments)
+        else:
+            node[name] = _node(value)
+        if lines:
+            node.yaml_set_comment_before_after_key(name, before="\n".join(lines), indent=indent)
+    return node
+
+
+def _section_node(case: Case, key: str, base_dir: Path) -> Any:
+    if key in case.sections:
+        model = case.sections[key]
+        values = model.model_dump(mode="json", context={"base_dir": base_dir})
+        return _model_node(type(model), values, indent=2)
+    return _node(case.raw_sections[key])
+
+
+def _add_section(document: Any, case: Case, key: str, base_dir: Path) -> None:
+    q = BY_KEY[key]
+    document[key] = _section_node(case, key, base_dir)
+    document.yaml_set_comment_before_after_key(key, before=f"\nQuestion {q.number}: {q.title}", indent=0)
+
+
+def _fresh_document(case: Case, base_dir: Path) -> Any:
+    document = CommentedMap()
+    document["name"] = _node(case.name)
+    document["summary"] = _node(case.summary)
+    document.yaml_set_start_comment(_HEADER)
     for q in QUESTIONS:
-        if q.key in case.sections:
-            model = case.sections[q.key]
-            values = model.model_dump(mode="json", context={"base_dir": case.base_dir})
-            lines += ["", f"# Question {q.number}: {q.title}", f"{q.key}:"]
-            lines += _dump_model(type(model), values, indent=2)
-        elif q.key in case.raw_sections:
-            lines += ["", f"# Question {q.number}: {q.title}", f"{q.key}:"]
-            body = yaml.safe_dump(case.raw_sections[q.key], sort_keys=False, allow_unicode=True)
-            lines += ["  " + ln for ln in body.rstrip("\n").splitlines()]
-    return "\n".join(lines) + "\n"
+        if q.key in case.sections or q.key in case.raw_sections:
+            _add_section(document, case, q.key, base_dir)
+    return document
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as answers: 15 and 15.0 are, True and 1 are not, and lists and mappings compare item by item."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _merge(node: Any, new: Any, before: Any) -> Any:
+    """The node to write for ``new``: ``node`` itself, edited where ``new`` differs from ``before``.
+
+    ``before`` is what the file's node meant when it was read (defaults filled in), so a field the user left
+    out stays out unless its value changed, and an unchanged value keeps its comments, quotes and folds.
+    """
+    if _same(before, new):
+        return node
+    if isinstance(node, CommentedMap) and isinstance(new, dict):
+        before = before if isinstance(before, dict) else {}
+        for key, value in new.items():
+            if key in node:
+                node[key] = _merge(node[key], value, before.get(key, _plain(node[key])))
+            elif key not in before or not _same(before[key], value):
+                _append(node, key, _node(value))
+        for key in [k for k in node if k not in new]:
+            del node[key]
+        return node
+    if isinstance(node, CommentedSeq) and isinstance(new, list):
+        before = before if isinstance(before, list) else []
+        for index, value in enumerate(new):
+            if index < len(node):
+                node[index] = _merge(node[index], value, before[index] if index < len(before) else None)
+            else:
+                item = _node(value)
+                if len(node) and isinstance(node[0], CommentedMap) and isinstance(item, CommentedMap):
+                    if node[0].fa.flow_style():
+                        item.fa.set_flow_style()  # a new row looks like the rows above it
+                node.append(item)
+        while len(node) > len(new):
+            node.pop()
+        return node
+    return _node(new)
+
+
+def _append(mapping: Any, key: str, value: Any) -> None:
+    """Add ``key`` at the end of ``mapping``, below the comment lines that end it (they belong to what follows)."""
+    trailing = _pop_trailing_comment(mapping) if len(mapping) else ""
+    mapping[key] = value
+    if trailing:
+        _set_trailing_comment(mapping, key, trailing)
+
+
+def _pop_trailing_comment(node: Any) -> str:
+    """Remove and return the comment lines after ``node``'s last entry (ruamel keeps them on that entry)."""
+    if not isinstance(node, (CommentedMap, CommentedSeq)):
+        return ""
+    if node.ca.end:
+        text = "".join(token.value for token in node.ca.end)
+        node.ca.end = []
+        return text
+    if not len(node):
+        return ""
+    last = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+    slot = 2 if isinstance(node, CommentedMap) else 0
+    tokens = node.ca.items.get(last)
+    token = tokens[slot] if tokens and len(tokens) > slot else None
+    if token is not None and isinstance(getattr(token, "value", None), str) and "\n" in token.value:
+        own, _, rest = token.value.partition("\n")
+        if rest:
+            if own.strip():
+                token.value = own + "\n"
+            else:
+                tokens[slot] = None
+            return rest
+        return ""
+    return _pop_trailing_comment(node[last])
+
+
+def _set_trailing_comment(mapping: Any, key: str, text: str) -> None:
+    value = mapping[key]
+    if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
+        last = list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1
+        if isinstance(value, CommentedMap) or not isinstance(value[last], (CommentedMap, CommentedSeq)):
+            _set_trailing_comment_on(value, last, text, slot=2 if isinstance(value, CommentedMap) else 0)
+            return
+        _set_trailing_comment(value, last, text) if isinstance(value, CommentedMap) else None
+        return
+    _set_trailing_comment_on(mapping, key, text, slot=2)
+
+
+def _set_trailing_comment_on(node: Any, key: Any, text: str, slot: int) -> None:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    tokens = node.ca.items.setdefault(key, [None, None, None, None])
+    tokens[slot] = CommentToken("\n" + text, CommentMark(0), None)
+
+
+def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path) -> None:
+    """Write ``case``'s values for ``keys`` (name, summary, question keys) into the loaded ``document``."""
+    for key in keys:
+        if key in TOP_LEVEL:
+            value = getattr(case, key)
+            current = document.get(key)
+            if key not in document:
+                _append(document, key, _node(value))
+            elif not _same(_plain(current) if current is not None else "", value):
+                document[key] = _node(value)
+            continue
+        if key in case.raw_sections:
+            continue  # a question this version does not implement: kept exactly as written
+        new = case.sections[key].model_dump(mode="json", context={"base_dir": base_dir})
+        current = document.get(key)
+        if not isinstance(current, CommentedMap):
+            if key in document:  # `need_ai:` with nothing under it
+                document[key] = _section_node(case, key, base_dir)
+            else:  # a new section goes at the end, after anything the user wrote
+                _add_section(document, case, key, base_dir)
+            continue
+        before = validate_section(key, _plain(current), base_dir).model_dump(mode="json",
+                                                                             context={"base_dir": base_dir})
+        document[key] = _merge(current, new, before)
 
 
 def template_case(name: str, summary: str = "") -> str:
     """A fresh case file: every implemented question's section, every field at its default, commented."""
     sections = {q.key: q.answers_model() for q in QUESTIONS if q.available}
-    return dump_case(Case(name=name, summary=summary or "One sentence: who the product is for and what it does.",
-                          sections=sections))
+    case = Case(name=name, summary=summary or "One sentence: who the product is for and what it does.",
+                sections=sections)
+    return _render(_fresh_document(case, Path.cwd()))
 
 
-def _comment(text: str | None, indent: int) -> list[str]:
-    if not text:
-        return []
-    pad = " " * indent
-    return [f"{pad}# {line}" for line in textwrap.wrap(text, width=max(40, 100 - indent))]
+# ---- saving safely: a lock, a check that nobody saved since, an atomic write and a backup ----------------
+
+LOCK_TIMEOUT = 10.0
 
 
-def _dump_model(model: type[BaseModel], values: Mapping[str, Any], indent: int, comments: bool = True) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    for name, info in model.model_fields.items():
-        value = values.get(name)
-        if comments:
-            lines += _comment(info.description, indent)
-        sub = _inner_model(info.annotation)
-        is_model = isinstance(sub, type) and issubclass(sub, BaseModel)
-        if is_model and isinstance(value, list):
-            if comments:
-                lines += [f"{pad}#   {sub_name}: {sub_info.description or ''}".rstrip()
-                          for sub_name, sub_info in sub.model_fields.items()]
-            if not value:
-                lines.append(f"{pad}{name}: []")
-                continue
-            lines.append(f"{pad}{name}:")
-            for item in value:
-                body = _dump_model(sub, item, indent + 4, comments=False)
-                body[0] = f"{pad}  - " + body[0].lstrip()
-                lines += body
-        elif is_model and isinstance(value, dict):
-            lines.append(f"{pad}{name}:")
-            lines += _dump_model(sub, value, indent + 2, comments=comments)
-        elif isinstance(value, str) and "\n" in value:
-            lines.append(f"{pad}{name}: |-")
-            lines += [f"{pad}  {ln}" if ln else "" for ln in value.split("\n")]
-        else:
-            lines.append(f"{pad}{name}: {_scalar(value)}")
-    return lines
+class CaseConflict(CaseError):
+    """The case file changed on disk after this case was loaded: saving would overwrite someone's work."""
+
+    def __init__(self, file: Path):
+        super().__init__("changed on disk since this case was loaded (another notebook, tab or editor saved "
+                         "it); nothing was saved. Reload it to work on the saved version, or keep both: "
+                         "save_copy() writes your version beside it", file)
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)  # 54000, not 54000.0: the file reads as a person wrote it
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9, sort_keys=False)
-    return text.removesuffix("\n").removesuffix("\n...").strip()
+def backup_path(path: Path) -> Path:
+    """Where a save keeps the previous version: ``name.yaml.bak`` (not ``*.yaml``: the app lists those)."""
+    return path.with_name(f"{path.name}.bak")
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> typing.Iterator[None]:
+    """An advisory lock on ``path`` (a side file, since saving replaces the case file itself)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        if fcntl is not None:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise CaseError(f"another save of this file has held it for {LOCK_TIMEOUT:.0f} s; "
+                                        f"nothing was saved, try again", path) from None
+                    time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _read_if_exists(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write_file(path: Path, data: bytes, previous: bytes | None = None) -> None:
+    """Replace ``path`` with ``data`` atomically and durably; keep ``previous`` as its backup.
+
+    A new file gets the user's umask (the kernel applies it to the 0o666 asked for); an existing one keeps its
+    mode. The data is fsynced before the rename and the folder after it, so a crash leaves the old file or the
+    new one, never a mix.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if previous is not None:
+            _write_file(backup_path(path), previous)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not on every platform
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder, so a reader never sees half a file."""
+    if not isinstance(text, (str, bytes)):
+        raise TypeError(f"expected text to write, found {type(text).__name__}")
+    _write_file(Path(path), text.encode("utf-8") if isinstance(text, str) else text)

@@ -121,8 +121,9 @@ def test_yaml_aliases_are_refused_before_they_can_balloon(tmp_path):
         refs = ", ".join([f"*a{i - 1}"] * 9)
         lines.append(f"a{i}: &a{i} [{refs}]")
     path = write(tmp_path, "\n".join(lines) + "\n")
-    with pytest.raises(CaseError, match=r"aliases \(\*a0\) are not allowed"):
+    with pytest.raises(CaseError, match=r"anchors \(&a0\) and aliases are not allowed") as info:
         load_case(path)
+    assert info.value.section == "a0"
 
 
 def test_an_oversized_file_is_refused_without_parsing(tmp_path):
