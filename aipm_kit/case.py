@@ -36,7 +36,8 @@ from ruamel.yaml.events import AliasEvent, ScalarEvent
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import (DoubleQuotedScalarString, LiteralScalarString, ScalarString,
+                                      SingleQuotedScalarString)
 
 from .bundled import bundled_cases
 from .questions import BY_KEY, QUESTIONS
@@ -99,12 +100,10 @@ MAX_NUMBER_CHARS = 50
 """Longest number a case file may write. Python refuses to read an integer of over 4,300 digits and no answer
 needs more than twenty; a limit well below both keeps the message ours."""
 
-# NEL and the line/paragraph separators: YAML readers (ruamel's like PyYAML's) take them for line breaks
-# wherever they appear raw, so text holding them, or a carriage return or BOM, is written double-quoted, where
-# they are escapes (\N, \L, \P, \r, \ufeff).
-_NEEDS_ESCAPES = re.compile("[\r\x85\u2028\u2029\ufeff]")
-# what a literal block (|) can hold as written: printable characters, tabs and line feeds
-_BLOCK_UNSAFE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# What a YAML file can hold as written: printable characters, tabs and line feeds. Anything else is written
+# double-quoted, where it is an escape. That includes NEL and the line/paragraph separators, which YAML
+# readers (ruamel's like PyYAML's) take for line breaks wherever they appear raw, a carriage return and a BOM.
+_NEEDS_ESCAPES = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 
 class _Refused(Exception):
@@ -346,6 +345,12 @@ class Case:
         return Case(self.name, self.summary, {**self.sections, key: answers}, self.path, dict(self.raw_sections),
                     self.document, self.loaded_hash)
 
+    def loaded_section(self, key: str) -> Any:
+        """Section ``key`` as written in the file when it was loaded (plain values), or None."""
+        if self.document is None:
+            return None
+        return _plain(self.document.get(key))
+
     def validation_context(self) -> dict[str, Any]:
         return {"base_dir": self.base_dir}
 
@@ -422,7 +427,8 @@ class Case:
         text = _render(document)
         data = text.encode("utf-8")
         _write_file(target, data, previous)
-        self.path, self.document, self.loaded_hash = target, _parse(text), _content_hash(data)
+        # the document just written is the file's: the next save edits it (no need to parse it again)
+        self.path, self.document, self.loaded_hash = target, document, _content_hash(data)
 
 
 def slugify(text: str) -> str:
@@ -583,7 +589,10 @@ def _node(value: Any) -> Any:
         return CommentedSeq(_node(item) for item in value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)  # 54000, not 54000.0: the file reads as a person wrote it
-    if isinstance(value, str) and "\n" in value and not _BLOCK_UNSAFE.search(value):
+    if isinstance(value, str) and "\n" in value.rstrip("\n") and not _NEEDS_ESCAPES.search(value) \
+            and not value.endswith("\n"):
+        # a | block with strip chomping (|-): a block that keeps final line breaks (|+) would also keep the
+        # blank line a comment below it brings, so text ending in a line break is left to quotes
         return LiteralScalarString(value)
     return value
 
@@ -639,6 +648,25 @@ def _fresh_document(case: Case, base_dir: Path) -> Any:
     return document
 
 
+def _set(container: Any, key: Any, value: Any) -> None:
+    """``container[key] = value``, keeping a quoted value quoted where that is safe.
+
+    ruamel gives a new text the style of the one it replaces; a folded (>) or single-quoted style cannot hold
+    every text (leading spaces, NEL), so only quotes are kept, and only for text they hold as written.
+    """
+    old = container[key] if key in container else None
+    if isinstance(value, str) and not isinstance(value, ScalarString) and isinstance(old, ScalarString):
+        quoted = isinstance(old, (SingleQuotedScalarString, DoubleQuotedScalarString))
+        if quoted and "\n" not in value and not _NEEDS_ESCAPES.search(value):
+            value = type(old)(value)
+        if isinstance(container, CommentedSeq):
+            list.__setitem__(container, key, value)
+        else:
+            dict.__setitem__(container, key, value)  # ordereddict keeps the key's place; skip the style copy
+        return
+    container[key] = value
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal as answers: 15 and 15.0 are, True and 1 are not, and lists and mappings compare item by item."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -664,7 +692,7 @@ def _merge(node: Any, new: Any, before: Any) -> Any:
         before = before if isinstance(before, dict) else {}
         for key, value in new.items():
             if key in node:
-                node[key] = _merge(node[key], value, before.get(key, _plain(node[key])))
+                _set(node, key, _merge(node[key], value, before.get(key, _plain(node[key]))))
             elif key not in before or not _same(before[key], value):
                 _append(node, key, _node(value))
         for key in [k for k in node if k not in new]:
@@ -674,7 +702,7 @@ def _merge(node: Any, new: Any, before: Any) -> Any:
         before = before if isinstance(before, list) else []
         for index, value in enumerate(new):
             if index < len(node):
-                node[index] = _merge(node[index], value, before[index] if index < len(before) else None)
+                _set(node, index, _merge(node[index], value, before[index] if index < len(before) else None))
             else:
                 item = _node(value)
                 if len(node) and isinstance(node[0], CommentedMap) and isinstance(item, CommentedMap):
@@ -750,7 +778,7 @@ def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path
             if key not in document:
                 _append(document, key, _node(value))
             elif not _same(_plain(current) if current is not None else "", value):
-                document[key] = _node(value)
+                _set(document, key, _node(value))
             continue
         if key in case.raw_sections:
             continue  # a question this version does not implement: kept exactly as written
@@ -764,7 +792,7 @@ def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path
             continue
         before = validate_section(key, _plain(current), base_dir).model_dump(mode="json",
                                                                              context={"base_dir": base_dir})
-        document[key] = _merge(current, new, before)
+        _set(document, key, _merge(current, new, before))
 
 
 def template_case(name: str, summary: str = "") -> str:
