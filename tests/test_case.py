@@ -493,3 +493,70 @@ def test_a_save_waits_for_the_lock_and_gives_up_with_a_message(tmp_path, monkeyp
         os.close(fd)
     assert path.read_text(encoding="utf-8") == HAND_WRITTEN
     case.save()  # the lock released, the save goes through
+
+
+# ---- every load problem is a CaseError naming the file and what to fix -----------------------------------
+
+# (file name, bytes, the words the message must hold, section, field)
+BAD_FILES = [
+    ("bad-date.yaml", b"name: x\nmonitoring:\n  review_week: 2026-13-45\n",
+     "expected a date as YYYY-MM-DD", "monitoring", "review_week"),
+    ("timestamp-tag.yaml", b"name: x\nsummary: !!timestamp 2026-01-01\n",
+     "YAML tags (!!timestamp) are not allowed", "summary", None),
+    ("python-tag.yaml", b"name: x\nproblem: !!python/object/apply:os.system [echo hi]\n",
+     "YAML tags (!!python/object/apply:os.system) are not allowed", "problem", None),
+    ("deep.yaml", b"name: x\nproblem:\n  candidates: " + b"[" * 60 + b"]" * 60 + b"\n",
+     "nested more than 20 levels deep", "problem", "candidates.0"),
+    ("huge-number.yaml", b"name: x\nproblem:\n  interviews: " + b"9" * 5000 + b"\n",
+     "a number written with 5,000 characters", "problem", "interviews"),
+    ("latin-1.yaml", "name: caf\u00e9\n".encode("latin-1"), "not UTF-8 text (byte 0xe9 on line 1)", None, None),
+    ("nul.yaml", b"name: x\nsummary: a\x00b\n", "a NUL byte on line 2", None, None),
+    ("control.yaml", b"name: x\nsummary: a\x01b\n", "line 2: the control character U+0001", None, None),
+    ("too-big.yaml", b"name: x\nsummary: " + b"y" * 2_000_001 + b"\n", "at most 2,000,000", None, None),
+    ("duplicate.yaml", b"name: x\nname: y\n", 'line 2, column 1: found duplicate key "name"', None, None),
+    ("alias.yaml", b"name: &n x\nsummary: *n\n", "YAML anchors (&n) and aliases are not allowed", "name", None),
+    ("two-documents.yaml", b"name: x\n---\nname: y\n", "not valid YAML: line 2", None, None),
+    ("complex-key.yaml", b"? [a, b]\n: 1\n", "a mapping key must be a name", None, None),
+]
+
+
+@pytest.mark.parametrize("name, content, problem, section, field", BAD_FILES, ids=[row[0] for row in BAD_FILES])
+def test_every_load_problem_is_one_case_error_naming_the_file_and_the_problem(tmp_path, name, content, problem,
+                                                                               section, field):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CaseError) as info:
+        load_case(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: "), message
+    assert problem in message, message
+    assert (info.value.section, info.value.field) == (section, field)
+    assert "\n" not in message  # one message, one line
+
+
+def test_the_cli_validates_every_bad_file_with_one_line_each_and_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    paths = []
+    for name, content, *_ in BAD_FILES:
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(content)
+    run = subprocess.run([sys.executable, "-m", "aipm_kit.cli", "validate", *map(str, paths)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr and run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == len(BAD_FILES)
+    for line, path, (_, _, problem, *_) in zip(lines, paths, BAD_FILES):
+        assert line.startswith(f"aipm-kit: {path}: ") and problem in line, line
+
+
+def test_a_date_in_a_text_field_is_the_text_written_and_a_good_date_field_loads(tmp_path):
+    # the mirror of the bad date: YAML 1.2 has no dates, so unquoted dates are text, checked where a field
+    # wants a date; 2026-13-45 as a summary is just what the user wrote
+    case = load_case(write(tmp_path, "name: x\nsummary: 2026-13-45\nmonitoring:\n  review_week: 2026-03-02\n"))
+    assert case.summary == "2026-13-45"
+    assert case.answers("monitoring").review_week == "2026-03-02"
+    case.save()  # and it is written back as it was, unquoted
+    assert "summary: 2026-13-45\n" in case.path.read_text(encoding="utf-8")
