@@ -3,6 +3,11 @@
 A case file has ``name`` and ``summary`` and one section per question (``problem:``, ``need_ai:`` …). Each
 section is validated against its question's ``Answers`` model. Data files named in a case resolve relative to
 the case file. Every error names the file, the section and the field to fix.
+
+Files are read and written by ruamel.yaml in round-trip mode (YAML 1.2): saving into the file a case was
+loaded from edits that document, so the user's comments, order and quoting stay and only changed values
+change. A save is refused (``CaseConflict``) when the file changed since it was loaded; it holds a lock
+from reading the file to replacing it, writes atomically and keeps the previous version as ``.bak``.
 """
 
 from __future__ import annotations
@@ -749,24 +754,17 @@ def _pop_trailing_comment(node: Any) -> str:
     return _pop_trailing_comment(node[last])
 
 
-def _set_trailing_comment(mapping: Any, key: str, text: str) -> None:
-    value = mapping[key]
-    if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
-        last = list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1
-        if isinstance(value, CommentedMap) or not isinstance(value[last], (CommentedMap, CommentedSeq)):
-            _set_trailing_comment_on(value, last, text, slot=2 if isinstance(value, CommentedMap) else 0)
-            return
-        _set_trailing_comment(value, last, text) if isinstance(value, CommentedMap) else None
-        return
-    _set_trailing_comment_on(mapping, key, text, slot=2)
-
-
-def _set_trailing_comment_on(node: Any, key: Any, text: str, slot: int) -> None:
+def _set_trailing_comment(node: Any, key: Any, text: str) -> None:
+    """Put comment lines after ``node[key]`` (on its last scalar, where ruamel reads such lines into)."""
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
 
-    tokens = node.ca.items.setdefault(key, [None, None, None, None])
-    tokens[slot] = CommentToken("\n" + text, CommentMark(0), None)
+    value = node[key]
+    if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
+        _set_trailing_comment(value, list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1, text)
+        return
+    slot = 2 if isinstance(node, CommentedMap) else 0
+    node.ca.items.setdefault(key, [None, None, None, None])[slot] = CommentToken("\n" + text, CommentMark(0), None)
 
 
 def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path) -> None:
@@ -775,10 +773,15 @@ def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path
         if key in TOP_LEVEL:
             value = getattr(case, key)
             current = document.get(key)
-            if key not in document:
-                _append(document, key, _node(value))
-            elif not _same(_plain(current) if current is not None else "", value):
+            # what the file means without the key: the name defaults to the file's, the summary to nothing
+            implied = _plain(current) if current is not None else (case.path.stem if key == "name" and
+                                                                     case.path else "")
+            if _same(implied, value):
+                continue
+            if key in document:
                 _set(document, key, _node(value))
+            else:
+                document.insert(list(document).index("name") + 1 if "name" in document else 0, key, _node(value))
             continue
         if key in case.raw_sections:
             continue  # a question this version does not implement: kept exactly as written

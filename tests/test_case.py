@@ -560,3 +560,29 @@ def test_a_date_in_a_text_field_is_the_text_written_and_a_good_date_field_loads(
     assert case.answers("monitoring").review_week == "2026-03-02"
     case.save()  # and it is written back as it was, unquoted
     assert "summary: 2026-13-45\n" in case.path.read_text(encoding="utf-8")
+
+
+def test_a_table_and_a_summary_the_user_left_out_are_added_without_moving_their_comments(tmp_path):
+    path = write(tmp_path, "name: Triage\nproblem:\n  interviews: 3  # so far\n\n# Q5 later\nexperience:\n"
+                           "  output: a queue\n")
+    case = load_case(path)
+    case.summary = "Route tickets"
+    row = {"name": "Billing", "reach": 9, "impact": 2, "confidence": 0.5, "effort": 1}
+    case.with_answers("problem", {**case.answers("problem").model_dump(), "candidates": [row]}).save()
+    assert path.read_text(encoding="utf-8") == (
+        "name: Triage\n"
+        "summary: Route tickets\n"        # after the name, where a summary goes
+        "problem:\n"
+        "  interviews: 3  # so far\n"
+        "  candidates:\n"                  # a new row lists every field of the row (importance and
+        "    - name: Billing\n"            # satisfaction at their defaults, 5)
+        "      reach: 9\n"
+        "      impact: 2\n"
+        "      confidence: 0.5\n"
+        "      effort: 1\n"
+        "      importance: 5\n"
+        "      satisfaction: 5\n"
+        "\n"
+        "# Q5 later\n"                     # still heads question 5
+        "experience:\n"
+        "  output: a queue\n")
