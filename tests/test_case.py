@@ -586,3 +586,39 @@ def test_a_table_and_a_summary_the_user_left_out_are_added_without_moving_their_
         "# Q5 later\n"                     # still heads question 5
         "experience:\n"
         "  output: a queue\n")
+
+
+def _save_in_a_process(path, field, value, barrier, results):
+    from aipm_kit.case import CaseConflict
+
+    case = load_case(path)
+    case = case.with_answers("problem", {**case.answers("problem").model_dump(), field: value})
+    barrier.wait()
+    try:
+        case.save()
+        results.put((field, "saved"))
+    except CaseConflict:
+        results.put((field, "refused"))
+
+
+def test_two_processes_saving_at_once_one_lands_and_the_other_is_refused(tmp_path, monkeypatch):
+    # two tabs are two kernels: the lock must hold across processes, not just threads
+    import multiprocessing
+
+    from aipm_kit import case as case_module
+
+    path = write(tmp_path, HAND_WRITTEN)
+    render = case_module._render
+    monkeypatch.setattr(case_module, "_render", lambda document: (time.sleep(0.3), render(document))[1])
+    context = multiprocessing.get_context("fork")  # the children inherit the widened window
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_save_in_a_process, args=(path, field, value, barrier, results))
+               for field, value in (("interviews", 11), ("committed", 2))]
+    for worker in workers:
+        worker.start()
+    outcome = dict(results.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(outcome.values()) == ["refused", "saved"]
+    on_disk = load_case(path).answers("problem")
+    assert (on_disk.interviews, on_disk.committed) == ((11, 0) if outcome["interviews"] == "saved" else (3, 2))
