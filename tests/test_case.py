@@ -479,11 +479,11 @@ def test_a_save_waits_for_the_lock_and_gives_up_with_a_message(tmp_path, monkeyp
     import fcntl
     import os
 
-    from aipm_kit import case as case_module
+    from aipm_kit import casefile
 
     path = write(tmp_path, HAND_WRITTEN)
     case = load_case(path)
-    monkeypatch.setattr(case_module, "LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(casefile, "LOCK_TIMEOUT", 0.2)
     fd = os.open(tmp_path / ".case.yaml.lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another process is saving
     try:
