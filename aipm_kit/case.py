@@ -3,14 +3,20 @@
 A case file has ``name`` and ``summary`` and one section per question (``problem:``, ``need_ai:`` …). Each
 section is validated against its question's ``Answers`` model. Data files named in a case resolve relative to
 the case file. Every error names the file, the section and the field to fix.
+
+Files are read and written by ruamel.yaml in round-trip mode (YAML 1.2): saving into the file a case was
+loaded from edits that document, so the user's comments, order and quoting stay and only changed values
+change. A save is refused (``CaseConflict``) when the file changed since it was loaded; it holds a lock
+from reading the file to replacing it, writes atomically and keeps the previous version as ``.bak``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import difflib
 import os
 import re
-import tempfile
 import textwrap
 import types
 import typing
@@ -19,10 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, PlainSerializer, ValidationError, ValidationInfo
 
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.reader import ReaderError
+
 from .bundled import bundled_cases
+# the file layer (YAML in and out, safe saves); write_atomic is also what build and brief write outputs with
+from .casefile import (LockTimeout, _content_hash, _file_lock, _merge, _node, _parse, _plain,  # noqa: F401
+                       _read_if_exists, _Refused, _render, _same, _set, _write_file, backup_path, write_atomic)
 from .questions import BY_KEY, QUESTIONS
 
 if TYPE_CHECKING:
@@ -41,6 +53,16 @@ class CaseError(ValueError):
         where = ".".join(part for part in (section, field) if part)
         prefix = ": ".join(str(part) for part in (file, where) if part)
         super().__init__(f"{prefix}: {problem}" if prefix else problem)
+
+
+class CaseConflict(CaseError):
+    """The case file changed on disk after this case was loaded: saving would overwrite someone's work."""
+
+    def __init__(self, file: Path):
+        super().__init__("changed on disk since this case was loaded (another notebook, tab or editor saved "
+                         "it); nothing was saved. Reload it to work on the saved version, or keep both: "
+                         "save_copy() writes your version beside it", file)
+
 
 
 # ---- data files named in a case ------------------------------------------------------------------------
@@ -69,49 +91,54 @@ DataFile = Annotated[Path, AfterValidator(_resolve_data_file), PlainSerializer(_
 """A path to a data file (CSV …) in a case, relative to the case file; it must exist."""
 
 
-# ---- YAML: safe, small, no aliases -----------------------------------------------------------------------
-
-class _CaseLoader(yaml.SafeLoader):
-    """Safe YAML without aliases: a case file has no use for them, and they can balloon a small file."""
-
-    def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's signature)
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.YAMLError(
-                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in a case "
-                f"file; write the value out"
-            )
-        return super().compose_node(parent, index)
+# ---- reading a case file ------------------------------------------------------------------------------
 
 
-def _read_mapping(path: Path) -> dict[str, Any]:
+def _read_document(path: Path) -> tuple[Any, str]:
+    """The parsed document (ruamel's commented mapping) of a case file and the hash of its bytes."""
     try:
-        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CASE_BYTES + 1)
     except OSError as exc:
         raise CaseError(f"cannot read the case file ({exc.strerror})", path) from None
-    if size > MAX_CASE_BYTES:
+    if len(raw) > MAX_CASE_BYTES:
+        size = max(len(raw), path.stat().st_size)
         raise CaseError(f"the case file is {size:,} bytes; a case file is at most {MAX_CASE_BYTES:,} "
                         f"(put large data in a CSV and name it in the case)", path)
-    raw = path.read_bytes()
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise CaseError(f"a NUL byte on line {line}: this is not a text file (a case file is YAML text, UTF-8)",
+                        path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise CaseError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save the file as UTF-8",
                         path) from None
+    text = text.removeprefix("\ufeff")
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise CaseError("the case file is empty; `aipm-kit new NAME` writes a commented one to start from", path)
     try:
-        data = yaml.load(text, Loader=_CaseLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
+        document = _parse(text)
+    except _Refused as exc:
+        section = str(exc.where[0]) if exc.where else None
+        field = ".".join(str(part) for part in exc.where[1:]) or None
+        raise CaseError(exc.problem, path, section, field) from None
+    except ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise CaseError(f"line {line}: the control character U+{exc.character:04X}, which a YAML file cannot "
+                        f"hold; delete it", path) from None
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         raise CaseError(f"not valid YAML: {where}{problem}", path) from None
-    if not isinstance(data, dict):
+    except (ValueError, OverflowError, RecursionError) as exc:  # a value ruamel could not construct
+        raise CaseError(f"not valid YAML: {exc}", path) from None
+    if not isinstance(document, dict):
         raise CaseError(f"expected a mapping of sections (name:, summary:, problem: …), found "
-                        f"{_kind(data)}", path)
-    return data
+                        f"{_kind(_plain(document))}", path)
+    return document, _content_hash(raw)
 
 
 def _kind(value: Any) -> str:
@@ -135,6 +162,10 @@ class Case:
     sections: dict[str, BaseModel] = field(default_factory=dict)
     path: Path | None = None
     raw_sections: dict[str, Any] = field(default_factory=dict)  # questions this version does not implement
+    # the file as loaded: its parsed document (comments, order, quoting), edited in place by save(), and the
+    # hash of its bytes, which save() compares to refuse overwriting a version someone saved since
+    document: Any = field(default=None, repr=False, compare=False)
+    loaded_hash: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -174,43 +205,109 @@ class Case:
         """A copy of this case with question ``key`` answered by ``answers`` (validated)."""
         if not isinstance(answers, BaseModel):
             answers = validate_section(key, dict(answers), self.base_dir, self.path)
-        return Case(self.name, self.summary, {**self.sections, key: answers}, self.path, dict(self.raw_sections))
+        return Case(self.name, self.summary, {**self.sections, key: answers}, self.path, dict(self.raw_sections),
+                    self.document, self.loaded_hash)
+
+    def loaded_section(self, key: str) -> Any:
+        """Section ``key`` as written in the file when it was loaded (plain values), or None."""
+        if self.document is None:
+            return None
+        return _plain(self.document.get(key))
 
     def validation_context(self) -> dict[str, Any]:
         return {"base_dir": self.base_dir}
 
     # ---- writing ----------------------------------------------------------------------------------
     def to_yaml(self) -> str:
-        return dump_case(self)
+        """The text ``save()`` would write: the loaded file edited in place, or a fresh commented file."""
+        if self.document is not None and self.path is not None:
+            document = copy.deepcopy(self.document)
+            _apply(document, self, self._keys(None), self.base_dir)
+            return _render(document)
+        return _render(_fresh_document(self, self.base_dir))
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the case to ``path`` (default: where it was loaded from), atomically."""
-        target = Path(path) if path is not None else self.path
+    def _keys(self, sections: typing.Iterable[str] | None) -> list[str]:
+        if sections is None:
+            return [*TOP_LEVEL, *(q.key for q in QUESTIONS if q.key in self.sections)]
+        keys = list(sections)
+        for key in keys:
+            if key not in TOP_LEVEL and key not in self.sections:
+                raise CaseError(f"this case has no {key!r} section to save", self.path)
+        return keys
+
+    def save(self, path: str | os.PathLike | None = None, *, sections: typing.Iterable[str] | None = None,
+             overwrite: bool = False) -> Path:
+        """Write the case to ``path`` (default: the file it was loaded from); return the path written.
+
+        Saving into the file it was loaded from edits that file in place: the user's comments, order and
+        layout stay, and only changed values change (``sections`` limits the save to some sections, e.g. the
+        one a form edits). It is refused with ``CaseConflict`` if the file changed since it was loaded.
+        Saving to another path writes a fresh file with every field explained, and refuses to replace an
+        existing file unless ``overwrite``. Either way the write is atomic, under a lock, and the previous
+        version is kept as ``name.yaml.bak``.
+        """
+        target = Path(path).expanduser() if path is not None else self.path
         if target is None:
             raise CaseError("this case has no file yet: pass a path to save()")
-        # data paths are written relative to the file they are saved in
-        self.path = target.resolve()
-        write_atomic(self.path, self.to_yaml())
-        return self.path
+        target = target.resolve()
+        in_place = self.document is not None and self.path is not None and target == self.path.resolve()
+        keys = self._keys(sections)
+        with _locked(target):
+            current = _read_if_exists(target)
+            if in_place:
+                if current is not None and _content_hash(current) != self.loaded_hash:
+                    raise CaseConflict(target)
+                document = copy.deepcopy(self.document)
+                _apply(document, self, keys, target.parent)
+            else:
+                if current is not None and not overwrite:
+                    raise CaseError("already exists; save to another file, or load this one and save into "
+                                    "it (nothing was written)", target)
+                document = _fresh_document(self, target.parent)
+            self._write(target, document, current)
+        return target
+
+    def save_copy(self) -> Path:
+        """Keep both: write this version beside its file as ``<name>-copy.yaml`` (``-copy-2`` …, never over
+        a file) and carry on with the copy. For a save refused because someone else saved the file."""
+        if self.path is None:
+            raise CaseError("this case has no file yet: pass a path to save()")
+        n = 1
+        while True:
+            target = self.path.with_name(f"{self.path.stem}-copy{'' if n == 1 else f'-{n}'}.yaml")
+            with _locked(target):
+                if not target.exists():
+                    if self.document is not None:
+                        document = copy.deepcopy(self.document)
+                        _apply(document, self, self._keys(None), target.parent)
+                    else:
+                        document = _fresh_document(self, target.parent)
+                    self._write(target, document, None)
+                    return target
+            n += 1
+
+    def _write(self, target: Path, document: Any, previous: bytes | None) -> None:
+        text = _render(document)
+        data = text.encode("utf-8")
+        _write_file(target, data, previous)
+        # the document just written is the file's: the next save edits it (no need to parse it again)
+        self.path, self.document, self.loaded_hash = target, document, _content_hash(data)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> typing.Iterator[None]:
+    """The save lock on ``path``; waiting too long for it is a ``CaseError`` naming the file."""
+    try:
+        with _file_lock(path):
+            yield
+    except LockTimeout as exc:
+        raise CaseError(str(exc), path) from None
 
 
 def slugify(text: str) -> str:
     """A safe folder name: lower-case letters, digits and dashes, never empty, never ``..``."""
     slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
     return slug[:60] or "case"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def resolve_case_path(case: str | os.PathLike) -> Path:
@@ -240,8 +337,13 @@ def load_case(case: str | os.PathLike | Case, overrides: Mapping[str, Mapping[st
         path = case.path
     else:
         path = resolve_case_path(case)
-        data = _read_mapping(path)
+        document, content_hash = _read_document(path)
+        try:
+            data = _plain(document)
+        except _Refused as exc:
+            raise CaseError(exc.problem, path) from None
         result = _case_from_mapping(data, path)
+        result.document, result.loaded_hash = document, content_hash
     for key, values in (overrides or {}).items():
         if not values:
             continue
@@ -346,76 +448,106 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-# ---- writing a commented case file ---------------------------------------------------------------------
+# ---- writing a case file: a commented new one, or the loaded one edited in place ---------------------------
 
-def dump_case(case: Case) -> str:
-    lines = [
-        "# aipm-kit case file: one product's answers to the seven questions of AI product management.",
-        "# Every field is explained by the comment above it. Paths are relative to this file.",
-        f"name: {_scalar(case.name)}",
-        f"summary: {_scalar(case.summary)}",
-    ]
+_HEADER = ("aipm-kit case file: one product's answers to the seven questions of AI product management.\n"
+           "Every field is explained by the comment above it. Paths are relative to this file.")
+
+
+def _comment_lines(text: str | None, indent: int) -> list[str]:
+    return textwrap.wrap(text or "", width=max(40, 98 - indent))
+
+
+def _model_node(model: type[BaseModel], values: Mapping[str, Any], indent: int, comments: bool = True) -> Any:
+    """A section (or sub-model) as a mapping, each field with its description as the comment above it."""
+    node = CommentedMap()
+    for name, info in model.model_fields.items():
+        value = values.get(name)
+        sub = _inner_model(info.annotation)
+        is_model = isinstance(sub, type) and issubclass(sub, BaseModel)
+        lines = _comment_lines(info.description, indent) if comments else []
+        if is_model and isinstance(value, list):
+            node[name] = CommentedSeq(_model_node(sub, item, indent + 4, comments=False) for item in value)
+            if comments:
+                lines += [f"  {sub_name}: {sub_info.description or ''}".rstrip()
+                          for sub_name, sub_info in sub.model_fields.items()]
+        elif is_model and isinstance(value, dict):
+            node[name] = _model_node(sub, value, indent + 2, comments=comments)
+        else:
+            node[name] = _node(value)
+        if lines:
+            node.yaml_set_comment_before_after_key(name, before="\n".join(lines), indent=indent)
+    return node
+
+
+def _section_node(case: Case, key: str, base_dir: Path) -> Any:
+    if key in case.sections:
+        model = case.sections[key]
+        values = model.model_dump(mode="json", context={"base_dir": base_dir})
+        return _model_node(type(model), values, indent=2)
+    return _node(case.raw_sections[key])
+
+
+def _add_section(document: Any, case: Case, key: str, base_dir: Path) -> None:
+    q = BY_KEY[key]
+    document[key] = _section_node(case, key, base_dir)
+    document.yaml_set_comment_before_after_key(key, before=f"\nQuestion {q.number}: {q.title}", indent=0)
+
+
+def _fresh_document(case: Case, base_dir: Path) -> Any:
+    document = CommentedMap()
+    document["name"] = _node(case.name)
+    document["summary"] = _node(case.summary)
+    document.yaml_set_start_comment(_HEADER)
     for q in QUESTIONS:
-        if q.key in case.sections:
-            model = case.sections[q.key]
-            values = model.model_dump(mode="json", context={"base_dir": case.base_dir})
-            lines += ["", f"# Question {q.number}: {q.title}", f"{q.key}:"]
-            lines += _dump_model(type(model), values, indent=2)
-        elif q.key in case.raw_sections:
-            lines += ["", f"# Question {q.number}: {q.title}", f"{q.key}:"]
-            body = yaml.safe_dump(case.raw_sections[q.key], sort_keys=False, allow_unicode=True)
-            lines += ["  " + ln for ln in body.rstrip("\n").splitlines()]
-    return "\n".join(lines) + "\n"
+        if q.key in case.sections or q.key in case.raw_sections:
+            _add_section(document, case, q.key, base_dir)
+    return document
+
+
+def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path) -> None:
+    """Write ``case``'s values for ``keys`` (name, summary, question keys) into the loaded ``document``."""
+    for key in keys:
+        if key in TOP_LEVEL:
+            value = getattr(case, key)
+            current = document.get(key)
+            # what the file means without the key: the name defaults to the file's, the summary to nothing
+            implied = _plain(current) if current is not None else (case.path.stem if key == "name" and
+                                                                     case.path else "")
+            if _same(implied, value):
+                continue
+            if key in document:
+                _set(document, key, _node(value))
+            else:
+                document.insert(list(document).index("name") + 1 if "name" in document else 0, key, _node(value))
+            continue
+        if key in case.raw_sections:
+            continue  # a question this version does not implement: kept exactly as written
+        new = case.sections[key].model_dump(mode="json", context={"base_dir": base_dir})
+        current = document.get(key)
+        if not isinstance(current, CommentedMap):
+            if key in document:  # `need_ai:` with nothing under it
+                document[key] = _section_node(case, key, base_dir)
+            else:  # a new section goes at the end, after anything the user wrote
+                _add_section(document, case, key, base_dir)
+            continue
+        before = validate_section(key, _plain(current), base_dir).model_dump(mode="json",
+                                                                             context={"base_dir": base_dir})
+        _set(document, key, _merge(current, new, before))
 
 
 def template_case(name: str, summary: str = "") -> str:
     """A fresh case file: every implemented question's section, every field at its default, commented."""
     sections = {q.key: q.answers_model() for q in QUESTIONS if q.available}
-    return dump_case(Case(name=name, summary=summary or "One sentence: who the product is for and what it does.",
-                          sections=sections))
+    case = Case(name=name, summary=summary or "One sentence: who the product is for and what it does.",
+                sections=sections)
+    return _render(_fresh_document(case, Path.cwd()))
 
 
-def _comment(text: str | None, indent: int) -> list[str]:
-    if not text:
-        return []
-    pad = " " * indent
-    return [f"{pad}# {line}" for line in textwrap.wrap(text, width=max(40, 100 - indent))]
+class CaseConflict(CaseError):
+    """The case file changed on disk after this case was loaded: saving would overwrite someone's work."""
 
-
-def _dump_model(model: type[BaseModel], values: Mapping[str, Any], indent: int, comments: bool = True) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    for name, info in model.model_fields.items():
-        value = values.get(name)
-        if comments:
-            lines += _comment(info.description, indent)
-        sub = _inner_model(info.annotation)
-        is_model = isinstance(sub, type) and issubclass(sub, BaseModel)
-        if is_model and isinstance(value, list):
-            if comments:
-                lines += [f"{pad}#   {sub_name}: {sub_info.description or ''}".rstrip()
-                          for sub_name, sub_info in sub.model_fields.items()]
-            if not value:
-                lines.append(f"{pad}{name}: []")
-                continue
-            lines.append(f"{pad}{name}:")
-            for item in value:
-                body = _dump_model(sub, item, indent + 4, comments=False)
-                body[0] = f"{pad}  - " + body[0].lstrip()
-                lines += body
-        elif is_model and isinstance(value, dict):
-            lines.append(f"{pad}{name}:")
-            lines += _dump_model(sub, value, indent + 2, comments=comments)
-        elif isinstance(value, str) and "\n" in value:
-            lines.append(f"{pad}{name}: |-")
-            lines += [f"{pad}  {ln}" if ln else "" for ln in value.split("\n")]
-        else:
-            lines.append(f"{pad}{name}: {_scalar(value)}")
-    return lines
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)  # 54000, not 54000.0: the file reads as a person wrote it
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9, sort_keys=False)
-    return text.removesuffix("\n").removesuffix("\n...").strip()
+    def __init__(self, file: Path):
+        super().__init__("changed on disk since this case was loaded (another notebook, tab or editor saved "
+                         "it); nothing was saved. Reload it to work on the saved version, or keep both: "
+                         "save_copy() writes your version beside it", file)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from .bundled import is_bundled
-from .case import Case, CaseError, field_problem, load_case
+from .case import Case, CaseConflict, CaseError, field_problem, load_case
 from .labels import field_label
 from .questions import BY_KEY
 from .result import NO_MATHS, Result
@@ -409,25 +409,38 @@ class Form:
             return self._widget
         import ipywidgets as w
 
+        self._form_error = w.HTML("")
+        self._save = w.Button(description="Save", icon="save", button_style="primary",
+                              tooltip=f"Write these answers into {self._case_file_label()}")
+        self._save.on_click(lambda _: self.save())
+        # shown only when a save is refused because someone else saved the file: the two ways on
+        self._reload = w.Button(description="Reload", icon="refresh", layout=w.Layout(display="none"),
+                                tooltip="Show the answers saved in the file (your edits here are dropped)")
+        self._reload.on_click(lambda _: self.reload())
+        self._keep_both = w.Button(description="Save as a copy", icon="copy", layout=w.Layout(display="none"),
+                                   tooltip="Write your answers to a copy beside the file; the file stays as saved")
+        self._keep_both.on_click(lambda _: self.save_copy())
+        self._status = w.HTML("")
+        self._result_area = w.HTML()
+        self._widget = w.VBox()
+        self._build_fields()
+        self._refresh()
+        return self._widget
+
+    def _build_fields(self) -> None:
+        import ipywidgets as w
+
         values = self.answers.model_dump(mode="python")
         self._editors = {name: FieldEditor(name, info, values.get(name), self.case.base_dir)
                          for name, info in self.model.model_fields.items()}
         for editor in self._editors.values():
             editor.observe(self._changed)
-        self._form_error = w.HTML("")
-        self._save = w.Button(description="Save", icon="save", button_style="primary",
-                              tooltip=f"Write these answers into {self._case_file_label()}")
-        self._save.on_click(lambda _: self.save())
-        self._status = w.HTML("")
-        self._result_area = w.HTML()
         header = w.HTML(f"<h3 style='margin:4px 0'>Question {self.question.number}: "
                         f"{html.escape(self.question.title)}</h3>"
                         f"<p style='{_HELP_STYLE}'>Case: {html.escape(self.case.name)} — "
                         f"{html.escape(self._case_file_label())}</p>")
-        self._widget = w.VBox([header, *(e.box for e in self._editors.values()), self._form_error,
-                               w.HBox([self._save, self._status])])
-        self._refresh()
-        return self._widget
+        self._widget.children = [header, *(e.box for e in self._editors.values()), self._form_error,
+                                 w.HBox([self._save, self._reload, self._keep_both, self._status])]
 
     @property
     def editors(self) -> dict[str, FieldEditor]:
@@ -485,25 +498,86 @@ class Form:
         self._status.value = ""
 
     def save(self) -> Path | None:
-        """Write the current answers into the case file, keeping the other questions' sections as on disk."""
+        """Write this question's answers into the case file; the file's other sections stay as on disk.
+
+        Refused, with a way to reload or keep both, when someone else saved this question's answers into the
+        file since this form loaded it; another question saved meanwhile (another notebook) is kept.
+        """
         if self.case.path is None:
             self._set_status("This case has no file to save into.", error=True)
             return None
         if self._editors is not None and (self._form_error.value or any(e.error.value for e in self._editors.values())):
             self._set_status("Fix the marked fields before saving.", error=True)
             return None
+        key = self.question.key
         try:
             if is_bundled(self.case.path):
                 return self._save_copy()
-            # reload first: another notebook may have saved its own section into the same file
-            on_disk = load_case(self.case.path)
-            saved = on_disk.with_answers(self.question.key, self.answers)
-            path = saved.save()
+            saved = self.case.with_answers(key, self.answers)
+            if saved.document is None and self.case.path.exists():  # a case made in code: add to the file
+                saved = load_case(self.case.path).with_answers(key, self.answers)
+            try:
+                path = saved.save(sections=[key]) if saved.document is not None else saved.save()
+            except CaseConflict:
+                # the file changed since this form loaded it: fine if only other sections did
+                on_disk = load_case(self.case.path)
+                if on_disk.loaded_section(key) != self.case.loaded_section(key):
+                    raise
+                saved = on_disk.with_answers(key, self.answers)
+                path = saved.save(sections=[key])
+        except CaseConflict:
+            self._show_conflict()
+            return None
         except (CaseError, OSError) as exc:
             self._set_status(f"Not saved: {exc}", error=True)
             return None
         self.case = saved
+        self._show_ways(False)
         self._set_status(f"Saved to {path.name}.")
+        return path
+
+    def _show_conflict(self) -> None:
+        self._show_ways(True)
+        self._set_status(f"Not saved: {self._case_file_label()} changed since this form loaded it, and question "
+                         f"{self.question.number}'s answers there are not the ones you started from (another "
+                         f"tab, notebook or editor saved them). Reload to see the saved answers (your edits here "
+                         f"are dropped), or Save as a copy to keep both.", error=True)
+
+    def _show_ways(self, shown: bool) -> None:
+        if self._widget is not None:
+            self._reload.layout.display = self._keep_both.layout.display = None if shown else "none"
+
+    def reload(self) -> None:
+        """Take the case file as saved now: the form shows its answers to this question (edits here dropped)."""
+        try:
+            case = load_case(self.case.path)
+        except CaseError as exc:
+            self._set_status(f"Not reloaded: {exc}", error=True)
+            return
+        self.case = case
+        self.answered = case.is_answered(self.question.key)
+        self.answers = case.answers(self.question.key) if self.answered else self._starting_answers()
+        if self._widget is not None:
+            self._build_fields()
+            self._refresh()
+        self._show_ways(False)
+        self._set_status(f"Reloaded {self._case_file_label()}: the form shows the answers saved there.")
+
+    def save_copy(self) -> Path | None:
+        """Keep both: this form's answers (with the rest of the case as this form loaded it) go into a copy
+        beside the file, which stays as someone else saved it; the form carries on with the copy."""
+        saved = self.case.with_answers(self.question.key, self.answers)
+        original = self._case_file_label()
+        try:
+            path = saved.save_copy()
+        except (CaseError, OSError) as exc:
+            self._set_status(f"Not saved: {exc}", error=True)
+            return None
+        self.case = saved
+        self._show_ways(False)
+        self._set_status(f"Saved to {path.name}, a copy beside {original}, which keeps the version saved "
+                         f"elsewhere. To keep working on your copy, set case = \"{path.name}\" in the first "
+                         f"code cell.")
         return path
 
     def _save_copy(self) -> Path:
@@ -515,7 +589,7 @@ class Form:
         target = folder / f"{self.case.slug}-mine.yaml"
         if target.exists():  # an earlier Save (from this or another notebook) made the copy: add to it
             saved = load_case(target).with_answers(self.question.key, self.answers)
-            saved.save()
+            saved.save(sections=[self.question.key])
         else:
             saved = copy_case(load_case(self.case.path).with_answers(self.question.key, self.answers), target)
         self.case = saved

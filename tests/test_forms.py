@@ -213,3 +213,53 @@ def test_save_on_a_bundled_example_writes_the_learners_copy_and_leaves_the_examp
     assert (mine.answers("problem").interviews, mine.answers("data").min_kappa) == (20, 0.7)
     assert mine.answers("evaluation").results_file == (tmp_path / "data" / "eval_results.csv").resolve()
     assert (cases_dir() / "support-triage.yaml").read_bytes() == shipped
+
+
+def test_two_tabs_on_one_question_the_second_save_is_refused_with_reload_and_keep_both(case_file, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    tab_a = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    tab_b = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    tab_a.editors["interviews"].widget.value = 20
+    assert tab_a.save() == case_file.resolve()
+    saved_by_a = case_file.read_bytes()
+    tab_b.editors["interviews"].widget.value = 30
+    assert tab_b.save() is None  # it would silently replace tab A's 20
+    assert case_file.read_bytes() == saved_by_a
+    assert tab_b.status_message.startswith("Not saved: support-triage.yaml changed since this form loaded it")
+    assert "Reload" in tab_b.status_message and "Save as a copy" in tab_b.status_message
+    assert tab_b._reload.layout.display is None and tab_b._keep_both.layout.display is None  # both shown
+    # keep both: tab B's answers go to a copy beside the file, which keeps tab A's
+    copy = tab_b.save_copy()
+    assert copy == case_file.resolve().with_name("support-triage-copy.yaml")
+    assert aipm_kit.load_case(copy).answers("problem").interviews == 30
+    assert aipm_kit.load_case(case_file).answers("problem").interviews == 20
+    assert 'set case = "support-triage-copy.yaml"' in tab_b.status_message
+    assert tab_b._reload.layout.display == "none"
+
+
+def test_reload_after_a_refused_save_shows_the_saved_answers(case_file, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    tab_a = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    tab_b = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    tab_a.editors["interviews"].widget.value = 20
+    tab_a.save()
+    tab_b.editors["interviews"].widget.value = 30
+    assert tab_b.save() is None
+    tab_b.reload()
+    assert tab_b.editors["interviews"].widget.value == 20 and tab_b.answers.interviews == 20
+    assert tab_b.status_message == "Reloaded support-triage.yaml: the form shows the answers saved there."
+    tab_b.editors["committed"].widget.value = 4
+    assert tab_b.save() == case_file.resolve()  # now from the saved version: it lands, and keeps tab A's 20
+    on_disk = aipm_kit.load_case(case_file).answers("problem")
+    assert (on_disk.interviews, on_disk.committed) == (20, 4)
+
+
+def test_a_form_save_changes_only_its_own_lines_of_the_file(case_file, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    before = case_file.read_text(encoding="utf-8")
+    form = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    form.editors["interviews"].widget.value = 16
+    form.save()
+    # the bundled file's layout (folded prose, flow rows, order) stays: one line differs
+    assert case_file.read_text(encoding="utf-8") == before.replace("  interviews: 15\n", "  interviews: 16\n")
+    assert (case_file.parent / "support-triage.yaml.bak").read_text(encoding="utf-8") == before

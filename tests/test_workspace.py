@@ -88,6 +88,32 @@ def test_save_in_question_4_is_where_question_5_starts(tmp_path, monkeypatch):
     assert [m.name for m in experience.answers.failure_modes][:len(expected)] == expected
 
 
+def test_a_learners_notes_in_the_workspace_case_survive_saves_from_two_notebooks(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    old = os.umask(0o022)
+    try:
+        ws = init_workspace(tmp_path / "mine")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(ws.case_file).st_mode) == 0o644  # 0o666 less the umask, not 0600
+    text = ws.case_file.read_text(encoding="utf-8")
+    ws.case_file.write_text(text.replace("problem:\n", "problem:  # ask Dana about the Q3 numbers\n", 1),
+                            encoding="utf-8")
+    # two notebooks open on the same file, each saves its own question
+    problem = Form(aipm_kit.load_case(ws.case_file), "problem")
+    approach = Form(aipm_kit.load_case(ws.case_file), "approach")
+    problem.editors["interviews"].widget.value = 7
+    assert problem.save() == ws.case_file.resolve()
+    approach.editors["chosen"].widget.value = "rag"
+    assert approach.save() == ws.case_file.resolve()  # another question saved meanwhile: kept, not refused
+    saved = aipm_kit.load_case(ws.case_file)
+    assert saved.answers("problem").interviews == 7 and saved.answers("approach").chosen == "rag"
+    assert "problem:  # ask Dana about the Q3 numbers\n" in ws.case_file.read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_the_workspace_notebooks_run_headless_on_a_fresh_template_and_on_a_copy(tmp_path):
     fresh = init_workspace(tmp_path / "fresh")
