@@ -26,7 +26,7 @@ from .result import LEVELS, NO_MATHS, NOT_ANSWERED, Level, Result, badge, level_
 NO_AI_OUTCOMES = {"no_ai": "a rule, a form or UX change, or a process change",
                   "human": "keep people doing it, with better tools or a clearer policy"}
 _NO_AI_VERDICTS = {"no ai": "no_ai", "keep it human": "human"}
-ANALYSIS_FAILED = "analysis failed"
+ANALYSIS_FAILED = "Analysis failed"
 
 
 # ---- what the brief says ----------------------------------------------------------------------------

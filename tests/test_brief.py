@@ -128,7 +128,7 @@ def test_a_question_whose_analysis_raises_is_shown_as_failed_not_as_answered(unv
 
     monkeypatch.setattr(unvalidated, "analyze", broken)
     results = case_results(unvalidated)
-    assert {r.verdict for r in results.values() if aipm_kit.question(r.question).available} == {"analysis failed"}
+    assert {r.verdict for r in results.values() if aipm_kit.question(r.question).available} == {"Analysis failed"}
     readiness = launch_readiness(results)
     assert readiness.status == "Incomplete" and "The analysis failed at question" in readiness.message
     page = brief_html(unvalidated, results)
@@ -197,7 +197,7 @@ def test_the_markdown_brief_is_a_table_of_seven_rows(unvalidated):
     markdown = brief_markdown(unvalidated, links={"problem": "01_problem.html"})
     rows = [line for line in markdown.splitlines() if re.match(r"\| \d \|", line)]
     assert len(rows) == 7
-    assert rows[0].startswith("| 1 | [What problem should we solve to maximize impact?](01_problem.html) | **stop** |")
+    assert rows[0].startswith("| 1 | [What problem should we solve to maximize impact?](01_problem.html) | **Stop** |")
     assert "Annual cost of the problem: **\\$12.0k**" in rows[0]  # $ escaped: Jupyter reads $…$ as maths
     assert "**Launch readiness: Not ready.**" in markdown
 

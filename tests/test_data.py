@@ -118,7 +118,7 @@ def triage():
 
 def test_worked_example(triage):
     result = triage.analyze("data")
-    assert (result.verdict, result.level) == ("caution", "caution")
+    assert (result.verdict, result.level) == ("Caution", "caution")
     # Ticket history 100%, evaluation set 300/600 = 50%, queue rules 100%, live feedback missing 0%:
     # (1 + 0.5 + 1 + 0) / 4 = 0.625.
     assert result.data["readiness"] == pytest.approx(0.625)
@@ -175,7 +175,7 @@ def test_datasheet_escapes_pipes_in_table_cells():
 
 def test_ready_plan_is_go():
     result = analyze(Answers(**ready_plan()))
-    assert result.verdict == "go", [f.message for f in result.findings if f.level != "go"]
+    assert result.verdict == "Go", [f.message for f in result.findings if f.level != "go"]
     assert result.data["readiness"] == 1.0 and result.headline.startswith("Go:")
 
 
@@ -183,21 +183,21 @@ def test_personal_data_without_consent_is_a_stop():
     plan = ready_plan()
     plan["needs"][0] |= {"personal_data": True, "consent": False}
     result = analyze(Answers(**plan))
-    assert result.verdict == "stop"
+    assert result.verdict == "Stop"
     assert "personal data without consent" in result.headline
     assert result.data["readiness"] == pytest.approx(2 / 3)  # the blocked need counts as zero
 
 
 def test_empty_plan_is_a_stop():
     result = analyze(Answers())
-    assert result.verdict == "stop" and "no data needs" in result.headline
+    assert result.verdict == "Stop" and "no data needs" in result.headline
 
 
 def test_gap_without_owner_is_flagged():
     plan = ready_plan()
     plan["needs"][2] |= {"status": "missing", "rows_have": 0, "owner": ""}
     result = analyze(Answers(**plan))
-    assert result.verdict == "caution"
+    assert result.verdict == "Caution"
     assert any("have no owner (Feedback)" in f.message for f in result.findings)
     assert list(result.tables["Action list: every gap, its owner and date"]["owner"]) == ["— assign one"]
 
@@ -226,7 +226,7 @@ def test_low_rater_agreement_is_a_caution(tmp_path):
     answers = validate_section("data", ready_plan(sample="s.csv", second_rater_column="second"), tmp_path)
     result = analyze(answers)
     assert result.metric_value("Raters' agreement, Cohen's κ") == pytest.approx(0.2)
-    assert result.verdict == "caution"
+    assert result.verdict == "Caution"
     assert any("under the 0.6 bar" in f.message for f in result.findings)
 
 

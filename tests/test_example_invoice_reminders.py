@@ -46,13 +46,13 @@ def test_the_case_is_bundled_and_loads_with_every_section(case):
 def test_the_seven_verdicts_tell_the_no_ai_story(results):
     verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
     assert verdicts == {
-        "problem": ("go", "go"),
+        "problem": ("Go", "go"),
         # rules can do it (the first gate of question 2), and the six-rule plan is written down: saying no with a
         # working plan is a sound decision, so go (the verdict contract), not a red stop
         "need_ai": ("No AI", "go"),
-        "data": ("caution", "caution"),
+        "data": ("Caution", "caution"),
         "approach": ("Rules (no AI)", "go"),
-        "experience": ("go", "go"),
+        "experience": ("Go", "go"),
         "evaluation": ("Ship", "go"),
         "monitoring": ("Watch", "caution"),
     }

@@ -42,10 +42,10 @@ def test_the_bundled_name_loads_the_case(case):
 def test_the_seven_verdicts_tell_the_story(results):
     verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
     assert verdicts == {
-        "problem": ("go", "go"),
+        "problem": ("Go", "go"),
         # "AI assists", at caution: the explanation (a citation) is required, which rules out automating
         "need_ai": ("AI assists", "caution"),
-        "data": ("caution", "caution"),
+        "data": ("Caution", "caution"),
         "approach": ("RAG", "go"),
         # the declared threshold 0.81 makes 4.2% errors on the held-out half, but 750 rows cannot put the
         # 95% high end (6.0%) under 5%: not proven, a caution (employees read the cited section anyway)

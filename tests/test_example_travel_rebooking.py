@@ -42,11 +42,11 @@ def test_the_case_is_bundled_and_loads_with_every_section(case):
 def test_the_seven_verdicts_tell_the_agent_story(results):
     verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
     assert verdicts == {
-        "problem": ("go", "go"),
+        "problem": ("Go", "go"),
         "need_ai": ("AI automates with oversight", "caution"),  # 4 and 3 points: one over each bar, borderline
-        "data": ("caution", "caution"),
+        "data": ("Caution", "caution"),
         "approach": ("Agent", "go"),
-        "experience": ("go", "go"),
+        "experience": ("Go", "go"),
         "evaluation": ("Hold", "caution"),
         "monitoring": ("Watch", "caution"),
     }
@@ -142,7 +142,7 @@ def test_without_its_controls_the_same_design_is_a_stop(case):
     bare = [m.model_copy(update={"control": "none"}) for m in experience.failure_modes]
     result = case.with_answers("experience", experience.model_copy(update={"failure_modes": bare})).analyze(
         "experience")
-    assert (result.verdict, result.level) == ("stop", "stop")
+    assert (result.verdict, result.level) == ("Stop", "stop")
     assert "needs 'confirm before acting'" in result.headline
 
 

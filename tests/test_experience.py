@@ -427,7 +427,7 @@ def test_plenty_of_scores_with_a_clear_margin_get_a_plain_threshold(tmp_path):
     seen = result.data["held_out"]
     assert (seen["handled"], seen["errors"]) == (1200, 36)
     assert seen["rate_high"] == pytest.approx(wilson_interval(36, 1200)[1]) and seen["rate_high"] < 0.05
-    assert (result.verdict, result.level) == ("go", "go")
+    assert (result.verdict, result.level) == ("Go", "go")
     assert "at confidence ≥ 0.97 the AI handles 100% of held-out outputs with 3.0% errors" in result.headline
     assert "more_scores_needed" not in seen
 

@@ -106,7 +106,7 @@ def test_headless_the_form_is_a_static_answers_table_with_user_text_escaped(case
     assert "<table class='aipm-answers-table'>" in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
     assert "Users interviewed about this problem." in page
-    assert form.result.verdict == "go"  # the static Result, not a widget
+    assert form.result.verdict == "Go"  # the static Result, not a widget
 
 
 def test_the_environment_switch_makes_an_interactive_form_static(case_file, monkeypatch):

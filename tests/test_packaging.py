@@ -46,7 +46,7 @@ def test_from_the_unpacked_wheel_the_kit_finds_its_own_copies(wheel, tmp_path):
     notebooks, case_path, verdict = json.loads(output)
     assert Path(notebooks) == site / "aipm_kit" / "_bundled" / "notebooks"
     assert Path(case_path) == site / "aipm_kit" / "_bundled" / "cases" / "support-triage.yaml"
-    assert verdict == "go"
+    assert verdict == "Go"
 
 
 def _loaded(code: str) -> list[str]:

@@ -36,7 +36,7 @@ def answers(**changes) -> Answers:
 
 def test_the_worked_example_is_a_go_with_its_hand_worked_numbers():
     result = analyze(load_case("support-triage").answers("problem"))
-    assert (result.verdict, result.level) == ("go", "go")
+    assert (result.verdict, result.level) == ("Go", "go")
     # 40 agents × 450 tickets a month × $2.60 = $46,800 a month; × 12 = $561,600 a year
     assert result.metric_value("Monthly cost of the problem") == pytest.approx(46_800)
     assert result.metric_value("Annual cost of the problem") == pytest.approx(561_600)

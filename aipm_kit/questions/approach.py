@@ -419,7 +419,7 @@ class Target:
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:
-    result = Result(KEY, TITLE, verdict="go", level="go", headline="")
+    result = Result(KEY, TITLE, verdict="Go", level="go", headline="")
     a = answers
     stops: list[str] = []
     cautions: list[str] = []

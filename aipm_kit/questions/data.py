@@ -192,7 +192,7 @@ class Answers(BaseModel):
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:
-    result = Result(KEY, TITLE, verdict="go", level="go", headline="")
+    result = Result(KEY, TITLE, verdict="Go", level="go", headline="")
     stops: list[str] = []
     cautions: list[str] = []
     actions: list[dict[str, str]] = []
@@ -215,10 +215,10 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     result.notes["Datasheet"] = datasheet(answers, title=case.name if case is not None else "Data plan")
 
     if stops:
-        result.verdict, result.level = "stop", "stop"
+        result.verdict, result.level = "Stop", "stop"
         result.headline = "Stop: " + stops[0]
     elif cautions:
-        result.verdict, result.level = "caution", "caution"
+        result.verdict, result.level = "Caution", "caution"
         result.headline = "Caution: " + _gap_summary(answers, readiness, under, eval_needed, eval_have, cautions)
     else:
         result.headline = (f"Go: every one of the {len(answers.needs)} data needs is in hand (readiness "

@@ -247,7 +247,7 @@ def starting_answers(case: Case | None) -> dict:
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:
-    result = Result(KEY, TITLE, verdict="go", level="go", headline="")
+    result = Result(KEY, TITLE, verdict="Go", level="go", headline="")
     stops: list[str] = []
     cautions: list[str] = []
 
@@ -263,13 +263,13 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     result.data["automation"] = answers.automation
 
     if stops and stops[0] is not unproven:
-        result.verdict, result.level = "stop", "stop"
+        result.verdict, result.level = "Stop", "stop"
         result.headline = "Stop: " + stops[0]
     elif unproven:
         result.verdict, result.level = NOT_PROVEN, "stop" if unproven in stops else "caution"
         result.headline = f"{NOT_PROVEN}, more scores needed: {unproven}."
     elif cautions:
-        result.verdict, result.level = "caution", "caution"
+        result.verdict, result.level = "Caution", "caution"
         result.headline = "Caution: " + cautions[0]
     else:
         result.headline = (f"Go: {WHO_DECIDES[answers.automation]}; {covered} of {len(CHECKLIST)} safeguards are in "

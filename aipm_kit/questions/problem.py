@@ -117,7 +117,7 @@ class Answers(BaseModel):
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:
-    result = Result(KEY, TITLE, verdict="go", level="go", headline="")
+    result = Result(KEY, TITLE, verdict="Go", level="go", headline="")
     stops: list[str] = []
     cautions: list[str] = []
 
@@ -127,10 +127,10 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     _rank_candidates(answers, result, cautions)
 
     if stops:
-        result.verdict, result.level = "stop", "stop"
+        result.verdict, result.level = "Stop", "stop"
         result.headline = "Stop: " + stops[0]
     elif cautions:
-        result.verdict, result.level = "caution", "caution"
+        result.verdict, result.level = "Caution", "caution"
         result.headline = "Caution: " + cautions[0]
     else:
         result.headline = (
