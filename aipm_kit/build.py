@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -160,7 +161,7 @@ def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, outp
                  slot: AbstractContextManager | None = None) -> NotebookRun:
     """Execute ``notebook`` for the case at ``case_path`` into ``output`` (.ipynb) and its .html beside it.
 
-    The parameters injected are ``case`` (the absolute case path) and ``interactive=False``. A notebook that
+    The parameters injected are ``case`` (see ``case_parameter``) and ``interactive=False``. A notebook that
     fails still gets both files (papermill marks the failing cell at the top), and the run says which cell.
     The kernel comes from ``aipm_kit.kernels`` (its output goes to ``log``); ``ahead`` starts this thread's next
     kernel while this notebook runs. A kernel that does not start is retried there; only when every attempt
@@ -191,7 +192,7 @@ def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, outp
             with slot or nullcontext():
                 nb = papermill.execute_notebook(
                     str(notebook), str(tmp_ipynb),
-                    parameters={"case": str(Path(case_path).resolve()), "interactive": False},
+                    parameters={"case": case_parameter(case_path, notebook.parent), "interactive": False},
                     engine_name=ENGINE, kernel_name=KERNEL, km=km, kc=kc, progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
                 )
@@ -221,6 +222,17 @@ def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, outp
     run = NotebookRun(notebook, ipynb, html, time.perf_counter() - started, error, cell_index, cell_source)
     _log_line(log, f"== {Path(case_path).name} :: {notebook.name}: {run.error or 'ok'} ({run.seconds:.1f} s)")
     return run
+
+
+def case_parameter(case_path: str | os.PathLike, kernel_folder: Path) -> str:
+    """The ``case`` a built notebook names: a bundled case by its short name, any other case by its path
+    relative to the folder the kernel runs in, so no built notebook carries a machine's absolute path."""
+    from .bundled import is_bundled
+
+    path = Path(case_path).resolve()
+    if is_bundled(path):
+        return path.stem
+    return Path(os.path.relpath(path, kernel_folder.resolve())).as_posix()
 
 
 def summarize_case(case: Case | str | os.PathLike) -> dict[str, Result]:
@@ -315,8 +327,23 @@ def _notebook_html(nb, title: str) -> str:
     exporter = getattr(_exporters, "html", None)
     if exporter is None:  # one per thread: loading the templates costs more than exporting a notebook
         exporter = _exporters.html = HTMLExporter()
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = exporter.from_notebook_node(_linked_to_pages(nb), resources={"metadata": {"name": title}})
     return body
+
+
+_SIBLING_NOTEBOOK = re.compile(r"\]\((\d\d_[A-Za-z0-9_]+)\.ipynb\)")
+
+
+def _linked_to_pages(nb):
+    """A copy of ``nb`` whose Markdown links to the other question notebooks ("Next: Question 3") open their
+    HTML pages, which the build writes beside this one, instead of the raw .ipynb files."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _SIBLING_NOTEBOOK.sub(r"](\1.html)", cell.source)
+    return nb
 
 
 def skip_iri_format_checker() -> None:

@@ -290,12 +290,13 @@ def test_build_runs_the_real_question_1_notebook_into_every_output(tmp_path, cap
                            BUILD_MARK, f"support-triage/{CASE_RECORD}"}
     nb = json.loads((out / "support-triage" / "01_problem.ipynb").read_text())
     injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
-    case_path = load_case("support-triage").path
-    assert "".join(injected["source"]).splitlines()[1:] == [f'case = "{case_path}"', "interactive = False"]
+    # a bundled case is named as a user names it, never by a machine's absolute path
+    assert "".join(injected["source"]).splitlines()[1:] == ['case = "support-triage"', "interactive = False"]
     assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
 
     page = (out / "support-triage" / "01_problem.html").read_text()
     assert "Annual cost of the problem" in page
+    assert 'href="02_need_ai.html"' in page and "02_need_ai.ipynb" not in page  # "Next" opens the next page
     assert "application/vnd.jupyter.widget-view+json" not in page  # a static answers table, not a widget
     # 40 agents × 450 tickets a month × $2.60 = $46,800 a month, $561,600 a year
     brief = (out / "support-triage" / "brief.html").read_text()
@@ -326,3 +327,15 @@ def test_a_failing_notebook_is_reported_and_the_other_outputs_are_complete(tmp_p
     assert "An Exception was encountered" in (out / "unvalidated" / "02_need_ai.html").read_text()
     assert "The notebook failed in this build" in (out / "unvalidated" / "brief.html").read_text()
     assert "ZeroDivisionError" in report.summary()
+
+
+def test_a_users_case_is_named_relative_to_the_kernels_folder(tmp_path):
+    from aipm_kit.build import case_parameter
+
+    notebooks, case = tmp_path / "kit" / "notebooks", tmp_path / "work" / "my-product.yaml"
+    notebooks.mkdir(parents=True)
+    case.parent.mkdir()
+    case.write_text("name: Mine\n")
+    assert case_parameter(case, notebooks) == "../../work/my-product.yaml"
+    assert case_parameter(load_case("travel-rebooking").path, notebooks) == "travel-rebooking"
+
