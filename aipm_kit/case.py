@@ -358,13 +358,15 @@ def load_case(case: str | os.PathLike | Case, overrides: Mapping[str, Mapping[st
 
 
 def _case_from_mapping(data: dict[str, Any], path: Path) -> Case:
+    """The validated case; every problem in the file at once (one CaseError listing them), not the first."""
     valid = (*TOP_LEVEL, *BY_KEY)
+    problems: list[CaseError] = []
     for key in data:
         if key not in valid:
-            raise CaseError(f"unknown section {key!r}; {_suggest(key, valid)}", path)
+            problems.append(CaseError(f"unknown section {key!r}; {_suggest(key, valid)}", path))
     for key in TOP_LEVEL:
         if key in data and data[key] is not None and not isinstance(data[key], str):
-            raise CaseError(f"expected text, found {_kind(data[key])}", path, key)
+            problems.append(CaseError(f"expected text, found {_kind(data[key])}", path, key))
     sections: dict[str, BaseModel] = {}
     raw: dict[str, Any] = {}
     for q in QUESTIONS:
@@ -377,10 +379,33 @@ def _case_from_mapping(data: dict[str, Any], path: Path) -> Case:
         if value is None:  # `need_ai:` with nothing under it: started, every field at its default
             value = {}
         if not isinstance(value, dict):
-            raise CaseError(f"expected a mapping of fields, found {_kind(value)}", path, q.key)
-        sections[q.key] = validate_section(q.key, value, path.parent, path)
+            problems.append(CaseError(f"expected a mapping of fields, found {_kind(value)}", path, q.key))
+            continue
+        try:
+            sections[q.key] = validate_section(q.key, value, path.parent, path)
+        except CaseError as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise _all_problems(problems, path)
     return Case(name=str(data.get("name") or path.stem), summary=str(data.get("summary") or ""),
                 sections=sections, path=path, raw_sections=raw)
+
+
+def _all_problems(problems: list[CaseError], path: Path) -> CaseError:
+    """One error naming every field to fix, across sections, each on its own line as ``section.field: …``."""
+    lines = []
+    for exc in problems:
+        for line in str(exc.problem).splitlines():
+            if line.startswith("  ") and "fields to fix" not in line:  # a section's own list, already dotted
+                lines.append(line)
+            elif "fields to fix" not in line:
+                where = ".".join(part for part in (exc.section, exc.field) if part) or "(the file)"
+                lines.append(f"  {where}: {line}")
+    error = CaseError(f"{len(lines)} problems to fix:\n" + "\n".join(lines), path)
+    error.section, error.field = problems[0].section, problems[0].field
+    return error
 
 
 def validate_section(key: str, values: Mapping[str, Any], base_dir: Path | None = None,

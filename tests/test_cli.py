@@ -218,3 +218,17 @@ def test_printed_commands_work_without_an_activated_environment(tmp_path, capsys
     status, out, _ = _run(capsys, "init", tmp_path / "clinic")
     jupyter = (venv_bin / "jupyter").relative_to(venv_bin.parent.parent)  # the folder we stand in
     assert status == 0 and f"    {jupyter} lab {tmp_path / 'clinic' / '00_start_here.ipynb'}\n" in out
+
+
+def test_validate_names_every_wrong_field_at_once(tmp_path, capsys):
+    # two wrong fields in question 1, one in question 2, one in question 6: all four, in the file's order
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: Two wrong sections\nproblem:\n  interviews: -3\n  statment: typo\n"
+                    "need_ai:\n  monthly_volume: lots\nevaluation:\n  confidence: 2\n", encoding="utf-8")
+    status, _, err = _run(capsys, "validate", path)
+    assert status == 2
+    lines = err.splitlines()
+    assert lines[0] == f"aipm-kit: {path}: 4 problems to fix:"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "problem.interviews", "problem.statment", "need_ai.monthly_volume", "evaluation.confidence"]
+    assert "did you mean 'statement'?" in lines[2]
