@@ -61,6 +61,12 @@ def _normalised_codes(values: pd.Series) -> np.ndarray:
     return key_codes[codes].astype(np.int64)
 
 
+def distinct_texts(values: pd.Series) -> list[str]:
+    """The distinct inputs, normalised, in order of first appearance (each distinct raw text normalised once)."""
+    uniques = pd.unique(np.asarray(values, dtype=object))
+    return list(dict.fromkeys(normalise(u) for u in uniques))
+
+
 def health(frame: pd.DataFrame, units: np.ndarray, passed: np.ndarray) -> dict:
     """Rows, distinct units, repeated rows, and output instability (one unit's rows disagreeing).
 
@@ -192,7 +198,7 @@ def find_near_duplicates(path: str | os.PathLike, texts=None, threshold: float =
         pass
     if texts is None:
         frame = pd.read_csv(path, usecols=["input"], dtype=str, na_filter=False)
-        texts = pd.unique(frame["input"].map(normalise))
+        texts = distinct_texts(frame["input"])
     texts = [str(t) for t in texts]
     groups = [[texts[i] for i in g] for g in near_duplicate_groups(texts, threshold)]
     try:

@@ -652,6 +652,16 @@ _answers = st.fixed_dictionaries({
     "gates": st.lists(_gate, max_size=3), "confidence": _numbers, "margin": _numbers,
     "quotas": st.lists(st.fixed_dictionaries({"category": _text, "cases": _numbers}), max_size=3),
     "regression_blocks": st.booleans(),
+    "min_distinct_inputs": st.one_of(st.integers(-1, 200), st.none()),
+    "min_slice_inputs": st.integers(-1, 100),
+    "slice_columns": st.sampled_from([["slice"], [], ["slice", "priority"], ["nope"]]),
+    "routable_columns": st.sampled_from([[], ["slice"]]),
+    "outputs": st.lists(st.fixed_dictionaries({
+        "name": st.sampled_from(["", "priority", "injection"]),
+        "output_column": st.sampled_from(["output", "priority", "missing"]),
+        "expected_column": st.sampled_from(["expected", "expected_priority"]),
+        "grader": st.sampled_from(["exact", "recall", "not_forbidden", "labels", "fuzzy"]),
+        "level": st.sampled_from(["", "P1"]), "gates": st.lists(_gate, max_size=2)}), max_size=2),
 })
 
 
@@ -666,8 +676,13 @@ def test_any_answers_are_either_rejected_by_validation_or_analyzed_without_crash
         result = analyze(parsed)
     except ResultsFileError as exc:
         # the bundled run has no score column and its expected answers are queues, not numbers: asking for
-        # the score or numeric grader is a file error naming the column
-        assert (parsed.grader, exc.column) in (("score", "score"), ("numeric", "expected"))
+        # the score or numeric grader is a file error naming the column; it has no label columns either
+        assert (parsed.grader, exc.column) in (("score", "score"), ("numeric", "expected"),
+                                               ("labels", "answer_correct")) or exc.column == "answer_correct"
+        return
+    except CaseError as exc:
+        # a graded output or a slice column the file does not have: one error naming the field
+        assert exc.section == "evaluation" and exc.field.startswith(("outputs[", "slice_columns["))
         return
     assert result.level in LEVELS
     assert result.verdict in ("Ship", "Hold", "No-ship")

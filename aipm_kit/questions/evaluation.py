@@ -686,7 +686,7 @@ def _near_duplicates(run: pd.DataFrame, a: Answers, result: Result, h: dict) -> 
                            f"{evalset.NEAR_DUPLICATE_LIMIT:,}); aipm_kit.evalset.find_near_duplicates(results_file) "
                            f"finds them once (about 30 s per 100,000 inputs) and keeps the answer.")
         return []
-    texts = pd.unique(pd.Series(run["input"]).map(evalset.normalise))
+    texts = evalset.distinct_texts(run["input"])
     groups = evalset.find_near_duplicates(a.results_file, texts)
     if groups:
         copies = sum(len(g) for g in groups)
@@ -695,7 +695,7 @@ def _near_duplicates(run: pd.DataFrame, a: Answers, result: Result, h: dict) -> 
                            f"{_shorten(groups[0][0], 60)!r} and {_shorten(groups[0][1], 60)!r}. They count as distinct "
                            f"here; check each tests something of its own.")
         result.tables["Near-copies among the inputs (largest groups first)"] = pd.DataFrame(
-            [{"inputs in group": len(g), "example": _shorten(g[0]), "another": _shorten(g[1])}
+            [{"inputs in group": len(g), "example": _shorten(g[0], 110), "another": _shorten(g[1], 110)}
              for g in groups[:LISTED_CASES]])
     return groups
 
