@@ -94,11 +94,11 @@ def health(frame: pd.DataFrame, units: np.ndarray, passed: np.ndarray) -> dict:
 
 # ---- near-duplicates --------------------------------------------------------------------------------------
 
-def _shingles(text: str) -> set[bytes]:
+def _shingles(text: str) -> set[str]:
     words = text.split()
     if len(words) < 3:
-        return {text.encode("utf-8")}
-    return {" ".join(words[i:i + 3]).encode("utf-8") for i in range(len(words) - 2)}
+        return {text}
+    return {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
 
 
 def near_duplicate_groups(texts, threshold: float = NEAR_DUPLICATE_JACCARD,
@@ -152,20 +152,30 @@ def _signatures(texts: list[str], num_perm: int) -> np.ndarray:
 
     a, b = MinHash(num_perm=num_perm, seed=1, scheme="legacy").permutations  # (a·h + b) mod p, as below
     prime, max_hash = np.uint64((1 << 61) - 1), np.uint64((1 << 32) - 1)
-    shingles = [sorted(_shingles(t)) for t in texts]
+    shingles = [_shingles(t) for t in texts]
     lengths = np.fromiter((len(s) for s in shingles), dtype=np.int64, count=len(shingles))
     flat = np.fromiter((x for s in shingles for x in s), dtype=object, count=int(lengths.sum()))
     hashed = pd.util.hash_array(flat) & max_hash
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
     out = np.empty((len(texts), num_perm), dtype=np.uint64)
-    step = 10_000  # texts per block: a block's (shingles × permutations) array stays around 100 MB
-    for first in range(0, len(texts), step):
-        last = min(first + step, len(texts))
-        lo, hi = starts[first], starts[last - 1] + lengths[last - 1]
-        block = hashed[lo:hi, None]
+    # blocks of about 20,000 shingles, permuted in place in one reused buffer: the arithmetic stays in cache
+    first = 0
+    buffer = np.empty((0, num_perm), dtype=np.uint64)
+    while first < len(texts):
+        last = int(np.searchsorted(ends, starts[first] + 20_000, side="right"))
+        last = min(max(last, first + 1), len(texts))
+        lo, hi = int(starts[first]), int(ends[last - 1])
+        if buffer.shape[0] < hi - lo:
+            buffer = np.empty((hi - lo, num_perm), dtype=np.uint64)
+        work = buffer[: hi - lo]
         with np.errstate(over="ignore"):
-            permuted = ((block * a + b) % prime) & max_hash
-        out[first:last] = np.minimum.reduceat(permuted, starts[first:last] - lo, axis=0)
+            np.multiply(hashed[lo:hi, None], a, out=work)
+            work += b
+        work %= prime
+        work &= max_hash
+        out[first:last] = np.minimum.reduceat(work, starts[first:last] - lo, axis=0)
+        first = last
     return out
 
 
@@ -174,7 +184,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("AIPM_KIT_CACHE") or Path.home() / ".cache" / "aipm-kit")
 
 
+_HASHES: dict[tuple, str] = {}  # (path, size, modified) → content hash: a form re-run does not re-read the file
+_FOUND: dict[str, list] = {}  # cache key → near-copy groups, for this process
+
+
 def file_hash(path: str | os.PathLike) -> str:
+    """SHA-256 of the file's bytes, remembered for this process while its size and modification time stay."""
+    stat = os.stat(path)
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = _sha256(path)
+    return _HASHES[key]
+
+
+def _sha256(path: str | os.PathLike) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -191,9 +214,12 @@ def find_near_duplicates(path: str | os.PathLike, texts=None, threshold: float =
     cache is not an error: the answer is simply not kept.
     """
     key = f"{file_hash(path)}-{threshold:g}-{NEAR_DUPLICATE_PERMUTATIONS}"
+    if key in _FOUND:
+        return _FOUND[key]
     stored = cache_dir() / "near-duplicates" / f"{key}.json"
     try:
-        return json.loads(stored.read_text(encoding="utf-8"))
+        _FOUND[key] = json.loads(stored.read_text(encoding="utf-8"))
+        return _FOUND[key]
     except (OSError, ValueError):
         pass
     if texts is None:
@@ -208,4 +234,5 @@ def find_near_duplicates(path: str | os.PathLike, texts=None, threshold: float =
         partial.replace(stored)
     except OSError:
         pass
+    _FOUND[key] = groups
     return groups

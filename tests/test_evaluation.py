@@ -385,6 +385,24 @@ def test_a_case_file_with_a_slice_minimum_of_zero_names_the_field(tmp_path):
 
 # ---- near-copies ----------------------------------------------------------------------------------------------
 
+def test_the_vectorised_signatures_are_datasketchs_minhash():
+    from datasketch import MinHash
+
+    from aipm_kit import evalset
+
+    texts = ["the export to csv times out after thirty seconds", "help", "refund please now"]
+    ours = evalset._signatures(texts, 64)
+
+    def hash32(shingle: str) -> int:  # the same 32-bit shingle hash, given to datasketch's own MinHash
+        return int(pd.util.hash_array(np.array([shingle], dtype=object))[0] & 0xFFFFFFFF)
+
+    for text, row in zip(texts, ours):
+        theirs = MinHash(num_perm=64, seed=1, scheme="legacy", hashfunc=hash32)
+        for shingle in evalset._shingles(text):
+            theirs.update(shingle)
+        assert row.tolist() == theirs.hashvalues.tolist()
+
+
 def test_near_copies_are_found_and_the_answer_is_cached(tmp_path, monkeypatch):
     from aipm_kit import evalset
 
@@ -399,7 +417,11 @@ def test_near_copies_are_found_and_the_answer_is_cached(tmp_path, monkeypatch):
     path = write_run(tmp_path / "run.csv", rows)
     assert evalset.find_near_duplicates(path) == [texts[:2]]
     monkeypatch.setattr(evalset, "near_duplicate_groups", lambda *a, **k: pytest.fail("not cached"))
-    assert evalset.find_near_duplicates(path) == [texts[:2]]  # read back by the file's content hash
+    assert evalset.find_near_duplicates(path) == [texts[:2]]  # remembered in this process
+    monkeypatch.setattr(evalset, "_FOUND", {})
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    assert evalset.find_near_duplicates(copy) == [texts[:2]]  # read back from disk by the content hash
     assert len(list((tmp_path / "cache" / "near-duplicates").glob("*.json"))) == 1
 
 

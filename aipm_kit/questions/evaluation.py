@@ -610,6 +610,13 @@ def _grade_outputs(run: pd.DataFrame, a: Answers) -> list[dict]:
     """
     found = []
     path = a.results_file
+    normalised: dict[str, np.ndarray] = {}  # each column normalised once, however many outputs read it
+
+    def folded(column: str) -> np.ndarray:
+        if column not in normalised:
+            normalised[column] = _normalised(_as_text(run[column]))
+        return normalised[column]
+
     for i, o in enumerate(a.outputs):
         needs = {"output_column": [o.output_column]}
         if o.grader in ("exact", "contains", "regex", "numeric", "json", "recall"):
@@ -628,18 +635,17 @@ def _grade_outputs(run: pd.DataFrame, a: Answers) -> list[dict]:
         if o.grader == "labels":
             passed = grade(run, "labels", file=path, label_columns=needs["label_columns"]).to_numpy(dtype=bool)
         else:
-            output = _as_text(run[o.output_column])
             if o.grader == "not_forbidden":
-                forbidden = _normalised(_as_text(run[o.forbidden_column]))
+                forbidden = folded(o.forbidden_column)
                 graded = forbidden != ""
-                passed = _normalised(output) != forbidden
+                passed = folded(o.output_column) != forbidden
             elif o.grader == "recall":
-                expected = _normalised(_as_text(run[o.expected_column]))
                 level = o.level.strip().casefold()
-                graded = expected == level
-                passed = _normalised(output) == level
+                graded = folded(o.expected_column) == level
+                passed = folded(o.output_column) == level
             else:
-                view = pd.DataFrame({"id": run["id"], "expected": _as_text(run[o.expected_column]), "output": output})
+                view = pd.DataFrame({"id": run["id"], "expected": _as_text(run[o.expected_column]),
+                                     "output": _as_text(run[o.output_column])})
                 passed = grade(view, o.grader, case_sensitive=a.case_sensitive, tolerance=a.tolerance,
                                file=path).to_numpy(dtype=bool)
         run[f"pass:{o.name}"] = np.asarray(passed, dtype=bool) & graded
