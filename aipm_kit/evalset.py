@@ -35,17 +35,23 @@ def input_units(frame: pd.DataFrame) -> tuple[np.ndarray, str]:
     The unit is the ``group`` column where the file has one and it is filled in, else the normalised input.
     A row with a blank ``group`` falls back to its input, so a partly grouped file still counts each input once.
     """
-    normalised = _normalised_codes(frame["input"])
+    codes, kind, _ = units_and_texts(frame)
+    return codes, kind
+
+
+def units_and_texts(frame: pd.DataFrame) -> tuple[np.ndarray, str, list[str]]:
+    """:func:`input_units`, and the distinct normalised inputs (for the near-copy search) from the same pass."""
+    normalised, texts = _normalised_codes(frame["input"])
     if GROUP_COLUMN not in frame.columns:
-        return normalised, "input"
+        return normalised, "input", texts
     group = frame[GROUP_COLUMN].astype(object).where(frame[GROUP_COLUMN].notna(), "").astype(str).str.strip()
     blank = (group == "").to_numpy()
     if blank.all():
-        return normalised, "input"
+        return normalised, "input", texts
     keys = np.where(blank, "input\x00" + pd.Series(normalised).astype(str).to_numpy(dtype=object),
                     "group\x00" + group.to_numpy(dtype=object))
     codes, _ = pd.factorize(keys)
-    return codes.astype(np.int64), "group"
+    return codes.astype(np.int64), "group", texts
 
 
 def normalise(text: str) -> str:
@@ -53,12 +59,12 @@ def normalise(text: str) -> str:
     return " ".join(str(text).casefold().split())
 
 
-def _normalised_codes(values: pd.Series) -> np.ndarray:
+def _normalised_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     # each distinct raw text is normalised once; a million rows repeat a few thousand texts
     codes, uniques = pd.factorize(values)
     keys = np.fromiter((normalise(u) for u in np.asarray(uniques, dtype=object)), dtype=object, count=len(uniques))
-    key_codes, _ = pd.factorize(keys)
-    return key_codes[codes].astype(np.int64)
+    key_codes, distinct = pd.factorize(keys)
+    return key_codes[codes].astype(np.int64), [str(t) for t in distinct]
 
 
 def distinct_texts(values: pd.Series) -> list[str]:

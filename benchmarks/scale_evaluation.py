@@ -85,35 +85,31 @@ def timed_pair(ours, theirs, repeat: int) -> tuple[float, float]:
     return statistics.median(times[0]), statistics.median(times[1])
 
 
-def time_analyze(results: Path, baseline: Path, repeat: int) -> float:
-    """Median seconds of ``analyze`` with the exact grader (the bundled case's), for the --reference run."""
-    answers = Answers(results_file=results, baseline_file=baseline, grader="exact", gates=GATES)
-    analyze(answers)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        analyze(answers)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def reference_time(reference: str, results: Path, baseline: Path, repeat: int) -> float:
-    """``time_analyze`` run with the kit in ``reference`` (an earlier version) in a fresh interpreter."""
+def subprocess_time(kit: str, results: Path, baseline: Path) -> float:
+    """Seconds of one ``analyze`` (exact grader, after a warm-up call) with the kit found in ``kit``, in a fresh
+    interpreter, so two versions of the kit can be timed alike."""
     import os
     import subprocess
 
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-            "from aipm_kit.questions.evaluation import Answers, analyze; import statistics, time\n"
+            "from aipm_kit.questions.evaluation import Answers, analyze; import time\n"
             f"gates = {GATES!r}\n"
             "a = Answers(results_file=Path(sys.argv[2]), baseline_file=Path(sys.argv[3]), grader='exact', gates=gates)\n"
-            "analyze(a); t = []\n"
-            "for _ in range(int(sys.argv[4])):\n"
-            "    s = time.perf_counter(); analyze(a); t.append(time.perf_counter() - s)\n"
-            "print(statistics.median(t))")
+            "analyze(a); s = time.perf_counter(); analyze(a); print(time.perf_counter() - s)")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", code, reference, str(results), str(baseline), str(repeat)],
+    out = subprocess.run([sys.executable, "-c", code, kit, str(results), str(baseline)],
                          capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def compare_with_reference(reference: str, results: Path, baseline: Path, repeat: int) -> tuple[float, float]:
+    """Median seconds of this kit's and the reference kit's ``analyze``, run alternately."""
+    here = str(Path(__file__).resolve().parent.parent)
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(subprocess_time(here, results, baseline))
+        theirs.append(subprocess_time(reference, results, baseline))
+    return statistics.median(ours), statistics.median(theirs)
 
 
 def near_duplicate_benchmark(n: int, folder: str) -> None:
@@ -170,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{grader:<8} {ours:>12.2f} {theirs:>12.2f} {ours / theirs:>6.2f}×")
         print(f"\nmedian of {args.repeat} runs each; target ≤ 1.30×: {'met' if worst <= 1.3 else 'NOT met'}")
         if args.reference:
-            ours, theirs = time_analyze(results, baseline, args.repeat), reference_time(
-                args.reference, results, baseline, args.repeat)
+            ours, theirs = compare_with_reference(args.reference, results, baseline, args.repeat)
             print(f"\nanalyze, exact grader: this version {ours:.2f} s, reference {theirs:.2f} s: "
                   f"{ours / theirs:.2f}× (target ≤ 1.50×: {'met' if ours / theirs <= 1.5 else 'NOT met'})")
         if args.near_duplicates:

@@ -20,7 +20,9 @@ from aipm_kit.questions.evaluation import (
     starting_answers,
 )
 from aipm_kit.result import LEVELS
-from aipm_kit.stats import cases_to_clear, clustered_interval, clustered_rate, mcnemar_exact, wilson_interval
+from aipm_kit.stats import (
+    cases_to_clear, clustered_interval, clustered_intervals_by_group, clustered_rate, mcnemar_exact, wilson_interval,
+)
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 RESULTS = CASES / "support-triage" / "eval_results.csv"
@@ -174,6 +176,21 @@ def test_clustered_rate_by_hand():
     assert clustered_rate(np.ones(50, bool), units)["effective_n"] == 10
     with pytest.raises(ValueError, match="clusters"):
         clustered_rate([True, False], [0, -1])
+
+
+def test_intervals_for_many_groups_at_once_equal_one_group_at_a_time():
+    rng = np.random.default_rng(7)
+    units = rng.integers(0, 60, 3000)
+    passes = rng.random(3000) < 0.2 + 0.7 * (units % 3 == 0)
+    groups = rng.integers(0, 4, 3000)
+    groups[groups == 3] = 2  # group 3 empty; group 2 larger
+    together = clustered_intervals_by_group(passes, units, groups)
+    for g, found in enumerate(together):
+        alone = clustered_interval(passes[groups == g], units[groups == g])
+        assert found == pytest.approx(alone, nan_ok=True)
+    one_each = clustered_intervals_by_group([True, False, True], [0, 1, 2], [0, 0, 0])[0]
+    ci = binomtest(2, 3).proportion_ci(method="wilson")
+    assert (one_each["low"], one_each["high"]) == pytest.approx((ci.low, ci.high))
 
 
 def test_no_duplicates_gets_the_usual_wilson_interval(tmp_path):

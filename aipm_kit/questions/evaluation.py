@@ -55,8 +55,8 @@ from ..case import CaseError, DataFile
 from ..result import Result
 from ..selfcheck import Check
 from ..stats import (
-    cases_to_clear, clustered_interval, distinct_cases_to_clear, mcnemar_exact, sample_size_for_margin,
-    wilson_interval, z_value,
+    cases_to_clear, clustered_interval, clustered_intervals_by_group, distinct_cases_to_clear, mcnemar_exact,
+    sample_size_for_margin, wilson_interval, z_value,
 )
 
 if TYPE_CHECKING:
@@ -305,16 +305,16 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         result.notes["Ship memo"] = _memo(answers, result, None, [], None)
         return result
 
-    run = _load_run(answers.results_file, answers)
+    run, texts = _load_run(answers.results_file, answers)
     outputs = _grade_outputs(run, answers)
-    health = _check_health(run, answers, result)
+    health = _check_health(run, answers, result, texts)
     overall = _pass_rates(run, answers, result)
     gates = _check_gates(run, answers, outputs, result)
     slices = _check_slices(run, answers, gates, result)
     _check_coverage(answers, run, result)
     regression = _compare_baseline(run, answers, result) if answers.baseline_file is not None else None
     _confusion(run, result)
-    result.figures["Pass rate by category"] = _category_chart(run, answers, gates)
+    result.figures["Pass rate by category"] = _category_chart(overall["by_category"], answers, gates)
     if regression is not None:
         result.figures["Pass rate by slice: baseline and this run"] = _slice_chart(regression["paired"], answers)
 
@@ -556,17 +556,18 @@ def _outcome_needed(grader: str) -> str | None:
     return grader if grader in OUTCOME_COLUMNS else None
 
 
-def _load_run(path: Path, a: Answers) -> pd.DataFrame:
-    """The run's cases with ``pass`` as graded (``slice`` filled in where blank)."""
+def _load_run(path: Path, a: Answers) -> tuple[pd.DataFrame, list[str]]:
+    """The run's cases with ``pass`` as graded (``slice`` filled in where blank) and ``unit`` (the distinct
+    input or group), and the distinct normalised inputs."""
     frame = read_results(path, _outcome_needed(a.grader))
     frame["pass"] = grade(frame, a.grader, threshold=a.score_threshold, case_sensitive=a.case_sensitive,
                           tolerance=a.tolerance, file=path).to_numpy(dtype=bool)
-    frame["unit"], unit_kind = evalset.input_units(frame)
+    frame["unit"], unit_kind, texts = evalset.units_and_texts(frame)
     frame.attrs["unit"] = unit_kind
     # categories and slices are a handful of names: as categoricals every group-by is cheap
     frame["category"] = _as_category(frame["category"])
     frame["slice"] = _as_category(frame["slice"], blank_as=NO_SLICE)
-    return frame
+    return frame, texts
 
 
 def _as_category(values: pd.Series, blank_as: str | None = None) -> pd.Categorical:
@@ -592,11 +593,8 @@ def _interval_table(passed: pd.Series, groups: pd.Series, label: str, confidence
     in percent, one decimal)."""
     rows = []
     unit_codes = np.arange(len(passed)) if units is None else np.asarray(units, dtype=np.int64)
-    ok = np.asarray(passed, dtype=bool)
     codes, names = pd.factorize(groups, sort=True)
-    for i, name in enumerate(names):
-        mask = codes == i
-        h = _honest(ok[mask], unit_codes[mask], confidence)
+    for name, h in zip(names, clustered_intervals_by_group(passed, unit_codes, codes, confidence)):
         rows.append({label: name, "cases": h["rows"], "distinct inputs": h["clusters"], "passed": h["passes"],
                      "pass rate (%)": _pct(h["rate"]), "low (%)": _pct(h["low"]), "high (%)": _pct(h["high"])})
     return pd.DataFrame(rows, columns=[label, "cases", "distinct inputs", "passed", "pass rate (%)", "low (%)",
@@ -655,9 +653,10 @@ def _grade_outputs(run: pd.DataFrame, a: Answers) -> list[dict]:
     return found
 
 
-def _check_health(run: pd.DataFrame, a: Answers, result: Result) -> dict:
+def _check_health(run: pd.DataFrame, a: Answers, result: Result, texts: list[str]) -> dict:
     """Distinct inputs, what they are worth, repeated rows, output instability and near-copies."""
     h = evalset.health(run, run["unit"].to_numpy(), run["pass"].to_numpy())
+    h["texts"] = texts
     overall = _honest(run["pass"], run["unit"], a.confidence)
     h["effective_n"], h["design_effect"] = overall["effective_n"], overall["design_effect"]
     unit = "distinct inputs" if run.attrs.get("unit") == "input" else "distinct groups (the file's group column)"
@@ -683,6 +682,7 @@ def _check_health(run: pd.DataFrame, a: Answers, result: Result) -> dict:
                               f"outputs). A product that answers one input differently run to run needs a reason "
                               f"(sampling temperature, retrieval order) and a fix before one run is trusted.")
     h["near"] = _near_duplicates(run, a, result, h)
+    del h["texts"]
     return h
 
 
@@ -692,7 +692,7 @@ def _near_duplicates(run: pd.DataFrame, a: Answers, result: Result, h: dict) -> 
                            f"{evalset.NEAR_DUPLICATE_LIMIT:,}); aipm_kit.evalset.find_near_duplicates(results_file) "
                            f"finds them once (about 30 s per 100,000 inputs) and keeps the answer.")
         return []
-    texts = evalset.distinct_texts(run["input"])
+    texts = h["texts"]
     groups = evalset.find_near_duplicates(a.results_file, texts)
     if groups:
         copies = sum(len(g) for g in groups)
@@ -714,8 +714,8 @@ def _pass_rates(run: pd.DataFrame, a: Answers, result: Result) -> dict:
     result.metric("Pass rate", k / n, "%", key=True)
     result.metric(f"{level} interval, low", low, "%")
     result.metric(f"{level} interval, high", high, "%")
-    result.tables[f"Pass rate by category ({level} interval on distinct inputs)"] = _interval_table(
-        run["pass"], run["category"], "category", a.confidence, run["unit"])
+    by_category = _interval_table(run["pass"], run["category"], "category", a.confidence, run["unit"])
+    result.tables[f"Pass rate by category ({level} interval on distinct inputs)"] = by_category
     if run["slice"].nunique() > 1:
         result.tables[f"Pass rate by slice ({level} interval on distinct inputs)"] = _interval_table(
             run["pass"], run["slice"], "slice", a.confidence, run["unit"])
@@ -723,7 +723,7 @@ def _pass_rates(run: pd.DataFrame, a: Answers, result: Result) -> dict:
                        f"on {h['clusters']:,} distinct inputs), graded by "
                        f"{_GRADER_WORDS[a.grader].format(t=a.score_threshold, tol=a.tolerance)}.")
     return {"cases": n, "passed": k, "rate": k / n, "low": low, "high": high, "distinct": h["clusters"],
-            "effective_n": h["effective_n"]}
+            "effective_n": h["effective_n"], "by_category": by_category}
 
 
 _GRADER_WORDS = {
@@ -1226,11 +1226,10 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
 
 # ---- figures --------------------------------------------------------------------------------------------
 
-def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
+def _category_chart(by_category: pd.DataFrame, a: Answers, gates: list[dict]):
     from matplotlib.figure import Figure
 
-    table = _interval_table(run["pass"], run["category"], "category", a.confidence, run["unit"])
-    table = table.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
+    table = by_category.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
     colours = {"pass": "#1b7f3b", "not proven": "#a15c00", "fail": "#b3261e"}
     fig = Figure(figsize=(7.2, 1.2 + 0.55 * len(table)))
     ax = fig.add_subplot()
