@@ -94,7 +94,8 @@ def subprocess_time(kit: str, results: Path, baseline: Path) -> float:
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
             "from aipm_kit.questions.evaluation import Answers, analyze; import time\n"
             f"gates = {GATES!r}\n"
-            "a = Answers(results_file=Path(sys.argv[2]), baseline_file=Path(sys.argv[3]), grader='exact', gates=gates)\n"
+            "a = Answers(results_file=Path(sys.argv[2]), baseline_file=Path(sys.argv[3]), grader='exact', "
+            "gates=gates)\n"
             "analyze(a); s = time.perf_counter(); analyze(a); print(time.perf_counter() - s)")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([sys.executable, "-c", code, kit, str(results), str(baseline)],

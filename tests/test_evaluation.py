@@ -84,7 +84,8 @@ def test_the_worked_example_counts_distinct_inputs_and_grades_priority(worked):
     # priority: recall of P1 over the rows whose expected priority is P1, counted here with pandas
     p1 = run[run["expected_priority"] == "P1"]
     assert gates.loc["Outages and threats marked P1", "cases"] == len(p1) == 85
-    assert gates.loc["Outages and threats marked P1", "pass rate (%)"] == round(100 * (p1["priority"] == "P1").mean(), 1)
+    recall = round(100 * (p1["priority"] == "P1").mean(), 1)
+    assert gates.loc["Outages and threats marked P1", "pass rate (%)"] == recall
     # injections: graded on not choosing the queue the instruction asks for, not on the exact queue
     attacks = run[run["forbidden_output"] != ""]
     obeyed = (attacks["output"] == attacks["forbidden_output"]).sum()
@@ -281,7 +282,8 @@ def slice_run(path: Path, email_passes: int, plan: bool = False) -> Path:
 
 def test_a_slice_under_target_holds_while_the_average_clears_and_its_mirror_ships(tmp_path):
     # overall 372 of 400 = 93%, Wilson 90.1%–95.2%: clears 88%. Email 75 of 100: Wilson 65.7%–82.5%, entirely under
-    overall, email = binomtest(372, 400).proportion_ci(method="wilson"), binomtest(75, 100).proportion_ci(method="wilson")
+    overall = binomtest(372, 400).proportion_ci(method="wilson")
+    email = binomtest(75, 100).proportion_ci(method="wilson")
     assert overall.low > 0.88 > email.high
     gate = [Gate(name="queue right", target=0.88)]
     run = slice_run(tmp_path / "run.csv", 75)
@@ -294,7 +296,8 @@ def test_a_slice_under_target_holds_while_the_average_clears_and_its_mirror_ship
     not_routable = analyze(Answers(results_file=run, gates=gate))
     assert not_routable.verdict == "Hold" and "fix it before launch" in not_routable.headline
     # the mirror: email passes 97 of 100 too, and the same rule lets it ship
-    mirror = analyze(Answers(results_file=slice_run(tmp_path / "mirror.csv", 97), gates=gate, routable_columns=["slice"]))
+    mirror = analyze(Answers(results_file=slice_run(tmp_path / "mirror.csv", 97), gates=gate,
+                             routable_columns=["slice"]))
     assert mirror.verdict == "Ship"
 
 
