@@ -134,11 +134,18 @@ def near_duplicate_benchmark(n: int, folder: str) -> None:
     start = time.perf_counter()
     groups = evalset.find_near_duplicates(path)
     cold = time.perf_counter() - start
+    evalset._FOUND.clear()
+    evalset._HASHES.clear()  # as in a new session: hash the file again and read the answer from the disk cache
     start = time.perf_counter()
     evalset.find_near_duplicates(path)
     warm = time.perf_counter() - start
-    print(f"\nnear-copies among {n:,} distinct inputs: {len(groups):,} groups found ({n // 100:,} planted); "
-          f"cold {cold:.1f} s, cached {warm:.2f} s; target cold ≤ 30 s: {'met' if cold <= 30 else 'NOT met'}")
+    # a planted pair is findable when its true Jaccard similarity on word 3-grams reaches the threshold
+    similar = sum(len(evalset._shingles(texts[i]) & evalset._shingles(texts[n - 1 - i]))
+                  / len(evalset._shingles(texts[i]) | evalset._shingles(texts[n - 1 - i]))
+                  >= evalset.NEAR_DUPLICATE_JACCARD for i in range(n // 100))
+    print(f"\nnear-copies among {n:,} distinct inputs: {len(groups):,} groups found; {n // 100:,} pairs planted, "
+          f"{similar:,} of them with Jaccard ≥ {evalset.NEAR_DUPLICATE_JACCARD:g}; cold {cold:.1f} s, from the "
+          f"cache {warm:.2f} s; target cold ≤ 30 s: {'met' if cold <= 30 else 'NOT met'}")
 
 
 def main(argv: list[str] | None = None) -> int:
