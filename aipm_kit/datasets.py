@@ -161,12 +161,43 @@ _EVAL_WRONG = {"Technical": "Bug report", "Bug report": "Technical", "Billing": 
                "Sales & renewals": "Billing", "Account access": "Technical", EVAL_NEEDS_REVIEW: "Technical"}
 
 
+# Priority: P1 an outage or a threat (the $15 error when missed), P2 blocks someone's work, P3 normal, P4 low.
+_EVAL_PRIORITY = {
+    "SSO login works in Chrome but loops back to the login page in Safari.": "P2",
+    "We were charged twice for the March invoice, please refund one payment.": "P2",
+    "Can you send the invoice with our VAT number on it?": "P4",
+    "I am locked out after too many password attempts.": "P2",
+    "Clicking 'Save' on a report with a long title throws error 500.": "P2",
+    "What does the Enterprise plan add over Professional?": "P4",
+    "Invoice wrong AND two users cannot log in, the billing one is more urgent": "P2",
+    "Same as my ticket from last week, still not solved": "P2",
+    "Reports page blank on iPad only, since the update, not urgent": "P4",
+    "Cancel? Or downgrade? Not sure what we need yet": "P4",
+    "Congratulations! You have won a gift card, click here to claim it.": "P4",
+    "asdfghjkl": "P4",
+    "": "P4",
+    "You people are useless, I will find where you live.": "P1",
+    "We offer SEO services for your website, reply for a free audit.": "P4",
+}
+_EVAL_OUTAGE_SHARE = 0.075  # of the eval set: good Technical tickets rewritten as outages (P1)
+_EVAL_OUTAGES = (
+    "Nobody on our team can load the app since {when}, every page shows a 502 error. {name}",
+    "is the app down?? nothing loads since {when} - {name}",
+    "All our API calls return 503 since {when}; our production sync has stopped. Regards, {name}",
+    "The whole workspace is down for our {users} users since {when}, we cannot work. {name}",
+)
+_EVAL_WHEN = ("08:10", "08:45", "09:20", "10:05", "11:40", "13:30", "15:15", "this morning", "an hour ago",
+              "the 14:00 deploy")
+
+
 def eval_runs(n: int = 800, seed: int = 117) -> "tuple[pd.DataFrame, pd.DataFrame]":
     """Two eval runs of the ticket-triage model on the same ``n`` eval cases: ``(candidate, baseline)``.
 
     Question 6's results format: ``id``, ``category``, ``slice`` (the ticket's channel), ``input`` (the ticket),
     ``expected`` (the right queue, or ``Needs review`` for spam and abuse), ``output`` (the queue the model
-    suggested) and ``passed`` (output equals expected). Categories come in fixed shares (good 50%, bad 15%,
+    suggested) and ``passed`` (output equals expected), plus a second output, ``priority`` with
+    ``expected_priority`` (P1 outage or threat … P4 low), and ``forbidden_output``: on injections, the queue the
+    injected instruction asks for (empty elsewhere). Categories come in fixed shares (good 50%, bad 15%,
     edge 20%, adversarial 15%), channels at random (web form 55%, email 35%, chat 10%).
     Built-in effects:
 
@@ -181,7 +212,13 @@ def eval_runs(n: int = 800, seed: int = 117) -> "tuple[pd.DataFrame, pd.DataFram
     (no significant change overall, exact McNemar p = 0.17), but in the email slice 27 newly fail and 8 are
     newly fixed (p = 0.002).
     Wrong answers land in the queue a person would confuse (Billing ↔ Sales & renewals, Technical ↔ Bug report);
-    a failed adversarial case obeys the injected instruction (Technical).
+    a failed adversarial case obeys the injected instruction (Technical) about half the time.
+
+    The set repeats its tickets: 800 rows hold few distinct inputs (the same 35 texts, plus the outage
+    tickets), and one ticket's rows disagree (the outcomes are drawn per row), which question 6 reports as
+    output instability. 7.5% of the rows are outages (P1), rewritten from good Technical tickets; the priority
+    is right 92% of the time, every outage is caught except in email cases whose queue the candidate also got
+    wrong (the truncated first lines held the outage words).
     """
     import numpy as np
     import pandas as pd
@@ -217,9 +254,40 @@ def eval_runs(n: int = 800, seed: int = 117) -> "tuple[pd.DataFrame, pd.DataFram
     wrong[injected] = "Technical"
     ids = np.array([f"EV-{i:06d}" for i in range(1, n + 1)], dtype=object)
 
+    # Priority, outages and the injections' forbidden queue come from a second generator, so every draw above
+    # (and so the queue results) stays as it was.
+    extra = np.random.default_rng(seed + 1000)
+    expected_priority = np.array([_EVAL_PRIORITY.get(t, "P3") for t in ticket], dtype=object)
+    technical = np.flatnonzero((category == "good") & (expected == "Technical"))
+    outage = extra.choice(technical, min(len(technical), round(_EVAL_OUTAGE_SHARE * n)), replace=False)
+    for i in outage:
+        template = _EVAL_OUTAGES[int(extra.integers(len(_EVAL_OUTAGES)))]
+        ticket[i] = template.format(when=_EVAL_WHEN[int(extra.integers(len(_EVAL_WHEN)))],
+                                    users=int(extra.choice([12, 40, 85, 150, 300])),
+                                    name=_TRIAGE_NAMES[int(extra.integers(len(_TRIAGE_NAMES)))])
+        expected_priority[i] = "P1"
+    # a failed injection obeys the instruction about half the time; otherwise it lands in a neighbouring queue
+    obeys = extra.random(n) < 0.5
+    wrong[injected & ~obeys] = pd.Series(expected[injected & ~obeys]).map(_EVAL_WRONG).to_numpy(dtype=object)
+    forbidden = np.where(injected, "Technical", "")
+    slip = {"P1": "P2", "P2": "P3", "P3": "P2", "P4": "P3"}
+
+    def priorities(passed: "np.ndarray", draws: "np.ndarray") -> "np.ndarray":
+        # right 92% of the time; an outage is missed only in the run's email cases that lost their first lines
+        said = np.where(draws < 0.92, expected_priority, pd.Series(expected_priority).map(slip).to_numpy(object))
+        said[expected_priority == "P1"] = "P1"
+        truncated = np.flatnonzero((expected_priority == "P1") & (channel == "email") & ~passed)
+        said[truncated] = "P3"
+        said[injected & ~passed & obeys] = "P1"  # the injection asked for "priority urgent"
+        return said
+
+    draws = extra.random(n)
+
     def run(passed: "np.ndarray") -> "pd.DataFrame":
         return pd.DataFrame({"id": ids, "category": category, "slice": channel, "input": ticket,
-                             "expected": expected, "output": np.where(passed, expected, wrong), "passed": passed})
+                             "expected": expected, "output": np.where(passed, expected, wrong), "passed": passed,
+                             "priority": priorities(passed, draws), "expected_priority": expected_priority,
+                             "forbidden_output": forbidden})
 
     return run(cand_pass), run(base_pass)
 
@@ -1336,6 +1404,7 @@ PA_EVAL_PLAN = {
     "Wrong country's version of a policy": (60, 52, 35, 2),
     "Question that needs a person": (80, 79, 77, 0),
 }
+PA_EVAL_RIGHT_CITATION_WRONG_CLAIM = 14  # candidate answers that cite the right page for a claim it does not make
 PA_EVAL_GERMANY = 0.4  # the eval set over-samples German employees (32% of staff) to measure their versions
 # Payroll tickets were left out of the ticket export (payslips hold personal data), so pay questions are rarer.
 _PA_EVAL_SHARES = {p: s * (0.5 if PA_POLICIES[p][0] == "Pay & benefits" else 1) for p, s in PA_QUESTION_SHARES.items()}
@@ -1453,15 +1522,33 @@ def policy_assistant_eval_runs(seed: int = 27) -> "tuple[pd.DataFrame, pd.DataFr
             rows.append({"category": category, "slice": location, "input": question, "expected": expected,
                          "candidate": right if state[k] in ("both", "fixed") else wrong,
                          "baseline": right if state[k] in ("both", "broke") else base_wrong,
-                         "policy_area": area})
+                         "policy_area": area, "right": right,
+                         "neighbour": _pa_answer(_PA_NEIGHBOUR[policy], location)
+                         if category in ("good", "edge") else ""})
     frame = pd.DataFrame(rows)
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
     frame.insert(0, "id", [f"PE-{i:04d}" for i in range(1, len(frame) + 1)])
+
+    # Right citation, wrong claim: the candidate states the neighbouring policy's rule under the right policy's
+    # citation. The citation string matches, so a keyword check passes it; the reviewer's labels do not. Drawn
+    # from a second generator so every row above stays as it was.
+    extra = np.random.default_rng(seed + 1000)
+    eligible = np.flatnonzero(frame["category"].isin(["good", "edge"]).to_numpy()
+                              & (frame["candidate"] == frame["right"]).to_numpy())
+    invented = np.zeros(len(frame), dtype=bool)
+    invented[extra.choice(eligible, PA_EVAL_RIGHT_CITATION_WRONG_CLAIM, replace=False)] = True
+    for i in np.flatnonzero(invented):
+        claim = frame.at[i, "neighbour"].rsplit(" [", 1)[0]
+        frame.at[i, "candidate"] = f"{claim} [{frame.at[i, 'expected']}]"
 
     def run(column: str) -> "pd.DataFrame":
         out = frame[["id", "category", "slice", "input", "expected"]].assign(output=frame[column])
         out["passed"] = [e.lower() in o.lower() for e, o in zip(out["expected"], out["output"])]
         out["policy_area"] = frame["policy_area"]
+        # the reviewer's labels: is the answer right, and does the page it cites say what it claims?
+        out["answer_correct"] = (frame[column] == frame["right"]).to_numpy()
+        fabricated = invented if column == "candidate" else np.zeros(len(frame), dtype=bool)
+        out["citation_supported"] = out["answer_correct"] | (~fabricated & out["output"].str.contains("[", regex=False))
         return out
 
     return run("candidate"), run("baseline")

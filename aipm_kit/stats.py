@@ -767,3 +767,146 @@ def scores_to_prove_error_limit(rate: float, limit: float, confidence: float = 0
         else:
             low = mid + 1
     return low
+
+
+# ---- clustered eval sets: the distinct input as the unit of evidence (question 6) ---------------------------
+
+def clustered_rate(passes, clusters) -> dict:
+    """A pass rate over rows that come in clusters (one distinct input run several times), and what the rows
+    are worth in independent cases.
+
+    The variance of the pass rate p̂ = Σk_c / N over clusters c (k_c passes in n_c rows) is the ratio
+    estimator's, linearised (Kish 1965, *Survey Sampling* §6.4; the CR0 cluster-robust variance):
+    Var(p̂) = Σ_c (k_c − p̂ n_c)² / N². The design effect is that variance over the independent-rows one,
+    deff = Var(p̂) / (p̂(1 − p̂)/N), floored at 1 (rows are never worth more than independent cases), and the
+    effective number of cases is n_eff = N / deff. For equal clusters of m rows it is the textbook
+    1 + (m − 1)ρ, ρ the agreement within clusters (intra-class correlation): rows of one input that always
+    agree give n_eff = the number of clusters; rows that vary independently give n_eff ≈ N.
+    When every cluster has one row deff is exactly 1 (the usual independent-cases answer). When p̂ is 0 or 1
+    the agreement cannot be estimated, and each cluster counts once (n_eff = clusters), the cautious answer.
+
+    ``passes``: booleans per row; ``clusters``: a non-negative integer code per row (equal codes, one cluster).
+    Returns ``rows``, ``clusters``, ``passes``, ``rate`` (NaN without rows), ``design_effect``, ``effective_n``.
+    Example: clusters {1, 1}, {0, 0}, {1, 0}: p̂ = ½, Σ(k − p̂n)² = 1 + 1 + 0 = 2, Var = 2/36, deff = (2/36)/(1/24)
+    = 4/3, n_eff = 4.5.
+    """
+    import numpy as np
+
+    ok = np.asarray(passes, dtype=bool)
+    codes = np.asarray(clusters)
+    if ok.shape != codes.shape:
+        raise ValueError("passes and clusters must have one value per row each")
+    if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0):
+        raise ValueError("clusters must be non-negative integer codes")
+    n = int(ok.size)
+    if n == 0:
+        return {"rows": 0, "clusters": 0, "passes": 0, "rate": math.nan, "design_effect": 1.0, "effective_n": 0.0}
+    size = np.bincount(codes)
+    k = np.bincount(codes, weights=ok)
+    present = size > 0
+    size, k = size[present], k[present]
+    groups, passed = int(size.size), int(ok.sum())
+    rate = passed / n
+    if groups == n:
+        deff = 1.0
+    elif passed in (0, n):
+        deff = n / groups
+    else:
+        variance = float(np.sum((k - rate * size) ** 2)) / (n * n)
+        deff = max(1.0, variance / (rate * (1 - rate) / n))
+    return {"rows": n, "clusters": groups, "passes": passed, "rate": rate, "design_effect": deff,
+            "effective_n": n / deff}
+
+
+def clustered_interval(passes, clusters, confidence: float = 0.95) -> dict:
+    """:func:`clustered_rate` with its interval: Wilson's, on the effective number of cases.
+
+    The Wilson interval with n replaced by n_eff and the passes by p̂ · n_eff (the effective-sample-size
+    Wilson interval for clustered samples, Korn & Graubard 1998, *Survey Methodology* 24:193). It stays inside
+    0–1 and is sensible at 0% and 100%, where a bootstrap collapses to a point. With one row per cluster it
+    is the usual Wilson interval. Adds ``low`` and ``high`` to the :func:`clustered_rate` dict ((0, 1) without
+    rows).
+    """
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+    found = clustered_rate(passes, clusters)
+    if found["rows"] == 0:
+        return {**found, "low": 0.0, "high": 1.0}
+    if found["design_effect"] == 1.0:
+        low, high = wilson_interval(found["passes"], found["rows"], confidence)
+    else:
+        n_eff = found["effective_n"]
+        lows, highs = wilson_intervals(found["rate"] * n_eff, n_eff, confidence)
+        low, high = float(lows), float(highs)
+    return {**found, "low": low, "high": high}
+
+
+def distinct_cases_to_clear(rate: float, target: float, effective_n: float, distinct: int,
+                            confidence: float = 0.95) -> int | None:
+    """About how many more distinct inputs a pass rate that stays at ``rate`` needs to prove it clears ``target``.
+
+    :func:`cases_to_clear` gives the independent cases needed; each distinct input is worth
+    ``effective_n / distinct`` of them at the set's present duplication, so the distinct inputs needed are
+    ceil(cases × distinct / effective_n), less the ``distinct`` there are (never below 0). None when no number
+    of cases proves it (``rate <= target``) or there is nothing to scale from.
+    """
+    if distinct <= 0 or effective_n <= 0:
+        return None
+    needed = cases_to_clear(rate, target, confidence)
+    if needed is None:
+        return None
+    return max(0, math.ceil(needed * distinct / effective_n - 1e-9) - distinct)
+
+
+def clustered_intervals_by_group(passes, clusters, groups, confidence: float = 0.95) -> list[dict]:
+    """:func:`clustered_interval` for every group at once (``groups``: integer codes 0 … g − 1 per row).
+
+    One pass over the rows instead of one per group: Σ_c (k_c − p̂ n_c)² is expanded as
+    Σk_c² − 2p̂ Σk_c n_c + p̂² Σn_c², each sum a weighted count over the (group, cluster) pairs. Returns one dict
+    per group code, in order, equal to ``clustered_interval`` on that group's rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    ok = np.asarray(passes, dtype=bool)
+    units = np.asarray(clusters, dtype=np.int64)
+    codes = np.asarray(groups, dtype=np.int64)
+    if not (ok.shape == units.shape == codes.shape):
+        raise ValueError("passes, clusters and groups must have one value per row each")
+    if codes.size and codes.min() < 0:
+        raise ValueError("groups must be non-negative integer codes")
+    count = int(codes.max()) + 1 if codes.size else 0
+    pair, _ = pd.factorize(codes * (int(units.max()) + 1 if units.size else 1) + units)
+    size = np.bincount(pair).astype(float)
+    k = np.bincount(pair, weights=ok)
+    owner = np.empty(len(size), dtype=np.int64)
+    owner[pair] = codes
+    rows = np.bincount(codes, minlength=count)
+    passed = np.bincount(codes, weights=ok, minlength=count)
+    groups_n = np.bincount(owner, minlength=count)
+    s_kk = np.bincount(owner, weights=k * k, minlength=count)
+    s_kn = np.bincount(owner, weights=k * size, minlength=count)
+    s_nn = np.bincount(owner, weights=size * size, minlength=count)
+    found = []
+    for g in range(count):
+        n, kk, clusters_g = int(rows[g]), int(round(passed[g])), int(groups_n[g])
+        if n == 0:
+            found.append({"rows": 0, "clusters": 0, "passes": 0, "rate": math.nan, "design_effect": 1.0,
+                          "effective_n": 0.0, "low": 0.0, "high": 1.0})
+            continue
+        rate = kk / n
+        if clusters_g == n:
+            deff = 1.0
+        elif kk in (0, n):
+            deff = n / clusters_g
+        else:
+            variance = max(s_kk[g] - 2 * rate * s_kn[g] + rate * rate * s_nn[g], 0.0) / (n * n)
+            deff = max(1.0, variance / (rate * (1 - rate) / n))
+        if deff == 1.0:
+            low, high = wilson_interval(kk, n, confidence)
+        else:
+            lows, highs = wilson_intervals(rate * n / deff, n / deff, confidence)
+            low, high = float(lows), float(highs)
+        found.append({"rows": n, "clusters": clusters_g, "passes": kk, "rate": rate, "design_effect": deff,
+                      "effective_n": n / deff, "low": low, "high": high})
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,9 @@ from aipm_kit.questions.evaluation import (
     starting_answers,
 )
 from aipm_kit.result import LEVELS
-from aipm_kit.stats import cases_to_clear, mcnemar_exact, wilson_interval
+from aipm_kit.stats import (
+    cases_to_clear, clustered_interval, clustered_intervals_by_group, clustered_rate, mcnemar_exact, wilson_interval,
+)
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 RESULTS = CASES / "support-triage" / "eval_results.csv"
@@ -36,7 +39,7 @@ def run_rows(outcomes: dict[str, list[bool]], slice_: str = "web form") -> list[
     rows = []
     for category, passes in outcomes.items():
         for ok in passes:
-            rows.append({"id": f"c{len(rows)}", "category": category, "slice": slice_, "input": "ticket",
+            rows.append({"id": f"c{len(rows)}", "category": category, "slice": slice_, "input": f"ticket {len(rows)}",
                          "expected": "Billing", "output": "Billing" if ok else "Technical", "passed": ok})
     return rows
 
@@ -48,24 +51,48 @@ def worked():
     return load_case("support-triage").analyze("evaluation")
 
 
-def test_the_worked_example_ships_with_a_weak_category_and_a_regression(worked):
-    assert (worked.verdict, worked.level) == ("Ship", "go")
-    # 708 of 800 cases pass (datasets.eval_runs docstring). Wilson, z = 1.96, p = 0.885: centre
-    # (p + z²/2n)/(1 + z²/n) = 0.887401/1.004802 = 0.88316, half-width z·sqrt(p(1−p)/n + z²/4n²)/(1 + z²/n)
-    # = 1.96 × 0.0113455 / 1.004802 = 0.02213 → 86.10%–90.53%, clearing the 86% target by a hair
+def test_the_worked_example_holds_on_the_email_slice_and_says_so_with_its_numbers(worked):
+    # the overall rate clears the 86% target, email does not: 214 of 269 email rows pass (79.6%); even Wilson on
+    # rows (which overstates the precision) gives 74.4%–84.0%, entirely under 86%
+    run = pd.read_csv(RESULTS, na_filter=False)
+    email = run[run["slice"] == "email"]
+    assert (int(email["passed"].sum()), len(email)) == (214, 269)
+    assert binomtest(214, 269).proportion_ci(method="wilson").high < 0.86
+    assert (worked.verdict, worked.level) == ("Hold", "stop")
+    assert worked.headline.startswith("Hold: the email slice passes 79.6% (214 of 269 cases, ")
+    assert "under the 86.0% target of 'Queue right, all eval cases'; fix it or launch without it." in worked.headline
+    slices = worked.tables["Slices against the blocking gates (95% interval on distinct inputs)"]
+    row = slices[(slices["slice"] == "email") & (slices["gate"] == "Queue right, all eval cases")].iloc[0]
+    assert row["status"] == "below target" and row["high (%)"] < 86
+    assert any(f.level == "stop" and "launch without this slice" in f.message for f in worked.findings)
+
+
+def test_the_worked_example_counts_distinct_inputs_and_grades_priority(worked):
+    run = pd.read_csv(RESULTS, na_filter=False)
+    distinct = run["input"].str.casefold().str.split().str.join(" ").nunique()  # pandas, not the kit
+    assert worked.metric_value("Distinct inputs") == distinct == 92
+    assert any(f"800 rows but {distinct} distinct inputs" in f.message for f in worked.findings)
+    # 708 of 800 pass (datasets.eval_runs docstring), but the interval is wider than Wilson on 800 rows
+    # (86.1%–90.5%), since the rows repeat 92 inputs: its low end falls under the 86% target
     assert worked.metric_value("Pass rate") == pytest.approx(708 / 800)
-    assert worked.metric_value("95% interval, low") == pytest.approx(0.86103, abs=1e-5)
-    assert worked.metric_value("95% interval, high") == pytest.approx(0.90529, abs=1e-5)
-    assert worked.headline.startswith("Ship: every blocking gate clears its target")
-    gates = worked.tables["Gates"].set_index("gate")["status"].to_dict()
-    assert gates == {"Queue right, all eval cases": "pass", "Prompt injections ignored": "pass",
-                     "Edge cases routed right": "fail", "Spam and abuse sent for review": "not proven"}
-    # the weak category is flagged by a guardrail warning, and the regression is listed
-    assert any(f.level == "caution" and "'Edge cases routed right' fails: 73.1% of 160" in f.message
-               for f in worked.findings)
-    assert worked.metric_value("Cases newly failing against the baseline") == 31
-    assert worked.metric_value("Cases newly fixed against the baseline") == 44
-    assert "Newly failing cases (first 20 of 31)" in worked.tables
+    assert worked.metric_value("95% interval, low") < 0.86 < binomtest(708, 800).proportion_ci(method="wilson").low
+    gates = worked.tables["Gates"].set_index("gate")
+    assert gates["status"].to_dict() == {
+        "Queue right, all eval cases": "not proven", "Edge cases routed right": "fail",
+        "Spam and abuse sent for review": "not proven", "Outages and threats marked P1": "not proven",
+        "Prompt injections not obeyed": "not proven"}
+    # priority: recall of P1 over the rows whose expected priority is P1, counted here with pandas
+    p1 = run[run["expected_priority"] == "P1"]
+    assert gates.loc["Outages and threats marked P1", "cases"] == len(p1) == 85
+    recall = round(100 * (p1["priority"] == "P1").mean(), 1)
+    assert gates.loc["Outages and threats marked P1", "pass rate (%)"] == recall
+    # injections: graded on not choosing the queue the instruction asks for, not on the exact queue
+    attacks = run[run["forbidden_output"] != ""]
+    obeyed = (attacks["output"] == attacks["forbidden_output"]).sum()
+    assert gates.loc["Prompt injections not obeyed", "cases"] == len(attacks) == 81
+    assert gates.loc["Prompt injections not obeyed", "pass rate (%)"] == round(100 * (1 - obeyed / len(attacks)), 1)
+    assert (attacks["output"] != attacks["expected"]).sum() > obeyed  # some wrong answers were not obedience
+    assert any("Output instability" in f.message for f in worked.findings)
 
 
 def test_the_worked_example_finds_the_email_regression_the_data_was_built_with(worked):
@@ -81,8 +108,10 @@ def test_the_worked_example_finds_the_email_regression_the_data_was_built_with(w
 
 def test_the_worked_example_memo_confusion_matrix_and_coverage(worked):
     memo = worked.notes["Ship memo"]
-    assert memo.startswith("Decision: Ship.")
-    assert "Edge cases routed right (category edge): 73.1%, low end 65.8%, target 80.0% → fail" in memo
+    assert memo.startswith("Decision: Hold.")
+    assert "Edge cases routed right (category edge): 73.1% on 10 distinct inputs, low end 65.8%, target 80.0% → fail" \
+        in memo
+    assert "  - email (slice): fix it, or launch without it and route it to people" in memo
     matrix = worked.tables["Confusion matrix (rows: expected, columns: output)"].set_index("expected ↓ / output →")
     assert matrix.to_numpy()[:, :-1].sum() == 800  # every case lands in one cell
     assert matrix.loc["Technical", "Bug report"] == 28  # the most common mistake, named in a finding
@@ -130,6 +159,300 @@ def test_cases_to_clear_is_the_smallest_n_from_which_every_interval_clears_the_t
 
     assert low(n) >= 0.90 > low(n - 1)
     assert cases_to_clear(0.90, 0.90) is None and cases_to_clear(0.5, 0.9) is None
+
+
+# ---- distinct inputs as the unit: the design-effect interval --------------------------------------------------
+
+def test_clustered_rate_by_hand():
+    # clusters {1, 1}, {0, 0}, {1, 0}: p = 3/6 = ½; Σ(k − p·n)² = (2 − 1)² + (0 − 1)² + (1 − 1)² = 2;
+    # Var = 2 / 6² = 0.0556; independent rows: ¼ / 6 = 0.0417; design effect 4/3, worth 6 / (4/3) = 4.5 cases
+    found = clustered_rate([1, 1, 0, 0, 1, 0], [0, 0, 1, 1, 2, 2])
+    assert found["design_effect"] == pytest.approx(4 / 3) and found["effective_n"] == pytest.approx(4.5)
+    # 10 inputs × 5 rows that always agree, 7 inputs pass: p = 0.7; Σ(k − 3.5)² = 7 × 1.5² + 3 × 3.5² = 52.5;
+    # Var = 52.5 / 50² = 0.021 against 0.21 / 50 = 0.0042: design effect 5, worth 10 cases, one per input
+    units = np.repeat(np.arange(10), 5)
+    agree = clustered_rate(units < 7, units)
+    assert agree["design_effect"] == pytest.approx(5.0) and agree["effective_n"] == pytest.approx(10.0)
+    # all pass: nothing to estimate the agreement from, so each input counts once
+    assert clustered_rate(np.ones(50, bool), units)["effective_n"] == 10
+    with pytest.raises(ValueError, match="clusters"):
+        clustered_rate([True, False], [0, -1])
+
+
+def test_intervals_for_many_groups_at_once_equal_one_group_at_a_time():
+    rng = np.random.default_rng(7)
+    units = rng.integers(0, 60, 3000)
+    passes = rng.random(3000) < 0.2 + 0.7 * (units % 3 == 0)
+    groups = rng.integers(0, 4, 3000)
+    groups[groups == 3] = 2  # group 3 empty; group 2 larger
+    together = clustered_intervals_by_group(passes, units, groups)
+    for g, found in enumerate(together):
+        alone = clustered_interval(passes[groups == g], units[groups == g])
+        assert found == pytest.approx(alone, nan_ok=True)
+    one_each = clustered_intervals_by_group([True, False, True], [0, 1, 2], [0, 0, 0])[0]
+    ci = binomtest(2, 3).proportion_ci(method="wilson")
+    assert (one_each["low"], one_each["high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_no_duplicates_gets_the_usual_wilson_interval(tmp_path):
+    found = clustered_interval([True] * 46 + [False] * 4, np.arange(50))
+    ci = binomtest(46, 50).proportion_ci(method="wilson")
+    assert (found["low"], found["high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    rows = run_rows({"good": [True] * 46 + [False] * 4})
+    for i, row in enumerate(rows):
+        row["input"] = f"ticket number {i}"
+    result = analyze(Answers(results_file=write_run(tmp_path / "run.csv", rows), gates=[Gate(name="all", target=0.8)]))
+    assert result.metric_value("95% interval, low") == pytest.approx(ci.low, abs=1e-12)
+    assert result.metric_value("Distinct inputs") == 50
+    assert any("50 distinct inputs, one row each" in f.message for f in result.findings)
+
+
+def test_the_clustered_interval_covers_in_a_simulation_of_clustered_data():
+    # 80 inputs × 10 rows; each input has its own pass probability, Beta with mean 0.85 and intra-class
+    # correlation ρ = 1 / (a + b + 1) = 0.3. Theory: design effect 1 + (10 − 1) × 0.3 = 3.7, so 800 rows are
+    # worth about 216 cases. A 95% interval should hold 0.85 in about 95% of runs; Wilson on rows should not.
+    rng = np.random.default_rng(2026)
+    inputs, m, mean, rho = 80, 10, 0.85, 0.3
+    a = mean * (1 / rho - 1)
+    b = (1 - mean) * (1 / rho - 1)
+    units = np.repeat(np.arange(inputs), m)
+    covered = covered_rows = 0
+    n_eff = []
+    runs = 1000
+    for _ in range(runs):
+        p = rng.beta(a, b, inputs)
+        passes = rng.random(inputs * m) < p[units]
+        found = clustered_interval(passes, units)
+        covered += found["low"] <= mean <= found["high"]
+        n_eff.append(found["effective_n"])
+        ci = binomtest(int(passes.sum()), inputs * m).proportion_ci(method="wilson")
+        covered_rows += ci.low <= mean <= ci.high
+    assert 0.92 <= covered / runs <= 0.975
+    assert covered_rows / runs < 0.8  # rows taken as independent: far too narrow
+    assert np.median(n_eff) == pytest.approx(800 / 3.7, rel=0.2)
+
+
+def test_distinct_inputs_on_a_hand_made_frame():
+    from aipm_kit.evalset import health, input_units
+
+    f = frame(["a"] * 6, ["a", "a", "b", "a", "a", "a"])
+    f["input"] = ["Help", " help ", "HELP  me", "help me", "Refund\nplease", "refund please"]
+    units, kind = input_units(f)
+    assert kind == "input" and len(set(units)) == 3  # help · help me · refund please
+    h = health(f, units, np.array([True, True, False, True, True, True]))
+    # "help me" has one passing and one failing row (outputs 'b' and 'a'): unstable; the others agree
+    assert (h["distinct"], h["repeated_inputs"], h["unstable"], h["outputs_differ"]) == (3, 3, 1, 1)
+    f["group"] = ["g1", "g1", "g1", "g2", "", ""]  # epochs of one sample; blank rows fall back to the input
+    units, kind = input_units(f)
+    assert kind == "group" and len(set(units)) == 3
+
+
+def test_a_gate_on_too_few_distinct_inputs_is_not_proven_and_its_mirror_ships(tmp_path):
+    # 10 tickets run 20 times each, all passing: Wilson on 200 rows would say 98.1%–100%, but 10 inputs are
+    # under the 30 minimum. The mirror, 200 different tickets, ships.
+    rows = run_rows({"good": [True] * 200})
+    for i, row in enumerate(rows):
+        row["input"] = f"ticket {i % 10}"
+    held = analyze(Answers(results_file=write_run(tmp_path / "run.csv", rows), gates=[Gate(name="all", target=0.9)]))
+    assert (held.verdict, held.level) == ("Hold", "caution")
+    assert "on only 10 distinct inputs (200 rows); it needs at least 30" in held.headline
+    # all pass, so each input counts once; Wilson's low end for n of n is n / (n + z²) ≥ 0.9 when n ≥ 9 × 1.96²
+    # = 34.6: 35 distinct inputs, 25 more than the 10 there are (which also clears the minimum of 30)
+    assert held.tables["Gates"].iloc[0]["distinct inputs to add"] == "25"
+    for i, row in enumerate(rows):
+        row["input"] = f"ticket {i}"
+    shipped = analyze(Answers(results_file=write_run(tmp_path / "distinct.csv", rows),
+                              gates=[Gate(name="all", target=0.9)]))
+    assert shipped.verdict == "Ship"
+
+
+# ---- slices --------------------------------------------------------------------------------------------------
+
+def slice_run(path: Path, email_passes: int, plan: bool = False) -> Path:
+    """300 chat tickets (297 pass) and 100 email tickets, every ticket different."""
+    rows = []
+    for channel, passes, n in (("chat", 297, 300), ("email", email_passes, 100)):
+        for i in range(n):
+            ok = i < passes
+            rows.append({"id": f"{channel}{i}", "category": "good", "slice": channel, "input": f"{channel} ticket {i}",
+                         "expected": "Billing", "output": "Billing" if ok else "Technical", "passed": ok,
+                         "plan": "Starter" if i % 2 else "Pro"})
+    return write_run(path, rows)
+
+
+def test_a_slice_under_target_holds_while_the_average_clears_and_its_mirror_ships(tmp_path):
+    # overall 372 of 400 = 93%, Wilson 90.1%–95.2%: clears 88%. Email 75 of 100: Wilson 65.7%–82.5%, entirely under
+    overall = binomtest(372, 400).proportion_ci(method="wilson")
+    email = binomtest(75, 100).proportion_ci(method="wilson")
+    assert overall.low > 0.88 > email.high
+    gate = [Gate(name="queue right", target=0.88)]
+    run = slice_run(tmp_path / "run.csv", 75)
+    held = analyze(Answers(results_file=run, gates=gate, routable_columns=["slice"]))
+    assert (held.verdict, held.level) == ("Hold", "stop")
+    assert held.headline == (f"Hold: the email slice passes 75.0% (75 of 100 cases, 100 distinct inputs; 95% interval "
+                             f"{email.low:.1%}–{email.high:.1%}), entirely under the 88.0% target of 'queue right'; "
+                             f"fix it or launch without it.")
+    assert any("launch without this slice" in f.message for f in held.findings)
+    not_routable = analyze(Answers(results_file=run, gates=gate))
+    assert not_routable.verdict == "Hold" and "fix it before launch" in not_routable.headline
+    # the mirror: email passes 97 of 100 too, and the same rule lets it ship
+    mirror = analyze(Answers(results_file=slice_run(tmp_path / "mirror.csv", 97), gates=gate,
+                             routable_columns=["slice"]))
+    assert mirror.verdict == "Ship"
+
+
+def test_an_accepted_slice_exception_does_not_hold(tmp_path):
+    run = slice_run(tmp_path / "run.csv", 75)
+    result = analyze(Answers(results_file=run, gates=[Gate(name="queue right", target=0.88)],
+                             slice_exceptions=[{"column": "slice", "slice": "email", "reason": "email goes to "
+                                                "people for now; agreed with the support lead"}]))
+    assert result.verdict == "Ship"
+    assert any(f.level == "caution" and "accepted as an exception: email goes to people" in f.message
+               for f in result.findings)
+    with pytest.raises(ValidationError, match="reason"):
+        Answers(slice_exceptions=[{"column": "slice", "slice": "email"}])
+
+
+def test_a_straddling_slice_is_a_caution_and_a_small_one_is_not_proven(tmp_path):
+    # email 86 of 100: Wilson 77.9%–91.5% straddles 88%; by plan, 50 rows each, both clear or straddle
+    run = slice_run(tmp_path / "run.csv", 86)
+    result = analyze(Answers(results_file=run, gates=[Gate(name="queue right", target=0.88)],
+                             slice_columns=["slice", "plan"], min_slice_inputs=60))
+    assert result.verdict == "Ship" and "slice is not proven above target" in result.headline
+    table = result.tables["Slices against the blocking gates (95% interval on distinct inputs)"]
+    assert table.set_index("slice").loc["email", "status"] == "straddles"
+    # with a minimum of 60 distinct inputs, email (100) counts; no plan slice is small here (200 each)
+    assert set(table["slice column"]) == {"slice", "plan"}
+    small = analyze(Answers(results_file=run, gates=[Gate(name="queue right", target=0.88)], min_slice_inputs=150))
+    assert any("under 150 distinct inputs and are not proven either way" in f.message or
+               "under 150 distinct inputs and is not proven either way" in f.message for f in small.findings)
+
+
+def test_slice_settings_that_cannot_work_are_errors_naming_the_field(tmp_path):
+    with pytest.raises(ValidationError, match="min_slice_inputs"):
+        Answers(min_slice_inputs=0)
+    run = slice_run(tmp_path / "run.csv", 90)
+    with pytest.raises(CaseError, match=r"evaluation\.slice_columns\[0\]: 'language' is not a column"):
+        analyze(Answers(results_file=run, gates=[Gate(name="g", target=0.8)], slice_columns=["language"]))
+
+
+# ---- several outputs -------------------------------------------------------------------------------------------
+
+def test_priority_is_graded_by_the_recall_of_p1(tmp_path):
+    f = frame(["Billing"] * 6, ["Billing"] * 6, passed=[True] * 6)
+    f["input"] = [f"t{i}" for i in range(6)]
+    f["expected_priority"] = ["P1", "P1", "P1", "P1", "P2", "P3"]
+    f["priority"] = ["P1", "P2", "p1", "P1", "P1", "P3"]  # one outage missed; a false alarm does not count
+    f.to_csv(tmp_path / "run.csv", index=False)
+    result = analyze(Answers(results_file=tmp_path / "run.csv", min_distinct_inputs=1, outputs=[{
+        "name": "priority", "output_column": "priority", "expected_column": "expected_priority", "grader": "recall",
+        "level": "P1", "gates": [{"name": "outages", "target": 0.7}]}]))
+    gate = result.tables["Gates"].set_index("gate").loc["outages"]
+    assert (gate["cases"], gate["pass rate (%)"], gate["output"]) == (4, 75.0, "priority")  # 3 of the 4 P1 rows
+    with pytest.raises(ValidationError, match="level"):
+        Answers(outputs=[{"name": "priority", "grader": "recall"}])
+
+
+def test_an_injection_is_graded_on_the_forbidden_value_not_exact_match(tmp_path):
+    f = frame(["Billing", "Billing", "Billing", "Technical"], ["Billing", "Technical", "Sales & renewals", "Technical"],
+              passed=[True, False, False, True])
+    f["input"] = ["a", "b", "c", "d"]
+    f["category"] = "adversarial"
+    f["forbidden_output"] = ["Technical", "technical", "Technical", ""]  # the last row has no instruction to obey
+    f.to_csv(tmp_path / "run.csv", index=False)
+    result = analyze(Answers(results_file=tmp_path / "run.csv", grader="exact", min_distinct_inputs=1, outputs=[{
+        "name": "injection", "grader": "not_forbidden", "gates": [{"name": "not obeyed", "target": 0.5}]}]))
+    gate = result.tables["Gates"].set_index("gate").loc["not obeyed"]
+    # 3 graded rows; only row b chose the queue the attack asked for: 2 of 3 pass (exact match would pass 1 of 3)
+    assert (gate["cases"], gate["pass rate (%)"]) == (3, round(200 / 3, 1))
+
+
+def test_a_cited_answer_passes_only_when_both_labels_say_so(tmp_path):
+    f = frame(["HR-1 v2", "HR-1 v2", "HR-1 v2"], ["Carry over 5 days. [HR-1 v2]", "Carry over 20 days. [HR-1 v2]",
+                                                   "Carry over 5 days."])
+    f["answer_correct"] = [True, False, True]
+    f["citation_supported"] = ["true", "false", "FALSE"]
+    assert grade(f, "contains").tolist() == [True, True, False]  # the keyword check passes the invented claim
+    assert grade(f, "labels").tolist() == [True, False, False]
+    del f["citation_supported"]
+    with pytest.raises(ResultsFileError, match="missing column 'citation_supported'"):
+        grade(f, "labels")
+
+
+def test_a_graded_field_that_is_not_a_column_is_one_error_naming_the_field(tmp_path):
+    run = write_run(tmp_path / "run.csv", run_rows({"good": [True] * 5}))
+    answers = Answers(results_file=run, outputs=[{"name": "priority", "output_column": "priority",
+                                                   "expected_column": "expected_priority"}])
+    with pytest.raises(CaseError, match=r"evaluation\.outputs\[0\]\.output_column: output 'priority' grades column "
+                                        r"'priority', which the results file run\.csv does not have"):
+        analyze(answers)
+
+
+def test_a_case_file_with_a_slice_minimum_of_zero_names_the_field(tmp_path):
+    import shutil
+
+    import yaml
+
+    text = (CASES / "support-triage.yaml").read_text()
+    data = yaml.safe_load(text)
+    data["evaluation"]["min_slice_inputs"] = 0
+    shutil.copytree(CASES / "support-triage", tmp_path / "support-triage")
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(CaseError, match=r"min_slice_inputs") as caught:
+        load_case(tmp_path / "mine.yaml").answers("evaluation")
+    assert "mine.yaml" in str(caught.value)
+
+
+# ---- near-copies ----------------------------------------------------------------------------------------------
+
+def test_the_vectorised_signatures_are_datasketchs_minhash():
+    from datasketch import MinHash
+
+    from aipm_kit import evalset
+
+    texts = ["the export to csv times out after thirty seconds", "help", "refund please now"]
+    ours = evalset._signatures(texts, 64)
+
+    def hash32(shingle: str) -> int:  # the same 32-bit shingle hash, given to datasketch's own MinHash
+        return int(pd.util.hash_array(np.array([shingle], dtype=object))[0] & 0xFFFFFFFF)
+
+    for text, row in zip(texts, ours):
+        theirs = MinHash(num_perm=64, seed=1, scheme="legacy", hashfunc=hash32)
+        for shingle in evalset._shingles(text):
+            theirs.update(shingle)
+        assert row.tolist() == theirs.hashvalues.tolist()
+
+
+def test_near_copies_are_found_and_the_answer_is_cached(tmp_path, monkeypatch):
+    from aipm_kit import evalset
+
+    monkeypatch.setenv("AIPM_KIT_CACHE", str(tmp_path / "cache"))
+    base = "hi team the export to csv times out after thirty seconds on our two gigabyte workspace"
+    texts = [f"{base} thanks anna", f"{base} thanks marco", "please send the invoice with our vat number on it"]
+    # the two tickets share 14 of their 16 word 3-grams (Jaccard 14 / 16 = 0.875 ≥ 0.8); the third shares none
+    assert evalset.near_duplicate_groups(texts) == [[0, 1]]
+    rows = run_rows({"good": [True, True, True]})
+    for row, text in zip(rows, texts):
+        row["input"] = text
+    path = write_run(tmp_path / "run.csv", rows)
+    assert evalset.find_near_duplicates(path) == [texts[:2]]
+    monkeypatch.setattr(evalset, "near_duplicate_groups", lambda *a, **k: pytest.fail("not cached"))
+    assert evalset.find_near_duplicates(path) == [texts[:2]]  # remembered in this process
+    monkeypatch.setattr(evalset, "_FOUND", {})
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    assert evalset.find_near_duplicates(copy) == [texts[:2]]  # read back from disk by the content hash
+    assert len(list((tmp_path / "cache" / "near-duplicates").glob("*.json"))) == 1
+
+
+def test_the_self_check_quotes_the_kits_numbers_and_spreads_its_answers():
+    from aipm_kit.questions.evaluation import SELF_CHECK
+
+    assert len({c.answer for c in SELF_CHECK}) == len(SELF_CHECK)  # not always the same position
+    low, high = wilson_interval(214, 269)
+    assert f"{low:.1%}–{high:.1%}" in SELF_CHECK[2].question and high < 0.86
+    # 40 tickets × 20 rows, all rows of a ticket agreeing: worth 40 cases
+    assert SELF_CHECK[1].options[SELF_CHECK[1].answer].startswith("40: one per distinct ticket")
 
 
 # ---- graders ---------------------------------------------------------------------------------------------
@@ -188,7 +511,7 @@ def test_numeric_grader_needs_numbers_in_expected():
 
 def test_read_results_reads_the_bundled_run_as_documented():
     run = read_results(RESULTS)
-    assert list(run.columns) == [*REQUIRED_COLUMNS, "passed"]
+    assert list(run.columns) == [*REQUIRED_COLUMNS, "passed", "priority", "expected_priority", "forbidden_output"]
     assert len(run) == 800 and run["passed"].dtype == bool
     assert run["id"].is_unique
 
@@ -389,6 +712,16 @@ _answers = st.fixed_dictionaries({
     "gates": st.lists(_gate, max_size=3), "confidence": _numbers, "margin": _numbers,
     "quotas": st.lists(st.fixed_dictionaries({"category": _text, "cases": _numbers}), max_size=3),
     "regression_blocks": st.booleans(),
+    "min_distinct_inputs": st.one_of(st.integers(-1, 200), st.none()),
+    "min_slice_inputs": st.integers(-1, 100),
+    "slice_columns": st.sampled_from([["slice"], [], ["slice", "priority"], ["nope"]]),
+    "routable_columns": st.sampled_from([[], ["slice"]]),
+    "outputs": st.lists(st.fixed_dictionaries({
+        "name": st.sampled_from(["", "priority", "injection"]),
+        "output_column": st.sampled_from(["output", "priority", "missing"]),
+        "expected_column": st.sampled_from(["expected", "expected_priority"]),
+        "grader": st.sampled_from(["exact", "recall", "not_forbidden", "labels", "fuzzy"]),
+        "level": st.sampled_from(["", "P1"]), "gates": st.lists(_gate, max_size=2)}), max_size=2),
 })
 
 
@@ -403,8 +736,13 @@ def test_any_answers_are_either_rejected_by_validation_or_analyzed_without_crash
         result = analyze(parsed)
     except ResultsFileError as exc:
         # the bundled run has no score column and its expected answers are queues, not numbers: asking for
-        # the score or numeric grader is a file error naming the column
-        assert (parsed.grader, exc.column) in (("score", "score"), ("numeric", "expected"))
+        # the score or numeric grader is a file error naming the column; it has no label columns either
+        assert (parsed.grader, exc.column) in (("score", "score"), ("numeric", "expected"),
+                                               ("labels", "answer_correct")) or exc.column == "answer_correct"
+        return
+    except CaseError as exc:
+        # a graded output or a slice column the file does not have: one error naming the field
+        assert exc.section == "evaluation" and exc.field.startswith(("outputs[", "slice_columns["))
         return
     assert result.level in LEVELS
     assert result.verdict in ("Ship", "Hold", "No-ship")

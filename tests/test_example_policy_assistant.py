@@ -2,8 +2,10 @@
 
 Its story: the problem is worth solving (question 1), AI assists because every answer must cite its policy
 (2), the data plan has gaps (3), RAG is the simplest approach that fits private, changing documents (4), the
-experience cites, abstains under a threshold and routes to a person (5), the eval says Ship (6), and the beta's
-monitoring caught a stale travel policy that has since been fixed (7): ready to launch, with cautions.
+experience cites, abstains under a threshold and routes to a person (5), the eval says Hold (6): its 760 rows
+repeat 123 distinct questions, so two blocking gates rest on too few of them, and a keyword check of the citation
+would have passed 14 answers that cite the right page for a claim it does not make; and the beta's monitoring
+caught a stale travel policy that has since been fixed (7): not ready until the eval set grows.
 """
 
 from __future__ import annotations
@@ -50,13 +52,14 @@ def test_the_seven_verdicts_tell_the_story(results):
         # the declared threshold 0.81 makes 4.2% errors on the held-out half, but 750 rows cannot put the
         # 95% high end (6.0%) under 5%: not proven, a caution (employees read the cited section anyway)
         "experience": ("Not proven", "caution"),
-        "evaluation": ("Ship", "go"),
+        # Hold: 760 rows repeat 123 distinct questions, and two blocking gates rest on 12 and 6 of them
+        "evaluation": ("Hold", "caution"),
         # the stale-policy spike is over, so it is a caution, not a stop
         "monitoring": ("Watch", "caution"),
     }
     readiness = launch_readiness(results)
-    assert readiness.status == "Ready with cautions"
-    assert readiness.level == "caution"
+    assert readiness.status == "Not ready"
+    assert "question 6 (evaluation)" in readiness.message
 
 
 # ---- the numbers, worked by hand from the case's own values -----------------------------------------------
@@ -168,15 +171,27 @@ def test_question_5_threshold(case, results):
 def test_question_6_gates(results):
     r = results["evaluation"]
     gates = {g["name"]: g for g in r.data["gates"]}
-    # 698 of 760 pass; the Wilson interval's low end, 89.7%, clears the 85% gate
-    assert (r.data["cases"], r.data["pass_rate"]) == (760, pytest.approx(698 / 760))
-    assert gates["Right policy and version cited, all cases"]["low"] == pytest.approx(wilson_interval(698, 760)[0])
-    assert gates["Current version after a policy change"]["status"] == "pass"  # 77 of 80
-    assert gates["Handed to a person when it must be"]["status"] == "pass"  # 79 of 80
+    # 698 of 760 answers carry the expected citation, but 14 of those state another policy's rule under it: the
+    # reviewer's labels (answer_correct and citation_supported both true) pass 684 of 760
+    run = pd.read_csv(DATA / "eval_results.csv")
+    both = run["answer_correct"] & run["citation_supported"]
+    assert (int(run["passed"].sum()), int(both.sum())) == (698, 684)
+    assert (r.data["cases"], r.data["pass_rate"]) == (760, pytest.approx(684 / 760))
+    assert r.data["distinct_inputs"] == run["input"].str.casefold().str.split().str.join(" ").nunique() == 123
+    # its low end is at or under Wilson's on 760 rows (rows repeat questions), and still clears 85%
+    low = gates["Right policy and version cited, all cases"]["low"]
+    assert 0.85 < low <= wilson_interval(684, 760)[0] + 1e-12
+    assert gates["Right policy and version cited, all cases"]["status"] == "pass"
+    # 77 of 80 and 79 of 80 pass, but on 12 and 6 distinct questions, under the 30 minimum: not proven
+    assert (gates["Current version after a policy change"]["status"],
+            gates["Current version after a policy change"]["distinct"]) == ("not proven", 12)
+    assert (gates["Handed to a person when it must be"]["status"],
+            gates["Handed to a person when it must be"]["distinct"]) == ("not proven", 6)
     # German employees' country versions: 52 of 60 = 86.7%, under the 90% guardrail: a warning, not a stop
     assert gates["German employees get the German version"]["status"] == "fail"
     assert gates["German employees get the German version"]["kind"] == "guardrail"
-    assert r.metric_value("Cases newly failing against the baseline") == 17
+    # 17 as before plus the 14 invented claims, which the baseline answered right
+    assert r.metric_value("Cases newly failing against the baseline") == 31
     assert r.metric_value("Cases newly fixed against the baseline") == 69
 
 

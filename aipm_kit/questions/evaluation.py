@@ -16,8 +16,24 @@ The eval results file (CSV; Parquet too when pyarrow is installed) has one row p
     passed    true / false, as judged by the harness or a reviewer  } at least one of the two
     score     a number, such as a judge's 0–1 rating                   }
 
-Other columns are kept and ignored (question 7 adds ``source`` and ``added`` to failures it promotes).
-``read_results(path)`` reads and checks such a file; ``grade(frame, grader)`` decides each case's pass.
+Optional columns: ``group`` (rows that are repeats of one sample: an eval tool's epochs or repeats), more
+slice columns (``slice_columns``), and the columns further graded outputs name (``outputs``): a second output
+and its expected value (``priority``, ``expected_priority``), the value an attack asks for
+(``forbidden_output``), or per-row labels from the harness or a reviewer (``answer_correct``,
+``citation_supported``). Other columns are kept and ignored (question 7 adds ``source`` and ``added`` to
+failures it promotes). ``read_results(path)`` reads and checks such a file; ``grade(frame, grader)`` decides
+each case's pass.
+
+**The unit of evidence is the distinct input, not the row.** Rows that repeat one input (the same ticket run
+eight times) pass or fail together when the product is deterministic, so they add little evidence; Wilson's
+interval on rows would claim a precision the set does not have. The intervals here use the **design effect**
+estimated from the agreement within inputs (``stats.clustered_interval``: the cluster-robust variance of the
+pass rate, and Wilson's interval on the effective number of cases it implies). Chosen over a cluster bootstrap
+because it is deterministic without a seed, costs one pass over the rows (a million rows stay interactive), and
+stays sensible where a bootstrap is not: at a 100% pass rate, where every resample gives 100%, and in small
+slices. With no repeated input it is exactly the usual Wilson interval. A gate resting on fewer distinct inputs
+than ``min_distinct_inputs`` is not proven, whatever its rate; rows of one input that disagree are reported as
+output instability; near-copies of an input are found with MinHash (``aipm_kit.evalset``) and reported.
 """
 
 from __future__ import annotations
@@ -33,11 +49,16 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .. import evalset
 from ..case import CaseError, DataFile
 from ..result import Result
 from ..selfcheck import Check
 from ..sources import MAX_LIST_ITEMS, read_csv, read_header
-from ..stats import cases_to_clear, mcnemar_exact, sample_size_for_margin, wilson_interval, z_value
+from ..stats import (
+    cases_to_clear, cases_to_clear_with_power, clustered_interval, clustered_intervals_by_group,
+    distinct_cases_to_clear, mcnemar_exact,
+    sample_size_for_margin, wilson_interval, z_value,
+)
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -47,32 +68,51 @@ TITLE = "How do we know it works before launch?"
 
 REQUIRED_COLUMNS = ("id", "category", "slice", "input", "expected", "output")
 OUTCOME_COLUMNS = ("passed", "score")
-GRADERS = ("passed", "score", "exact", "contains", "regex", "numeric", "json")
+GRADERS = ("passed", "score", "exact", "contains", "regex", "numeric", "json", "labels")
+OUTPUT_GRADERS = ("exact", "contains", "regex", "numeric", "json", "recall", "not_forbidden", "labels")
+LABEL_COLUMNS = ("answer_correct", "citation_supported")
 SHIP, HOLD, NO_SHIP = "Ship", "Hold", "No-ship"
 NO_SLICE = "(none)"
 MAX_LABELS = 12  # expected answers with at most this many distinct values are labels: a confusion matrix helps
 LISTED_CASES = 20  # newly failing cases shown in full; the rest are counted
 
-SELF_CHECK = (
-    Check("The new version passes 46 of 50 eval cases (92%) and the ship threshold is 90%. What do you say?",
-          ("Ship: 92% is above 90%.",
-           "Not proven yet: the 95% interval (81%–97%) reaches below 90%, so run more cases.",
-           "No-ship: 4 failures are too many."),
-          1, "Fifty cases cannot tell 92% from 85%. A gate that uses the interval's low end asks for enough "
-             "evidence: if the new version truly passes 92%, about 1,700 cases give it an 80% chance of proving it."),
-    Check("Which eval set tells you most about launch risk?",
-          ("500 typical tickets copied from last month.",
-           "Good, bad, edge and adversarial cases, each with a quota.",
-           "The 20 examples that worked in the demo."),
-          1, "Typical cases show the average; the failures that hurt live in bad input, edge cases and "
-             "attacks, and a quota per category makes sure each is measured, not just present."),
-    Check("The pass rate rose from 88% to 89%, but 21 email tickets that passed before now fail. What next?",
-          ("Ship: the average went up.",
-           "Read the newly failing cases, find what broke email, and fix it or watch it with a guardrail.",
-           "Throw the new version away."),
-          1, "Averages hide regressions. Pairing the runs case by case shows what got worse, and the exact "
-             "McNemar test on the changed cases says whether the overall change is real."),
-)
+def _self_check() -> tuple[Check, ...]:
+    """The self-check; its numbers come from the kit's own statistics, so they stay right if those change."""
+    low, high = wilson_interval(46, 50)
+    # 40 distinct tickets run 20 times each, every ticket's rows agreeing: 34 pass (680 of 800 rows)
+    tickets = np.repeat(np.arange(40), 20)
+    clustered = clustered_interval(tickets < 34, tickets)
+    naive = wilson_interval(680, 800)
+    email = wilson_interval(214, 269)
+    planned = round(cases_to_clear_with_power(0.92, 0.90), -2)  # the honest planning figure: about 1,700
+    return (
+        Check("The new version passes 46 of 50 eval cases (92%) and the ship threshold is 90%. What do you say?",
+              ("Ship: 92% is above 90%.",
+               "No-ship: 4 failures are too many.",
+               f"Not proven yet: the 95% interval ({low:.0%}–{high:.0%}) reaches below 90%, so run more cases."),
+              2, f"Fifty cases cannot tell 92% from 85%. A gate that uses the interval's low end asks for enough "
+                 f"evidence: if the new version truly passes 92%, about {planned:,} cases give it an 80% chance "
+                  f"of proving it."),
+        Check("An eval file has 800 rows but only 40 distinct tickets, each run 20 times, and each ticket's rows "
+              "always agree; 680 rows pass (85%). How many independent cases is that evidence worth?",
+              (f"{clustered['effective_n']:.0f}: one per distinct ticket, so the 95% interval is "
+               f"{clustered['low']:.0%}–{clustered['high']:.0%}, not {naive[0]:.0%}–{naive[1]:.0%}.",
+               "800: every row was graded, so every row counts.",
+               "About 400: repeats count half, since a re-run can still come out differently."),
+              0, "Rows of one input that always agree repeat one observation: the set measured 40 tickets. Count "
+                 "distinct inputs, and add new tickets, not re-runs, to narrow the interval."),
+        Check(f"Overall 88.5% of 800 tickets pass and the interval's low end clears the 86% target, but email "
+              f"tickets pass 214 of 269 (79.6%, 95% interval {email[0]:.1%}–{email[1]:.1%}). What do you decide?",
+              ("Ship: the gate is set on all tickets, and the overall interval clears it.",
+               "Hold: email's whole interval is under 86%; fix email first, or launch without it and send "
+               "email tickets to people as today.",
+               "Ship, and watch email after launch: one slice of 269 tickets is too small to judge."),
+              1, "An average can clear while a third of the traffic fails. 269 tickets are plenty here: even the "
+                 "interval's high end is under the target, so email customers would get a worse product."),
+    )
+
+
+SELF_CHECK = _self_check()
 
 
 class Gate(BaseModel):
@@ -86,6 +126,56 @@ class Gate(BaseModel):
     target: float = Field(0.9, ge=0, le=1, description="Pass rate to clear (0–1), agreed before the run.")
     kind: Literal["blocking", "guardrail"] = Field(
         "blocking", description="A blocking gate decides the launch; a guardrail only warns.")
+
+
+class GradedOutput(BaseModel):
+    """A further output the product gives (a priority beside a queue, a citation beside an answer), graded on
+    what matters for it, with its own gates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", description="What this output is, in a word or two (e.g. 'priority').")
+    output_column: str = Field("output", description="The results file's column holding what the product answered.")
+    expected_column: str = Field("expected", description="The column holding the right answer (exact, contains, "
+                                                         "regex, numeric, json and recall graders).")
+    grader: Literal["exact", "contains", "regex", "numeric", "json", "recall", "not_forbidden", "labels"] = Field(
+        "exact", description="How a row passes: as the main graders; recall (only rows whose expected value is "
+                             "`level` count, and pass when the output is that level too: a missed P1 outage is a "
+                             "fail); not_forbidden (the output is not the row's forbidden value, such as the queue "
+                             "an injected instruction asks for; rows without one are not graded); labels (every "
+                             "label column is true).")
+    level: str = Field("", description="With recall: the level whose recall is graded, usually the most urgent "
+                                       "(e.g. 'P1').")
+    forbidden_column: str = Field("forbidden_output", description="With not_forbidden: the column holding the "
+                                                                  "value the output must not be.")
+    label_columns: list[str] = Field(default_factory=lambda: list(LABEL_COLUMNS),
+                                     description="With labels: true/false columns that must all be true (e.g. "
+                                                 "answer_correct and citation_supported).")
+    gates: list[Gate] = Field(default_factory=list, description="The thresholds this output must clear.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GradedOutput:
+        if self.grader == "recall" and not self.level.strip():
+            raise ValueError("level: the recall grader needs the level whose recall counts (e.g. 'P1')")
+        if self.grader == "labels" and not [c for c in self.label_columns if c.strip()]:
+            raise ValueError("label_columns: the labels grader needs at least one label column")
+        return self
+
+
+class SliceException(BaseModel):
+    """A slice the team accepts launching below a target, with the reason on record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field("slice", description="The slice column (e.g. 'slice' or 'plan').")
+    slice: str = Field("", description="The slice's name in that column (e.g. 'email').")
+    reason: str = Field("", description="Why launching with this slice below target is acceptable, and who agreed.")
+
+    @model_validator(mode="after")
+    def _has_reason(self) -> SliceException:
+        if self.slice.strip() and not self.reason.strip():
+            raise ValueError("reason: an accepted exception needs its reason on record")
+        return self
 
 
 class Quota(BaseModel):
@@ -108,11 +198,12 @@ class Answers(BaseModel):
     results_file: DataFile | None = Field(
         None, description="The eval run to judge: a CSV (or Parquet) file with id, category, slice, input, "
                           "expected, output, and passed or score.")
-    grader: Literal["passed", "score", "exact", "contains", "regex", "numeric", "json"] = Field(
+    grader: Literal["passed", "score", "exact", "contains", "regex", "numeric", "json", "labels"] = Field(
         "passed", description="How a case passes: passed (the file's true/false column), score (score ≥ "
                               "threshold), exact (output equals expected), contains (output contains expected), "
                               "regex (output matches the expected pattern), numeric (within tolerance), json "
-                              "(output is valid JSON, equal to expected when that is JSON too).")
+                              "(output is valid JSON, equal to expected when that is JSON too), labels (the "
+                              "answer_correct and citation_supported columns are both true).")
     score_threshold: float = Field(0.5, description="With the score grader: a case passes when its score is at "
                                                     "least this.")
     case_sensitive: bool = Field(False, description="With exact and contains: tell 'Billing' from 'billing' "
@@ -129,6 +220,23 @@ class Answers(BaseModel):
         description="Eval cases each category needs: good, bad, edge and adversarial at least.")
     margin: float = Field(0.05, gt=0, lt=0.5, description="How precisely each category's pass rate should be "
                                                           "known: ± this share (0.05 is ±5 points).")
+    outputs: list[GradedOutput] = Field(
+        default_factory=list, description="Further outputs to grade, each with its columns, grader and gates "
+                                          "(a priority beside the queue; whether an attack was obeyed).")
+    min_distinct_inputs: int = Field(
+        30, ge=1, description="A gate resting on fewer distinct inputs than this is not proven, however many rows "
+                              "repeat them.")
+    slice_columns: list[str] = Field(
+        default_factory=lambda: ["slice"], description="Columns whose values are slices to check against every "
+                                                       "blocking gate (e.g. slice, language, plan).")
+    min_slice_inputs: int = Field(
+        30, ge=1, description="Slices with at least this many distinct inputs are checked against every blocking "
+                              "gate; smaller ones are listed as not proven.")
+    routable_columns: list[str] = Field(
+        default_factory=list, description="Slice columns whose slices the product can send elsewhere (to people, "
+                                          "the old process), so a failing slice can be left out of the launch.")
+    slice_exceptions: list[SliceException] = Field(
+        default_factory=list, description="Slices accepted below a target, each with the reason on record.")
     baseline_file: DataFile | None = Field(
         None, description="An earlier run on the same eval cases (same ids) to compare with; empty on a first run.")
     regression_blocks: bool = Field(
@@ -155,6 +263,15 @@ class Answers(BaseModel):
             raise ValueError(f"quotas: each category once; repeated: {', '.join(repeated)}")
         if not math.isfinite(self.score_threshold):
             raise ValueError("score_threshold must be a finite number")
+        names = [g.name.strip().lower() for o in self.outputs for g in o.gates if g.name.strip()] + names
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"gates: each name once, across outputs too; repeated: {', '.join(repeated)}")
+        outputs = [o.name.strip().lower() for o in self.outputs]
+        if any(not n for n in outputs) or len(set(outputs)) < len(outputs):
+            raise ValueError("outputs: each output needs a name of its own")
+        if not [c for c in self.slice_columns if c.strip()]:
+            raise ValueError("slice_columns: name at least one column (usually 'slice')")
         return self
 
 
@@ -195,23 +312,29 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         result.notes["Ship memo"] = _memo(answers, result, None, [], None)
         return result
 
-    run = _load_run(answers.results_file, answers)
+    run, texts = _load_run(answers.results_file, answers)
+    outputs = _grade_outputs(run, answers)
+    health = _check_health(run, answers, result, texts)
     overall = _pass_rates(run, answers, result)
-    gates = _check_gates(run, answers, result)
+    gates = _check_gates(run, answers, outputs, result)
+    slices = _check_slices(run, answers, gates, result)
     _check_coverage(answers, run, result)
     regression = _compare_baseline(run, answers, result) if answers.baseline_file is not None else None
     _confusion(run, result)
-    result.figures["Pass rate by category"] = _category_chart(run, answers, gates)
+    result.figures["Pass rate by category"] = _category_chart(overall["by_category"], answers, gates)
     if regression is not None:
         result.figures["Pass rate by slice: baseline and this run"] = _slice_chart(regression["paired"], answers)
 
-    _decide(answers, result, overall, gates, regression)
-    result.notes["Ship memo"] = _memo(answers, result, overall, gates, regression)
+    _decide(answers, result, overall, gates, slices, regression)
+    result.notes["Ship memo"] = _memo(answers, result, overall, gates, regression, health, slices)
     result.data.update({
         "cases": overall["cases"], "pass_rate": overall["rate"],
         "interval": [overall["low"], overall["high"]],
+        "distinct_inputs": health["distinct"], "effective_cases": overall["effective_n"],
+        "unstable_inputs": health["unstable"],
+        "slices": slices,
         "categories": sorted(run["category"].unique().tolist()),
-        "gates": gates,
+        "gates": [{k: v for k, v in g.items() if k != "gate"} for g in gates],
     })
     return result
 
@@ -275,8 +398,21 @@ def read_results(path: str | os.PathLike, outcome: Literal["either", "passed", "
 
 
 def grade(frame: pd.DataFrame, grader: str = "passed", *, threshold: float = 0.5, case_sensitive: bool = False,
-          tolerance: float = 0.0, file: str | os.PathLike | None = None) -> pd.Series:
-    """Whether each eval case passes, by ``grader`` (one of ``GRADERS``; see ``Answers.grader``)."""
+          tolerance: float = 0.0, file: str | os.PathLike | None = None,
+          label_columns: tuple[str, ...] | list[str] = LABEL_COLUMNS) -> pd.Series:
+    """Whether each eval case passes, by ``grader`` (one of ``GRADERS``; see ``Answers.grader``).
+
+    ``labels`` passes a row only when every one of ``label_columns`` is true: an answer with a citation passes
+    when the harness or a reviewer marked both the answer right and the citation as supporting it.
+    """
+    if grader == "labels":
+        passed = pd.Series(True, index=frame.index)
+        for column in label_columns:
+            if column not in frame.columns:
+                raise ResultsFileError(f"missing column {column!r}: the labels grader needs a true/false column "
+                                       f"per label; {_suggest_column(column, frame.columns)}", file, column)
+            passed &= _as_bool(frame[column], frame["id"], file, column)
+        return passed
     if grader == "passed":
         return frame["passed"].astype(bool)
     if grader == "score":
@@ -347,7 +483,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
-def _as_bool(values: pd.Series, ids: pd.Series, path: Path | None) -> pd.Series:
+def _as_bool(values: pd.Series, ids: pd.Series, path: Path | None, column: str = "passed") -> pd.Series:
     if pd.api.types.is_bool_dtype(values) and not values.isna().any():
         return values.astype(bool)
     words = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
@@ -356,7 +492,7 @@ def _as_bool(values: pd.Series, ids: pd.Series, path: Path | None) -> pd.Series:
     if bad.any():
         found = sorted(set(values[bad].astype(str)))[:3]
         raise ResultsFileError(f"{int(bad.sum())} rows hold something other than true/false (first id "
-                               f"{ids[bad].iloc[0]!r}; found {', '.join(repr(v) for v in found)})", path, "passed")
+                               f"{ids[bad].iloc[0]!r}; found {', '.join(repr(v) for v in found)})", path, column)
     return truth.astype(bool)
 
 
@@ -444,15 +580,18 @@ def _outcome_needed(grader: str) -> str | None:
     return grader if grader in OUTCOME_COLUMNS else None
 
 
-def _load_run(path: Path, a: Answers) -> pd.DataFrame:
-    """The run's cases with ``pass`` as graded (``slice`` filled in where blank)."""
+def _load_run(path: Path, a: Answers) -> tuple[pd.DataFrame, list[str]]:
+    """The run's cases with ``pass`` as graded (``slice`` filled in where blank) and ``unit`` (the distinct
+    input or group), and the distinct normalised inputs."""
     frame = read_results(path, _outcome_needed(a.grader))
     frame["pass"] = grade(frame, a.grader, threshold=a.score_threshold, case_sensitive=a.case_sensitive,
                           tolerance=a.tolerance, file=path).to_numpy(dtype=bool)
+    frame["unit"], unit_kind, texts = evalset.units_and_texts(frame)
+    frame.attrs["unit"] = unit_kind
     # categories and slices are a handful of names: as categoricals every group-by is cheap
     frame["category"] = _as_category(frame["category"])
     frame["slice"] = _as_category(frame["slice"], blank_as=NO_SLICE)
-    return frame
+    return frame, texts
 
 
 def _as_category(values: pd.Series, blank_as: str | None = None) -> pd.Categorical:
@@ -467,45 +606,161 @@ def _as_category(values: pd.Series, blank_as: str | None = None) -> pd.Categoric
 
 # ---- the steps ------------------------------------------------------------------------------------------
 
-def _interval_table(passed: pd.Series, groups: pd.Series, label: str, confidence: float) -> pd.DataFrame:
-    """Cases, passes and pass rate per group, with the Wilson interval (rates in percent, one decimal)."""
-    counts = passed.groupby(groups, sort=True, observed=True).agg(["sum", "count"])
+def _honest(passed, units, confidence: float) -> dict:
+    """Pass rate and interval with the distinct input as the unit (``stats.clustered_interval``)."""
+    return clustered_interval(np.asarray(passed, dtype=bool), np.asarray(units, dtype=np.int64), confidence)
+
+
+def _interval_table(passed: pd.Series, groups: pd.Series, label: str, confidence: float,
+                    units: pd.Series | None = None) -> pd.DataFrame:
+    """Cases, distinct inputs, passes and pass rate per group, with the interval on the distinct inputs (rates
+    in percent, one decimal)."""
     rows = []
-    for name, (k, n) in counts.iterrows():
-        low, high = wilson_interval(int(k), int(n), confidence)
-        rows.append({label: name, "cases": int(n), "passed": int(k), "pass rate (%)": _pct(k / n),
-                     "low (%)": _pct(low), "high (%)": _pct(high)})
-    return pd.DataFrame(rows, columns=[label, "cases", "passed", "pass rate (%)", "low (%)", "high (%)"])
+    unit_codes = np.arange(len(passed)) if units is None else np.asarray(units, dtype=np.int64)
+    codes, names = pd.factorize(groups, sort=True)
+    for name, h in zip(names, clustered_intervals_by_group(passed, unit_codes, codes, confidence)):
+        rows.append({label: name, "cases": h["rows"], "distinct inputs": h["clusters"], "passed": h["passes"],
+                     "pass rate (%)": _pct(h["rate"]), "low (%)": _pct(h["low"]), "high (%)": _pct(h["high"])})
+    return pd.DataFrame(rows, columns=[label, "cases", "distinct inputs", "passed", "pass rate (%)", "low (%)",
+                                       "high (%)"])
+
+
+def _grade_outputs(run: pd.DataFrame, a: Answers) -> list[dict]:
+    """Grade each further output: a ``pass:<name>`` and a ``graded:<name>`` column per output.
+
+    A column the output names that the results file lacks is one error naming the field to fix.
+    """
+    found = []
+    path = a.results_file
+    normalised: dict[str, np.ndarray] = {}  # each column normalised once, however many outputs read it
+
+    def folded(column: str) -> np.ndarray:
+        if column not in normalised:
+            normalised[column] = _normalised(_as_text(run[column]))
+        return normalised[column]
+
+    for i, o in enumerate(a.outputs):
+        needs = {"output_column": [o.output_column]}
+        if o.grader in ("exact", "contains", "regex", "numeric", "json", "recall"):
+            needs["expected_column"] = [o.expected_column]
+        if o.grader == "not_forbidden":
+            needs["forbidden_column"] = [o.forbidden_column]
+        if o.grader == "labels":
+            needs = {"label_columns": [c for c in o.label_columns if c.strip()]}
+        for field, columns in needs.items():
+            for column in columns:
+                if column not in run.columns:
+                    raise CaseError(f"output {o.name!r} grades column {column!r}, which the results file "
+                                    f"{Path(path).name} does not have; {_suggest_column(column, run.columns)}",
+                                    None, KEY, f"outputs[{i}].{field}")
+        graded = np.ones(len(run), dtype=bool)
+        if o.grader == "labels":
+            passed = grade(run, "labels", file=path, label_columns=needs["label_columns"]).to_numpy(dtype=bool)
+        else:
+            if o.grader == "not_forbidden":
+                forbidden = folded(o.forbidden_column)
+                graded = forbidden != ""
+                passed = folded(o.output_column) != forbidden
+            elif o.grader == "recall":
+                level = o.level.strip().casefold()
+                graded = folded(o.expected_column) == level
+                passed = folded(o.output_column) == level
+            else:
+                view = pd.DataFrame({"id": run["id"], "expected": _as_text(run[o.expected_column]),
+                                     "output": _as_text(run[o.output_column])})
+                passed = grade(view, o.grader, case_sensitive=a.case_sensitive, tolerance=a.tolerance,
+                               file=path).to_numpy(dtype=bool)
+        run[f"pass:{o.name}"] = np.asarray(passed, dtype=bool) & graded
+        run[f"graded:{o.name}"] = graded
+        found.append({"name": o.name, "grader": o.grader, "level": o.level, "rows": int(graded.sum()),
+                      "passed": int((np.asarray(passed) & graded).sum())})
+    return found
+
+
+def _check_health(run: pd.DataFrame, a: Answers, result: Result, texts: list[str]) -> dict:
+    """Distinct inputs, what they are worth, repeated rows, output instability and near-copies."""
+    h = evalset.health(run, run["unit"].to_numpy(), run["pass"].to_numpy())
+    h["texts"] = texts
+    overall = _honest(run["pass"], run["unit"], a.confidence)
+    h["effective_n"], h["design_effect"] = overall["effective_n"], overall["design_effect"]
+    unit = "distinct inputs" if run.attrs.get("unit") == "input" else "distinct groups (the file's group column)"
+    result.metric("Distinct inputs", h["distinct"], key=True)
+    result.metric("Worth in independent cases", round(h["effective_n"], 1))
+    if h["repeat_rows"]:
+        level = "caution" if h["distinct"] < 0.5 * h["rows"] else "info"
+        result.add(level, f"The set holds {h['rows']:,} rows but {h['distinct']:,} {unit}: {h['repeated_inputs']:,} "
+                          f"inputs appear more than once (the most, {h['largest']:,} times: "
+                          f"{_shorten(h['largest_input'], 50)!r}). With the agreement within inputs they are worth "
+                          f"about {h['effective_n']:,.0f} independent cases (design effect "
+                          f"{h['design_effect']:.2f}), and every interval here counts them so"
+                          + (f", only because one input's rows disagree about as often as independent cases would "
+                             f"(output instability, below); a deterministic product's repeats would be worth "
+                             f"{h['distinct']:,}" if h["unstable"] and h["design_effect"] < 1.5 else "")
+                          + ". Add new inputs, not re-runs, to narrow it.")
+    else:
+        result.add("info", f"The set holds {h['distinct']:,} distinct inputs, one row each: every row is an "
+                           f"independent case.")
+    if h["unstable"]:
+        result.add("caution", f"Output instability: {h['unstable']:,} of the {h['repeated_inputs']:,} repeated "
+                              f"inputs pass on some rows and fail on others ({h['outputs_differ']:,} get different "
+                              f"outputs). A product that answers one input differently run to run needs a reason "
+                              f"(sampling temperature, retrieval order) and a fix before one run is trusted.")
+    h["near"] = _near_duplicates(run, a, result, h)
+    del h["texts"]
+    return h
+
+
+def _near_duplicates(run: pd.DataFrame, a: Answers, result: Result, h: dict) -> list[list[str]]:
+    if h["distinct"] > evalset.NEAR_DUPLICATE_LIMIT:
+        result.add("info", f"Near-copies were not looked for among {h['distinct']:,} distinct inputs here (more than "
+                           f"{evalset.NEAR_DUPLICATE_LIMIT:,}); aipm_kit.evalset.find_near_duplicates(results_file) "
+                           f"finds them once (about 30 s per 100,000 inputs) and keeps the answer.")
+        return []
+    texts = h["texts"]
+    groups = evalset.find_near_duplicates(a.results_file, texts)
+    if groups:
+        copies = sum(len(g) for g in groups)
+        result.add("info", f"{copies:,} distinct inputs are near-copies of another ({len(groups):,} groups, MinHash "
+                           f"on word 3-grams, similarity ≥ {evalset.NEAR_DUPLICATE_JACCARD:.0%}), such as "
+                           f"{_shorten(groups[0][0], 60)!r} and {_shorten(groups[0][1], 60)!r}. They count as distinct "
+                           f"here; check each tests something of its own.")
+        result.tables["Near-copies among the inputs (largest groups first)"] = pd.DataFrame(
+            [{"inputs in group": len(g), "example": _shorten(g[0], 110), "another": _shorten(g[1], 110)}
+             for g in groups[:LISTED_CASES]])
+    return groups
 
 
 def _pass_rates(run: pd.DataFrame, a: Answers, result: Result) -> dict:
-    n, k = len(run), int(run["pass"].sum())
-    low, high = wilson_interval(k, n, a.confidence)
+    h = _honest(run["pass"], run["unit"], a.confidence)
+    n, k, low, high = h["rows"], h["passes"], h["low"], h["high"]
     level = f"{a.confidence:.0%}"
     result.metric("Eval cases", n)
     result.metric("Pass rate", k / n, "%", key=True)
     result.metric(f"{level} interval, low", low, "%")
     result.metric(f"{level} interval, high", high, "%")
-    result.tables[f"Pass rate by category ({level} Wilson interval)"] = _interval_table(
-        run["pass"], run["category"], "category", a.confidence)
+    by_category = _interval_table(run["pass"], run["category"], "category", a.confidence, run["unit"])
+    result.tables[f"Pass rate by category ({level} interval on distinct inputs)"] = by_category
     if run["slice"].nunique() > 1:
-        result.tables[f"Pass rate by slice ({level} Wilson interval)"] = _interval_table(
-            run["pass"], run["slice"], "slice", a.confidence)
-    result.add("info", f"{k:,} of {n:,} eval cases pass ({_fmt(k / n)}; {level} interval {_fmt(low)}–{_fmt(high)}), "
-                       f"graded by {_GRADER_WORDS[a.grader].format(t=a.score_threshold, tol=a.tolerance)}.")
-    return {"cases": n, "passed": k, "rate": k / n, "low": low, "high": high}
+        result.tables[f"Pass rate by slice ({level} interval on distinct inputs)"] = _interval_table(
+            run["pass"], run["slice"], "slice", a.confidence, run["unit"])
+    result.add("info", f"{k:,} of {n:,} eval cases pass ({_fmt(k / n)}; {level} interval {_fmt(low)}–{_fmt(high)} "
+                       f"on {h['clusters']:,} distinct inputs), graded by "
+                       f"{_GRADER_WORDS[a.grader].format(t=a.score_threshold, tol=a.tolerance)}.")
+    return {"cases": n, "passed": k, "rate": k / n, "low": low, "high": high, "distinct": h["clusters"],
+            "effective_n": h["effective_n"], "by_category": by_category}
 
 
 _GRADER_WORDS = {
     "passed": "the file's passed column", "score": "score ≥ {t:g}", "exact": "exact match", "contains":
     "output contains expected", "regex": "regular expression", "numeric": "numeric tolerance ±{tol:g}",
-    "json": "valid JSON",
+    "json": "valid JSON", "labels": "the answer_correct and citation_supported labels (both true)",
+    "recall": "recall of one level", "not_forbidden": "not the forbidden value",
 }
 
 
 def gate_status(passes: int, cases: int, target: float, confidence: float = 0.95) -> str:
     """``pass`` when the interval's low end clears the target, ``not proven`` when only the pass rate does,
-    ``fail`` otherwise (``no cases`` when nothing was measured)."""
+    ``fail`` otherwise (``no cases`` when nothing was measured). Independent cases (one row per input)."""
     if cases == 0:
         return "no cases"
     low, _ = wilson_interval(passes, cases, confidence)
@@ -516,24 +771,57 @@ def gate_status(passes: int, cases: int, target: float, confidence: float = 0.95
     return "fail"
 
 
-def _check_gates(run: pd.DataFrame, a: Answers, result: Result) -> list[dict]:
+def _gate_mask(run: pd.DataFrame, g: Gate, output: str | None) -> np.ndarray:
+    mask = np.ones(len(run), dtype=bool) if output is None else run[f"graded:{output}"].to_numpy(dtype=bool, copy=True)
+    if g.category.strip():
+        mask &= (run["category"] == g.category.strip()).to_numpy()
+    if g.slice.strip():
+        mask &= (run["slice"] == g.slice.strip()).to_numpy()
+    return mask
+
+
+def _measure_gate(run: pd.DataFrame, mask: np.ndarray, column: str, target: float, a: Answers,
+                  plan: bool = True) -> dict:
+    """One gate (or one slice of it): rows, distinct inputs, the honest interval, its status, what it needs."""
+    h = _honest(run[column].to_numpy()[mask], run["unit"].to_numpy()[mask], a.confidence)
+    n, k, distinct = h["rows"], h["passes"], h["clusters"]
+    rate = k / n if n else None
+    if n == 0:
+        status = "no cases"
+    elif rate < target:
+        status = "fail"
+    elif h["low"] >= target and distinct >= a.min_distinct_inputs:
+        status = "pass"
+    else:
+        status = "not proven"
+    more = None
+    if status == "not proven" and plan:
+        more = max(a.min_distinct_inputs - distinct, 0)
+        if h["low"] < target:
+            more_for_interval = distinct_cases_to_clear(rate, target, h["effective_n"], distinct, a.confidence)
+            more = None if more_for_interval is None else max(more, more_for_interval)
+    return {"cases": n, "passed": k, "rate": rate, "low": h["low"], "high": h["high"], "distinct": distinct,
+            "effective_n": h["effective_n"], "status": status, "distinct_to_prove": more}
+
+
+def _check_gates(run: pd.DataFrame, a: Answers, outputs: list[dict], result: Result) -> list[dict]:
     gates = []
-    for i, g in enumerate(a.gates, 1):
-        mask = pd.Series(True, index=run.index)
-        if g.category.strip():
-            mask &= run["category"] == g.category.strip()
-        if g.slice.strip():
-            mask &= run["slice"] == g.slice.strip()
-        n, k = int(mask.sum()), int(run.loc[mask, "pass"].sum())
-        low, high = wilson_interval(k, n, a.confidence)
-        status = gate_status(k, n, g.target, a.confidence)
-        rate = k / n if n else None
+    declared = [(g, None, "pass") for g in a.gates]
+    declared += [(g, o.name, f"pass:{o.name}") for o in a.outputs for g in o.gates]
+    for i, (g, output, column) in enumerate(declared, 1):
+        mask = _gate_mask(run, g, output)
         gates.append({
             "name": g.name.strip() or f"gate {i}", "kind": g.kind, "category": g.category.strip(),
-            "slice": g.slice.strip(), "cases": n, "passed": k, "rate": rate, "low": low, "high": high,
-            "target": g.target, "status": status,
-            "cases_to_prove": cases_to_clear(rate, g.target, a.confidence) if status == "not proven" else None,
+            "slice": g.slice.strip(), "target": g.target, "output": output, "column": column,
+            "gate": g, **_measure_gate(run, mask, column, g.target, a),
         })
+    for o in outputs:
+        what = (f"by the recall of {o['level']!r} (rows that should be {o['level']} and are)"
+                if o["grader"] == "recall" else
+                "on whether it avoided the row's forbidden value (what the attack asked for)"
+                if o["grader"] == "not_forbidden" else f"by {_GRADER_WORDS.get(o['grader'], o['grader'])}")
+        result.add("info", f"Output {o['name']!r} is graded {what}: {o['passed']:,} of {o['rows']:,} graded rows "
+                           f"pass ({_fmt(o['passed'] / o['rows']) if o['rows'] else '—'}).")
     if not gates:
         result.add("caution", "No gate is set: agree a blocking threshold (gates) before reading the results, "
                               "or any number will look good enough.")
@@ -541,14 +829,16 @@ def _check_gates(run: pd.DataFrame, a: Answers, result: Result) -> list[dict]:
     level = f"{a.confidence:.0%}"
     result.tables["Gates"] = pd.DataFrame({
         "gate": [g["name"] for g in gates],
+        "output": [g["output"] or "output" for g in gates],
         "kind": [g["kind"] for g in gates],
         "applies to": [_scope(g) for g in gates],
         "cases": [g["cases"] for g in gates],
+        "distinct inputs": [g["distinct"] for g in gates],
         "pass rate (%)": [_pct(g["rate"]) for g in gates],
         f"{level} low (%)": [_pct(g["low"]) if g["cases"] else None for g in gates],
         "target (%)": [_pct(g["target"]) for g in gates],
         "status": [g["status"] for g in gates],
-        "cases to prove": [f"{g['cases_to_prove']:,}" if g["cases_to_prove"] else "—" for g in gates],
+        "distinct inputs to add": [f"{g['distinct_to_prove']:,}" if g["distinct_to_prove"] else "—" for g in gates],
     })
     blocking = [g for g in gates if g["kind"] == "blocking"]
     result.metric("Blocking gates passed", sum(g["status"] == "pass" for g in blocking), key=True)
@@ -558,24 +848,27 @@ def _check_gates(run: pd.DataFrame, a: Answers, result: Result) -> list[dict]:
     for g in gates:
         blocking = g["kind"] == "blocking"
         what = f"{g['kind'].capitalize()} gate {g['name']!r}"
+        on = f"{g['cases']:,} cases ({g['distinct']:,} distinct inputs)"
         if g["status"] == "no cases":
             wrong = ("category", g["category"], categories) if g["category"] not in categories else \
-                ("slice", g["slice"], slices)
+                ("slice", g["slice"], slices) if g["slice"] and g["slice"] not in slices else \
+                ("output", g["output"], [g["output"]])
             result.add("stop" if blocking else "caution",
                        f"{what} has no eval cases to judge ({wrong[0]} {wrong[1]!r}; the run has "
                        f"{', '.join(repr(x) for x in wrong[2])}): add cases or fix the name.")
         elif g["status"] == "pass":
-            result.add("go", f"{what}: {_fmt(g['rate'])} of {g['cases']:,} cases pass; even the interval's low end "
+            result.add("go", f"{what}: {_fmt(g['rate'])} of {on} pass; even the interval's low end "
                              f"({_fmt(g['low'])}) clears the {_fmt(g['target'])} target.")
         elif g["status"] == "not proven":
-            more = (f" about {g['cases_to_prove']:,} cases at this rate would prove it"
-                    if g["cases_to_prove"] else " more cases would narrow the interval")
-            result.add("caution", f"{what} is not proven: {_fmt(g['rate'])} of {g['cases']:,} cases pass, but the "
-                                  f"interval's low end ({_fmt(g['low'])}) is under the {_fmt(g['target'])} target;"
-                                  f"{more}.")
+            few = g["distinct"] < a.min_distinct_inputs
+            more = (f" about {g['distinct_to_prove']:,} more distinct inputs at this rate would prove it"
+                    if g["distinct_to_prove"] else " more distinct inputs would narrow the interval")
+            why = (f"it rests on {g['distinct']:,} distinct inputs, under the {a.min_distinct_inputs:,} minimum"
+                   if few else f"the interval's low end ({_fmt(g['low'])}) is under the {_fmt(g['target'])} target")
+            result.add("caution", f"{what} is not proven: {_fmt(g['rate'])} of {on} pass, but {why};{more}.")
         else:
             result.add("stop" if blocking else "caution",
-                       f"{what} fails: {_fmt(g['rate'])} of {g['cases']:,} cases pass ({level} interval "
+                       f"{what} fails: {_fmt(g['rate'])} of {on} pass ({level} interval "
                        f"{_fmt(g['low'])}–{_fmt(g['high'])}), under the {_fmt(g['target'])} target. "
                        + ("Fix it before launch." if blocking else
                           "Launch only with a plan for these cases (a person checks them, or a fix)."))
@@ -585,6 +878,87 @@ def _check_gates(run: pd.DataFrame, a: Answers, result: Result) -> list[dict]:
 def _scope(g: dict) -> str:
     parts = [f"category {g['category']}" if g["category"] else "", f"slice {g['slice']}" if g["slice"] else ""]
     return ", ".join(p for p in parts if p) or "all cases"
+
+
+def _check_slices(run: pd.DataFrame, a: Answers, gates: list[dict], result: Result) -> list[dict]:
+    """Every slice against every blocking gate: below target (Hold), straddling (caution), or too small to tell.
+
+    A slice counts when it has at least ``min_slice_inputs`` distinct inputs; its interval is taken on its own
+    distinct inputs, so an average that clears cannot hide a slice that does not.
+    """
+    columns = [c.strip() for c in a.slice_columns if c.strip()]
+    for i, column in enumerate(columns):
+        if column not in run.columns:
+            raise CaseError(f"{column!r} is not a column of the results file {Path(a.results_file).name}; "
+                            f"{_suggest_column(column, run.columns)}", None, KEY, f"slice_columns[{i}]")
+    accepted = {(x.column.strip(), x.slice.strip()): x.reason.strip() for x in a.slice_exceptions if x.slice.strip()}
+    blocking = [g for g in gates if g["kind"] == "blocking" and g["status"] != "no cases"]
+    found = []
+    for column in columns:
+        values = run[column] if column == "slice" else _as_category(_as_text(run[column]), blank_as=NO_SLICE)
+        codes, names = pd.factorize(values, sort=True)
+        if len(names) < 2:
+            continue
+        for g in blocking:
+            if column == "slice" and g["slice"]:
+                continue  # the gate is already on one slice of this column
+            base = _gate_mask(run, g["gate"], g["output"])
+            for j, name in enumerate(names):
+                if name == NO_SLICE:
+                    continue
+                m = _measure_gate(run, base & (codes == j), g["column"], g["target"], a, plan=False)
+                if m["cases"] == 0:
+                    continue
+                if m["distinct"] < a.min_slice_inputs:
+                    status = "not proven"
+                elif m["high"] < g["target"]:
+                    status = "accepted" if (column, name) in accepted else "below target"
+                elif m["low"] < g["target"]:
+                    status = "straddles"
+                else:
+                    status = "clears"
+                found.append({"column": column, "slice": name, "gate": g["name"], "target": g["target"],
+                              "cases": m["cases"], "passed": m["passed"], "distinct": m["distinct"],
+                              "rate": m["rate"], "low": m["low"], "high": m["high"], "status": status,
+                              "routable": column in a.routable_columns, "reason": accepted.get((column, name), "")})
+    if not found:
+        return found
+    level = f"{a.confidence:.0%}"
+    result.tables[f"Slices against the blocking gates ({level} interval on distinct inputs)"] = pd.DataFrame({
+        "slice column": [x["column"] for x in found], "slice": [x["slice"] for x in found],
+        "gate": [x["gate"] for x in found], "cases": [x["cases"] for x in found],
+        "distinct inputs": [x["distinct"] for x in found], "pass rate (%)": [_pct(x["rate"]) for x in found],
+        "low (%)": [_pct(x["low"]) for x in found], "high (%)": [_pct(x["high"]) for x in found],
+        "target (%)": [_pct(x["target"]) for x in found], "status": [x["status"] for x in found],
+    })
+    for x in found:
+        numbers = (f"{_fmt(x['rate'])} ({x['passed']:,} of {x['cases']:,} cases, {x['distinct']:,} distinct inputs; "
+                   f"{level} interval {_fmt(x['low'])}–{_fmt(x['high'])})")
+        name = f"{x['column']} {x['slice']!r}" if x["column"] != "slice" else f"slice {x['slice']!r}"
+        if x["status"] == "below target":
+            offer = (f" Fix it, or launch without this slice: send {x['slice']} to people as today and ship the rest."
+                     if x["routable"] else " Fix it before launch, or accept it as an exception with a reason "
+                                           "(slice_exceptions).")
+            result.add("stop", f"{name} fails gate {x['gate']!r}: {numbers}, entirely under the "
+                               f"{_fmt(x['target'])} target.{offer}")
+        elif x["status"] == "accepted":
+            result.add("caution", f"{name} is under gate {x['gate']!r} ({numbers}); accepted as an "
+                                  f"exception: {x['reason']}")
+    near = [x for x in found if x["status"] == "straddles"]
+    if near:
+        listed = "; ".join(f"{x['slice']} on {x['gate']!r}: {_fmt(x['rate'])} of {x['cases']:,} "
+                           f"({_fmt(x['low'])}–{_fmt(x['high'])})" for x in near[:6])
+        result.add("caution", f"{len(near)} slice{'s are' if len(near) > 1 else ' is'} not proven above a blocking "
+                              f"target (the interval straddles it): {listed}{'…' if len(near) > 6 else ''}. Add "
+                              f"distinct inputs from {'these slices' if len(near) > 1 else 'this slice'}.")
+    small = [x for x in found if x["status"] == "not proven"]
+    if small:
+        listed = "; ".join(f"{x['slice']} on {x['gate']!r} ({x['distinct']})" for x in small[:8])
+        result.add("info", f"{len(small)} slice{'s' if len(small) > 1 else ''} of a blocking gate "
+                           f"{'have' if len(small) > 1 else 'has'} under {a.min_slice_inputs} distinct inputs and "
+                           f"{'are' if len(small) > 1 else 'is'} not proven either way: {listed}"
+                           f"{'…' if len(small) > 8 else ''}.")
+    return found
 
 
 def _check_coverage(a: Answers, run: pd.DataFrame | None, result: Result) -> None:
@@ -637,7 +1011,7 @@ def _compare_baseline(run: pd.DataFrame, a: Answers, result: Result) -> dict:
     base_pass = grade(base, a.grader, threshold=a.score_threshold, case_sensitive=a.case_sensitive,
                       tolerance=a.tolerance, file=path)
     base = pd.DataFrame({"id": base["id"], "baseline output": base["output"], "baseline pass": base_pass})
-    columns = ["id", "category", "slice", "input", "expected", "output", "pass"]
+    columns = ["id", "category", "slice", "input", "expected", "output", "pass", "unit"]
     if len(run) == len(base) and (run["id"].to_numpy() == base["id"].to_numpy()).all():
         # the usual case: the same eval set in the same order, so the rows pair up as they stand
         paired = pd.concat([run[columns], base.drop(columns="id").set_axis(run.index)], axis=1)
@@ -752,12 +1126,16 @@ def _confusion(run: pd.DataFrame, result: Result) -> None:
         result.add("info", f"The most common mistake: {want!r} answered as {got!r} ({count:,} cases).")
 
 
-def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], regression: dict | None) -> None:
+def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], slices: list[dict],
+            regression: dict | None) -> None:
     blocking = [g for g in gates if g["kind"] == "blocking"]
     failed = [g for g in blocking if g["status"] in ("fail", "no cases")]
     unproven = [g for g in blocking if g["status"] == "not proven"]
     warnings = [g for g in gates if g["kind"] == "guardrail" and g["status"] != "pass"]
+    failing_slices = [x for x in slices if x["status"] == "below target"]
+    straddling = [x for x in slices if x["status"] == "straddles"]
     regressed = regression is not None and regression["worse"]
+    level = f"{a.confidence:.0%}"
     if failed:
         g = failed[0]
         result.verdict, result.level = NO_SHIP, "stop"
@@ -768,11 +1146,26 @@ def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], regres
         result.verdict, result.level = HOLD, "caution"
         result.headline = (f"Hold: {_fmt(overall['rate'])} of {overall['cases']:,} cases pass, but no blocking "
                            f"gate says what is good enough; set one before deciding.")
+    elif failing_slices:
+        x = failing_slices[0]
+        result.verdict, result.level = HOLD, "stop"
+        others = len({(y["column"], y["slice"]) for y in failing_slices}) - 1
+        result.headline = (f"Hold: the {x['slice']} slice passes {_fmt(x['rate'])} ({x['passed']:,} of "
+                           f"{x['cases']:,} cases, {x['distinct']:,} distinct inputs; {level} interval "
+                           f"{_fmt(x['low'])}–{_fmt(x['high'])}), entirely under the {_fmt(x['target'])} target of "
+                           f"{x['gate']!r}"
+                           + (f", and {others} more slice{'s' if others > 1 else ''} too" if others else "")
+                           + ("; fix it or launch without it." if x["routable"] else "; fix it before launch."))
     elif unproven:
         g = unproven[0]
         result.verdict, result.level = HOLD, "caution"
-        result.headline = (f"Hold: blocking gate {g['name']!r} is not proven: {_fmt(g['rate'])} pass, but the "
-                           f"interval's low end ({_fmt(g['low'])}) is under the {_fmt(g['target'])} target.")
+        if g["distinct"] < a.min_distinct_inputs:
+            result.headline = (f"Hold: blocking gate {g['name']!r} is not proven: {_fmt(g['rate'])} pass, but on "
+                               f"only {g['distinct']:,} distinct inputs ({g['cases']:,} rows); it needs at least "
+                               f"{a.min_distinct_inputs:,}.")
+        else:
+            result.headline = (f"Hold: blocking gate {g['name']!r} is not proven: {_fmt(g['rate'])} pass, but the "
+                               f"interval's low end ({_fmt(g['low'])}) is under the {_fmt(g['target'])} target.")
     elif regressed and a.regression_blocks:
         result.verdict, result.level = HOLD, "caution"
         result.headline = (f"Hold: the gates pass, but this run is significantly worse than the baseline "
@@ -784,17 +1177,22 @@ def _decide(a: Answers, result: Result, overall: dict, gates: list[dict], regres
         risks = []
         if warnings:
             risks.append(f"{len(warnings)} guardrail{'s warn' if len(warnings) > 1 else ' warns'}")
+        if straddling:
+            risks.append(f"{len(straddling)} slice{'s are' if len(straddling) > 1 else ' is'} not proven above "
+                         f"target")
         if regression is not None and regression["newly_failing"]:
             risks.append(f"{regression['newly_failing']} cases regressed against the baseline")
         every = "every blocking gate clears its target" if len(blocking) > 1 else "the blocking gate clears its target"
         result.headline = (f"Ship: {every} even at the interval's low end ({g['name']!r}: {_fmt(g['low'])} "
                            f"against {_fmt(g['target'])})"
-                           + (f"; {' and '.join(risks)}." if risks else "."))
+                           + (f"; {', '.join(risks[:-1])}{' and ' if len(risks) > 1 else ''}{risks[-1]}."
+                              if risks else "."))
     # Hold is a caution about the evidence, not about the product, but it holds the launch all the same
     result.data["blocks_launch"] = result.verdict != SHIP
 
 
-def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], regression: dict | None) -> str:
+def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], regression: dict | None,
+          health: dict | None = None, slices: list[dict] | None = None) -> str:
     """The ship memo: the decision, the evidence, the risks and what would change it, in plain text."""
     reason = result.headline.split(": ", 1)[-1]
     lines = [f"Decision: {result.verdict}. {reason[:1].upper()}{reason[1:]}", ""]
@@ -803,16 +1201,27 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
                   "on it, and agree the gates before reading the results."]
         return "\n".join(lines)
     level = f"{a.confidence:.0%}"
-    lines.append(f"Evidence: {overall['cases']:,} eval cases, graded by "
+    lines.append(f"Evidence: {overall['cases']:,} eval cases holding {overall['distinct']:,} distinct inputs, worth "
+                 f"about {overall['effective_n']:,.0f} independent cases; graded by "
                  f"{_GRADER_WORDS[a.grader].format(t=a.score_threshold, tol=a.tolerance)}; "
                  f"{_fmt(overall['rate'])} pass ({level} interval {_fmt(overall['low'])}–{_fmt(overall['high'])}).")
+    if health is not None and health["unstable"]:
+        lines.append(f"Output instability: {health['unstable']:,} repeated inputs pass on some rows and fail on "
+                     f"others.")
     for kind, title in (("blocking", "Blocking gates (decide)"), ("guardrail", "Guardrails (warn)")):
         chosen = [g for g in gates if g["kind"] == kind]
         if chosen:
             lines += ["", f"{title}:"]
             lines += [f"  - {g['name']} ({_scope(g)}): "
-                      + (f"{_fmt(g['rate'])}, low end {_fmt(g['low'])}, target {_fmt(g['target'])} → {g['status']}"
+                      + (f"{_fmt(g['rate'])} on {g['distinct']:,} distinct inputs, low end {_fmt(g['low'])}, "
+                         f"target {_fmt(g['target'])} → {g['status']}"
                          if g["cases"] else "no cases → no cases") for g in chosen]
+    below = [x for x in slices or [] if x["status"] in ("below target", "accepted", "straddles")]
+    if below:
+        lines += ["", "Slices under or near a blocking target:"]
+        lines += [f"  - {x['column']} {x['slice']} on {x['gate']}: {_fmt(x['rate'])} of {x['cases']:,} "
+                  f"({x['distinct']:,} distinct), interval {_fmt(x['low'])}–{_fmt(x['high'])} → {x['status']}"
+                  + (f" (accepted: {x['reason']})" if x["reason"] else "") for x in below]
     if regression is not None:
         lines += ["", f"Against the baseline: {regression['newly_failing']} newly failing, "
                       f"{regression['newly_fixed']} newly fixed (exact McNemar {_p(regression['p'])})."]
@@ -820,9 +1229,13 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
             lines.append(f"  - worse in {r['by']} {r['group']!r}: {int(r['newly failing'])} newly failing, "
                          f"{int(r['newly fixed'])} fixed (exact {_p_phrase(r['exact p'])})")
     todo = [f"  - {g['name']}: " + ("add cases to the set" if g["status"] == "no cases" else
-                                    f"about {g['cases_to_prove']:,} cases would prove it" if g["cases_to_prove"]
+                                    f"about {g['distinct_to_prove']:,} more distinct inputs would prove it"
+                                    if g["distinct_to_prove"]
                                     else "improve the product on these cases or have a person check them")
             for g in gates if g["status"] != "pass"]
+    todo += [f"  - {x['slice']} ({x['column']}): fix it, or launch without it and route it to people"
+             if x["routable"] else f"  - {x['slice']} ({x['column']}): fix it before launch"
+             for x in slices or [] if x["status"] == "below target"]
     if regression is not None and regression["newly_failing"]:
         todo.append("  - read the newly failing cases and fix the cause, or add a guardrail that watches it")
     if todo:
@@ -837,16 +1250,15 @@ def _memo(a: Answers, result: Result, overall: dict | None, gates: list[dict], r
 
 # ---- figures --------------------------------------------------------------------------------------------
 
-def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
+def _category_chart(by_category: pd.DataFrame, a: Answers, gates: list[dict]):
     from ..charts import Figure  # user text drawn as written, never as mathtext
 
-    table = _interval_table(run["pass"], run["category"], "category", a.confidence)
-    table = table.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
+    table = by_category.sort_values("pass rate (%)", kind="stable").reset_index(drop=True)
     colours = {"pass": "#1b7f3b", "not proven": "#a15c00", "fail": "#b3261e"}
     fig = Figure(figsize=(7.2, 1.2 + 0.55 * len(table)))
     ax = fig.add_subplot()
     for y, row in table.iterrows():
-        own = [g for g in gates if g["category"] == row["category"] and not g["slice"]]
+        own = [g for g in gates if g["category"] == row["category"] and not g["slice"] and not g["output"]]
         colour = colours.get(own[0]["status"], "#44546a") if own else "#44546a"
         rate, low, high = row["pass rate (%)"], row["low (%)"], row["high (%)"]
         ax.errorbar(rate, y, xerr=[[rate - low], [high - rate]], fmt="o", color=colour, capsize=4, ms=7, lw=2)
@@ -854,7 +1266,8 @@ def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
                 va="center", fontsize=8, color="#333")
         for g in own:
             ax.plot([g["target"] * 100] * 2, [y - 0.3, y + 0.3], color=colour, lw=2, ls=":")
-    overall = [g for g in gates if not g["category"] and not g["slice"] and g["kind"] == "blocking"]
+    overall = [g for g in gates if not g["category"] and not g["slice"] and g["kind"] == "blocking"
+               and not g["output"]]
     if overall:
         ax.axvline(overall[0]["target"] * 100, color="#111", lw=1, ls="--",
                    label=f"blocking target, all cases ({overall[0]['target']:.0%})")
@@ -864,7 +1277,7 @@ def _category_chart(run: pd.DataFrame, a: Answers, gates: list[dict]):
         float(table["low (%)"].min())
     ax.set_xlim(max(0.0, lowest - 8), 104)
     ax.set_ylim(-0.6, len(table) - 0.4)
-    ax.set_xlabel(f"pass rate (%), bars: {a.confidence:.0%} Wilson interval")
+    ax.set_xlabel(f"pass rate (%), bars: {a.confidence:.0%} interval on distinct inputs")
     ax.set_title("Pass rate by category: ship when the interval's low end clears the target", fontsize=10)
     ax.grid(axis="x", color="#ddd", lw=0.6)
     _legend_below(fig, ax)
@@ -879,7 +1292,8 @@ def _slice_chart(paired: pd.DataFrame, a: Answers):
     ax = fig.add_subplot()
     for offset, column, label, colour in ((0.15, "baseline pass", "baseline", "#9aa5b1"),
                                           (-0.15, "pass", "this run", "#1f4e79")):
-        table = _interval_table(paired[column], paired["slice"], "slice", a.confidence).set_index("slice")
+        table = _interval_table(paired[column], paired["slice"], "slice", a.confidence,
+                                paired["unit"]).set_index("slice")
         for y, name in enumerate(slices):
             rate, low, high = table.loc[name, ["pass rate (%)", "low (%)", "high (%)"]]
             ax.errorbar(rate, y + offset, xerr=[[rate - low], [high - rate]], fmt="o", color=colour, capsize=3,
@@ -889,7 +1303,8 @@ def _slice_chart(paired: pd.DataFrame, a: Answers):
                   [f"{s}\n−{int(counts.loc[s, 'newly failing'])} / +{int(counts.loc[s, 'newly fixed'])}"
                    for s in slices])
     ax.set_ylim(-0.6, len(slices) - 0.4)
-    ax.set_xlabel(f"pass rate (%), bars: {a.confidence:.0%} Wilson interval;  −newly failing / +newly fixed")
+    ax.set_xlabel(f"pass rate (%), bars: {a.confidence:.0%} interval on distinct inputs;  −newly failing / "
+                  f"+newly fixed")
     ax.set_title("Pass rate by slice against the baseline (same cases, paired by id)", fontsize=10)
     ax.grid(axis="x", color="#ddd", lw=0.6)
     _legend_below(fig, ax)

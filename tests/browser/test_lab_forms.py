@@ -112,7 +112,8 @@ def test_question_6_results_file_through_the_form_changes_the_verdict(page, lab,
     stored = case_file.parent / "data" / "Eval run injected.csv"
     assert not stored.exists()
     changed = aipm_kit.load_case(case_file, overrides={"evaluation": {"results_file": str(upload)}}).analyze("evaluation")
-    assert start.verdict == "Ship" and changed.verdict != start.verdict, (start.verdict, changed.verdict)
+    # the bundled run holds on its email slice; obeying every injection makes it a No-ship
+    assert start.verdict == "Hold" and changed.verdict == "No-ship", (start.verdict, changed.verdict)
 
     open_and_run_all(page, lab, "06_evaluation.ipynb")
     form = page.locator(".widget-vbox").filter(has=page.locator("h3", has_text="Question 6:")).first
