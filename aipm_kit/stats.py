@@ -412,18 +412,25 @@ def kish_effective_sample_size(weights) -> float:
     return float(w.sum() ** 2 / np.sum(w * w))
 
 
-def wilson_intervals(successes, n, confidence: float = 0.95):
+def wilson_intervals(successes, n, confidence: float = 0.95, effective: bool = False):
     """Wilson score intervals for many proportions at once: arrays (low, high), with (0, 1) where n == 0.
 
     The same interval as :func:`wilson_interval` (scipy's ``binomtest(...).proportion_ci(method="wilson")``),
     written out because ``binomtest`` also computes an exact p-value, which takes ~40 ms at n = 1,000,000 and
     would make a 101-threshold curve take seconds. Formula (Wilson 1927): centre = (k + z²/2) / (n + z²),
     half-width = z √(k (n − k) / n + z²/4) / (n + z²). The tests check it against scipy. ValueError as
-    :func:`wilson_interval`'s, for any element.
+    :func:`wilson_interval`'s, for any element. ``effective=True`` takes effective counts, which need not be
+    whole (n divided by a design effect, for repeated inputs): numbers of at least 0.
     """
     import numpy as np
 
-    k, size = _counts(successes, "successes"), _counts(n, "n")
+    if effective:
+        k, size = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+        if not (np.all(np.isfinite(k)) and np.all(np.isfinite(size)) and np.all(k >= 0) and np.all(size >= 0)):
+            raise ValueError("successes and n must be numbers of at least 0")
+        k = np.minimum(k, size)  # rate × n can exceed n by a rounding error
+    else:
+        k, size = _counts(successes, "successes"), _counts(n, "n")
     if np.any(k > size):
         raise ValueError("successes must not exceed n")
     z = z_value(confidence)
@@ -836,7 +843,7 @@ def clustered_interval(passes, clusters, confidence: float = 0.95) -> dict:
         low, high = wilson_interval(found["passes"], found["rows"], confidence)
     else:
         n_eff = found["effective_n"]
-        lows, highs = wilson_intervals(found["rate"] * n_eff, n_eff, confidence)
+        lows, highs = wilson_intervals(found["rate"] * n_eff, n_eff, confidence, effective=True)
         low, high = float(lows), float(highs)
     return {**found, "low": low, "high": high}
 
@@ -905,7 +912,7 @@ def clustered_intervals_by_group(passes, clusters, groups, confidence: float = 0
         if deff == 1.0:
             low, high = wilson_interval(kk, n, confidence)
         else:
-            lows, highs = wilson_intervals(rate * n / deff, n / deff, confidence)
+            lows, highs = wilson_intervals(rate * n / deff, n / deff, confidence, effective=True)
             low, high = float(lows), float(highs)
         found.append({"rows": n, "clusters": clusters_g, "passes": kk, "rate": rate, "design_effect": deff,
                       "effective_n": n / deff, "low": low, "high": high})
