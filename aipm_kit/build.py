@@ -189,10 +189,11 @@ def run_notebook(case_path: str | os.PathLike, notebook: str | os.PathLike, outp
         try:
             # No cwd: the kernel already runs in the notebook's folder, and papermill's chdir would move this whole
             # process (every thread) there. No save per cell: the notebook is written once, at the end.
+            case = case_parameter(case_path, notebook.parent)
             with slot or nullcontext():
                 nb = papermill.execute_notebook(
-                    str(notebook), str(tmp_ipynb),
-                    parameters={"case": case_parameter(case_path, notebook.parent), "interactive": False},
+                    _for_case(notebook, case), str(tmp_ipynb),
+                    parameters={"case": case, "interactive": False},
                     engine_name=ENGINE, kernel_name=KERNEL, km=km, kc=kc, progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
                 )
@@ -233,6 +234,21 @@ def case_parameter(case_path: str | os.PathLike, kernel_folder: Path) -> str:
     if is_bundled(path):
         return path.stem
     return Path(os.path.relpath(path, kernel_folder.resolve())).as_posix()
+
+
+def _for_case(notebook: Path, case: str):
+    """The notebook to run for ``case``: as it is for the worked example it was written around; for any other
+    case without the Markdown cells tagged ``worked-example``, which discuss that example's own results."""
+    import nbformat
+
+    from .parameters import notebook_parameters
+    from .workspace import WORKED_EXAMPLE_TAG
+
+    nb = nbformat.read(notebook, as_version=4)
+    default = next((p.default.strip("\"'") for p in notebook_parameters(notebook) if p.name == "case"), None)
+    if case != default:
+        nb.cells = [c for c in nb.cells if WORKED_EXAMPLE_TAG not in c.metadata.get("tags", [])]
+    return nb
 
 
 def summarize_case(case: Case | str | os.PathLike) -> dict[str, Result]:

@@ -339,3 +339,19 @@ def test_a_users_case_is_named_relative_to_the_kernels_folder(tmp_path):
     assert case_parameter(case, notebooks) == "../../work/my-product.yaml"
     assert case_parameter(load_case("travel-rebooking").path, notebooks) == "travel-rebooking"
 
+
+
+@pytest.mark.slow
+def test_a_case_other_than_the_worked_example_is_built_without_the_examples_prose(tmp_path):
+    # question 2's notebook holds a cell tagged worked-example about support triage's keyword rule (64%)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(notebooks_dir() / "02_need_ai.ipynb", notebooks)
+    out = tmp_path / "out"
+    report = build(["support-triage", "invoice-reminders"], out, jobs=1, notebooks_dir=notebooks, progress=False)
+    assert report.exit_code == 0, report.summary()
+    example = "In the worked example (support ticket triage)"
+    assert example in (out / "support-triage" / "02_need_ai.html").read_text()
+    invoices = (out / "invoice-reminders" / "02_need_ai.html").read_text()
+    assert example not in invoices and "keyword rule" not in invoices
+    assert "How to read it" in invoices  # the teaching text stays
