@@ -269,17 +269,23 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     me = as_typed("aipm-kit")
     print(f"Bundled cases ({me} build NAME, {me} brief NAME):")
+    shown = []
     for name, path in bundled_cases().items():
         try:
             case = load_case(path)
         except CaseError as exc:
-            print(f"\n  {name}: cannot be read: {exc}")
+            shown.append((name, None, exc))
             continue
         # remembered between runs, keyed on the case, its data files and the kit's code
-        summary = case_verdicts(case)
+        shown.append((name, case, case_verdicts(case)))
+    width = max((len(v.verdict) for _, case, s in shown if case is not None for v in s.verdicts), default=10) + 2
+    for name, case, summary in shown:
+        if case is None:
+            print(f"\n  {name}: cannot be read: {summary}")
+            continue
         print(f"\n  {name} — {case.name}\n    {case.summary}")
         for v in summary.verdicts:
-            print(f"    {v.number}. {v.verdict:<24} {v.title}")
+            print(f"    {v.number}. {v.verdict:<{width}}{v.title}")
         print(f"    Launch: {summary.readiness}")
 
     print("\nNotebooks (parameters papermill can set with -p NAME VALUE):")

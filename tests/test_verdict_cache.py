@@ -64,3 +64,19 @@ def test_the_parameters_cell_is_read_as_papermill_reads_it():
         ours = [(p.name, p.default, p.help) for p in notebook_parameters(notebook)]
         theirs = [(p["name"], p["default"], p["help"]) for p in papermill.inspect_notebook(str(notebook)).values()]
         assert ours == theirs, notebook.name
+
+
+def test_the_readme_table_of_verdicts_is_what_the_cases_say():
+    # the README's table is copied from `aipm-kit list`: this keeps the copy honest
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    header = next(line for line in readme.splitlines() if line.startswith("| question | "))
+    names = [cell.strip() for cell in header.strip("|").split("|")][1:]
+    rows = [line for line in readme.splitlines() if re.match(r"\| (\d\. |launch )", line)]
+    table = [[cell.strip() for cell in row.strip("|").split("|")][1:] for row in rows]
+    for column, name in enumerate(names):
+        case = load_case(bundled_cases()[name])
+        results = case_results(case)
+        expected = [r.verdict for r in results.values()] + [launch_readiness(results).status]
+        assert [row[column] for row in table] == expected, name
