@@ -778,6 +778,19 @@ def scores_to_prove_error_limit(rate: float, limit: float, confidence: float = 0
 
 # ---- clustered eval sets: the distinct input as the unit of evidence (question 6) ---------------------------
 
+def _design_effect(rows: int, clusters: int, passes: int, spread: float) -> float:
+    """The design effect of a pass rate over rows grouped into clusters (inputs): 1 when every row is its own
+    input; rows ÷ clusters when every row passes or every row fails (the clusters can only agree); otherwise the
+    between-cluster variance of the rate, ``spread`` / rows² with spread = Σ (kᵢ − p nᵢ)², over the binomial
+    variance p (1 − p) / rows, and never below 1."""
+    if clusters == rows:
+        return 1.0
+    if passes in (0, rows):
+        return rows / clusters
+    rate = passes / rows
+    return max(1.0, (spread / (rows * rows)) / (rate * (1 - rate) / rows))
+
+
 def clustered_rate(passes, clusters) -> dict:
     """A pass rate over rows that come in clusters (one distinct input run several times), and what the rows
     are worth in independent cases.
@@ -814,13 +827,7 @@ def clustered_rate(passes, clusters) -> dict:
     size, k = size[present], k[present]
     groups, passed = int(size.size), int(ok.sum())
     rate = passed / n
-    if groups == n:
-        deff = 1.0
-    elif passed in (0, n):
-        deff = n / groups
-    else:
-        variance = float(np.sum((k - rate * size) ** 2)) / (n * n)
-        deff = max(1.0, variance / (rate * (1 - rate) / n))
+    deff = _design_effect(n, groups, passed, float(np.sum((k - rate * size) ** 2)))
     return {"rows": n, "clusters": groups, "passes": passed, "rate": rate, "design_effect": deff,
             "effective_n": n / deff}
 
@@ -902,13 +909,7 @@ def clustered_intervals_by_group(passes, clusters, groups, confidence: float = 0
                           "effective_n": 0.0, "low": 0.0, "high": 1.0})
             continue
         rate = kk / n
-        if clusters_g == n:
-            deff = 1.0
-        elif kk in (0, n):
-            deff = n / clusters_g
-        else:
-            variance = max(s_kk[g] - 2 * rate * s_kn[g] + rate * rate * s_nn[g], 0.0) / (n * n)
-            deff = max(1.0, variance / (rate * (1 - rate) / n))
+        deff = _design_effect(n, clusters_g, kk, max(s_kk[g] - 2 * rate * s_kn[g] + rate * rate * s_nn[g], 0.0))
         if deff == 1.0:
             low, high = wilson_interval(kk, n, confidence)
         else:
