@@ -56,14 +56,14 @@ def test_question_1_form_recomputes_rejects_and_saves(page, lab, workspace, scre
 
     # Save refuses while a field is wrong, and the file is untouched
     before, unsaved = case_file.read_bytes(), aipm_kit.load_case(case_file)
-    form.locator('button.jupyter-widgets:has-text("Save")').click()
+    form.locator('button.jupyter-widgets.mod-primary:has-text("Save")').click()  # not "Save as a copy"
     form.get_by_text("Fix the marked fields before saving.").wait_for()
     assert case_file.read_bytes() == before
 
     # fixed, then saved: the case file on disk holds the new value, the rest of the case as it was
     set_field(form, "Cost per occurrence", "3")
     wait_until(lambda: box.get_by_text("⚠").count() == 0, what="the error line to clear")
-    form.locator('button.jupyter-widgets:has-text("Save")').click()
+    form.locator('button.jupyter-widgets.mod-primary:has-text("Save")').click()  # not "Save as a copy"
     form.get_by_text(f"Saved to {case_file.name}.").wait_for()
     saved = aipm_kit.load_case(case_file)
     assert saved.answers("problem").cost_per_occurrence == 3.0
@@ -142,7 +142,7 @@ def test_question_6_results_file_through_the_form_changes_the_verdict(page, lab,
     assert changed.headline in result.inner_text()
     assert stored.read_bytes() == upload.read_bytes()
 
-    form.locator('button.jupyter-widgets:has-text("Save")').click()
+    form.locator('button.jupyter-widgets.mod-primary:has-text("Save")').click()  # not "Save as a copy"
     form.get_by_text(f"Saved to {case_file.name}.").wait_for()
     saved = aipm_kit.load_case(case_file)
     assert saved.answers("evaluation").results_file == stored.resolve()
