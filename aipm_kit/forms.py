@@ -133,7 +133,7 @@ class FieldEditor:
                 # a plain number box, not a bounded one: an out-of-range value must reach validation and be
                 # explained there, not be silently clamped by the widget
                 self.widget = w.FloatText(value=float(value), **common)
-        elif (rows := _row_model(tp)) is not None:
+        elif (rows := _row_model(tp)) is not None and not compact:  # a table in a table's cell: YAML below
             self.kind = "rows"
             self.rows = RowsEditor(rows, value or [], base_dir)
             self.widget = self.rows.widget

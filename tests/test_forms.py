@@ -263,3 +263,14 @@ def test_a_form_save_changes_only_its_own_lines_of_the_file(case_file, monkeypat
     # the bundled file's layout (folded prose, flow rows, order) stays: one line differs
     assert case_file.read_text(encoding="utf-8") == before.replace("  interviews: 15\n", "  interviews: 16\n")
     assert (case_file.parent / "support-triage.yaml.bak").read_text(encoding="utf-8") == before
+
+
+def test_a_table_inside_a_table_row_is_edited_as_yaml(monkeypatch):
+    # question 6's outputs are rows, each with its own list of gates: a table cannot sit in a table's cell (the
+    # widget showed a JavaScript error there), so the inner list is a YAML box that reads back the same gates
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    form = aipm_kit.form(aipm_kit.load_case("support-triage"), "evaluation")
+    outputs = form.editors["outputs"].rows
+    first = outputs._rows[0]
+    assert first["gates"].kind == "yaml" and first["gates"].rows is None
+    assert form.answers.outputs == aipm_kit.load_case("support-triage").answers("evaluation").outputs
