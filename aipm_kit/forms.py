@@ -249,6 +249,27 @@ def safe_file_name(name: str) -> str:
     return stem + suffix
 
 
+_CASE_FIELD_HELP = ("The product's name, as the brief and every notebook title it.",
+                    "What the product does, for whom, in one or two sentences.")
+
+
+def _case_fields(case: Case) -> dict[str, Any]:
+    import ipywidgets as w
+
+    style = {"description_width": _LABEL_WIDTH}
+    return {"name": w.Text(value=case.name, description="Product name", continuous_update=False, style=style,
+                           layout=w.Layout(width="96%")),
+            "summary": w.Textarea(value=case.summary, description="Summary", continuous_update=False, style=style,
+                                  layout=w.Layout(width="96%", height="60px"))}
+
+
+def _labelled(box: Any, help_text: str) -> Any:
+    import ipywidgets as w
+
+    return w.VBox([box, w.HTML(f"<div style='{_HELP_STYLE};margin-left:{_LABEL_WIDTH}'>{html.escape(help_text)}"
+                               f"</div>")], layout=w.Layout(margin="0 0 6px 0"))
+
+
 def _is_path(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, Path)
 
@@ -439,8 +460,27 @@ class Form:
                         f"{html.escape(self.question.title)}</h3>"
                         f"<p style='{_HELP_STYLE}'>Case: {html.escape(self.case.name)} — "
                         f"{html.escape(self._case_file_label())}</p>")
-        self._widget.children = [header, *(e.box for e in self._editors.values()), self._form_error,
+        # the first worksheet also names the product: the case's name and summary, saved with its answers
+        self._case_fields = _case_fields(self.case) if self.question.number == 1 else {}
+        for box in self._case_fields.values():
+            box.observe(self._changed, names="value")
+        about = [_labelled(box, help_text) for box, help_text in zip(self._case_fields.values(), _CASE_FIELD_HELP)]
+        self._widget.children = [header, *about, *(e.box for e in self._editors.values()), self._form_error,
                                  w.HBox([self._save, self._reload, self._keep_both, self._status])]
+
+    def _renamed(self) -> list[str]:
+        """Which of the case's name and summary were changed in this form (question 1's), since it loaded."""
+        fields = getattr(self, "_case_fields", None) or {}
+        loaded = {"name": self.case.name, "summary": self.case.summary}
+        return [k for k, box in fields.items() if box.value.strip() and box.value.strip() != loaded[k].strip()
+                or k == "summary" and not box.value.strip() and loaded[k].strip()]
+
+    def _named(self, case: Case) -> Case:
+        """``case`` with the name or summary changed in this form; what another notebook saved stays otherwise."""
+        import dataclasses
+
+        changed = {k: self._case_fields[k].value.strip() for k in self._renamed()}
+        return dataclasses.replace(case, **changed) if changed else case
 
     @property
     def editors(self) -> dict[str, FieldEditor]:
@@ -513,18 +553,19 @@ class Form:
         try:
             if is_bundled(self.case.path):
                 return self._save_copy()
-            saved = self.case.with_answers(key, self.answers)
+            saved = self._named(self.case.with_answers(key, self.answers))
             if saved.document is None and self.case.path.exists():  # a case made in code: add to the file
-                saved = load_case(self.case.path).with_answers(key, self.answers)
+                saved = self._named(load_case(self.case.path).with_answers(key, self.answers))
+            keys = [key, *self._renamed()]  # and the product's name or summary, if changed in this form
             try:
-                path = saved.save(sections=[key]) if saved.document is not None else saved.save()
+                path = saved.save(sections=keys) if saved.document is not None else saved.save()
             except CaseConflict:
                 # the file changed since this form loaded it: fine if only other sections did
                 on_disk = load_case(self.case.path)
                 if on_disk.loaded_section(key) != self.case.loaded_section(key):
                     raise
-                saved = on_disk.with_answers(key, self.answers)
-                path = saved.save(sections=[key])
+                saved = self._named(on_disk.with_answers(key, self.answers))
+                path = saved.save(sections=keys)
         except CaseConflict:
             self._show_conflict()
             return None

@@ -274,3 +274,20 @@ def test_a_table_inside_a_table_row_is_edited_as_yaml(monkeypatch):
     first = outputs._rows[0]
     assert first["gates"].kind == "yaml" and first["gates"].rows is None
     assert form.answers.outputs == aipm_kit.load_case("support-triage").answers("evaluation").outputs
+
+
+def test_the_first_worksheet_names_the_product_and_saves_its_name_and_summary(case_file, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    form = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    form.widget()
+    fields = form._case_fields
+    assert fields["name"].value == aipm_kit.load_case(case_file).name
+    fields["name"].value = "Clinic scheduling"
+    fields["summary"].value = "Book follow-up visits for a 12-doctor clinic."
+    assert form.save() == case_file.resolve()
+    saved = aipm_kit.load_case(case_file)
+    assert (saved.name, saved.summary) == ("Clinic scheduling", "Book follow-up visits for a 12-doctor clinic.")
+    # only question 1's form carries them: the others show the name in their header and save only their section
+    other = aipm_kit.form(saved, "need_ai")
+    other.widget()
+    assert other._case_fields == {}
