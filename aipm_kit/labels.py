@@ -16,7 +16,7 @@ LABELS = {
     "value_per_correct": "Value of a correct decision",
     "cost_false_positive": "Cost of a false positive",
     "cost_false_negative": "Cost of a false negative",
-    "false_positive_share": "Share of errors that are false positives",
+    "false_positive_share": "False positives among errors",
     "run_cost_per_decision": "Run cost per decision",
     "occurrences_per_user_per_month": "Occurrences per user a month",
     "described_from_behaviour": "Described from behaviour",
