@@ -357,6 +357,8 @@ def _column_width(info: FieldInfo) -> str:
         return "280px" if _multiline(info) else "220px"
     if tp is bool:
         return "60px"
+    if typing.get_origin(tp) in (list, dict):  # a list or a nested table, edited as YAML in the cell
+        return "240px"
     return "110px"
 
 
