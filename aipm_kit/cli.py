@@ -263,30 +263,27 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from .build import question_notebooks
     from .bundled import bundled_cases
-    from .case import CaseError, load_case
+    from .case import CaseError
     from .parameters import notebook_parameters
-    from .verdict_cache import case_verdicts
+    from .verdict_cache import listing
 
     me = as_typed("aipm-kit")
     print(f"Bundled cases ({me} build NAME, {me} brief NAME):")
     shown = []
     for name, path in bundled_cases().items():
-        try:
-            case = load_case(path)
+        try:  # remembered between runs, keyed on the case file, its data files and the kit's code
+            shown.append((name, listing(path), None))
         except CaseError as exc:
             shown.append((name, None, exc))
+    width = max((len(v.verdict) for _, item, _ in shown if item for v in item.verdicts.verdicts), default=10) + 2
+    for name, item, problem in shown:
+        if item is None:
+            print(f"\n  {name}: cannot be read: {problem}")
             continue
-        # remembered between runs, keyed on the case, its data files and the kit's code
-        shown.append((name, case, case_verdicts(case)))
-    width = max((len(v.verdict) for _, case, s in shown if case is not None for v in s.verdicts), default=10) + 2
-    for name, case, summary in shown:
-        if case is None:
-            print(f"\n  {name}: cannot be read: {summary}")
-            continue
-        print(f"\n  {name} — {case.name}\n    {case.summary}")
-        for v in summary.verdicts:
+        print(f"\n  {name} — {item.name}\n    {item.summary}")
+        for v in item.verdicts.verdicts:
             print(f"    {v.number}. {v.verdict:<{width}}{v.title}")
-        print(f"    Launch: {summary.readiness}")
+        print(f"    Launch: {item.verdicts.readiness}")
 
     print("\nNotebooks (parameters papermill can set with -p NAME VALUE):")
     for q, notebook in question_notebooks():

@@ -55,6 +55,52 @@ def case_verdicts(case: Case, cache_dir: Path | None = None) -> CaseVerdicts:
     return verdicts
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What ``aipm-kit list`` shows of a case: its name, its summary and its verdicts."""
+
+    name: str
+    summary: str
+    verdicts: CaseVerdicts
+
+
+def listing(path: Path, cache_dir: Path | None = None) -> Listing:
+    """The case file at ``path`` as ``list`` shows it, without even parsing it when nothing changed.
+
+    Parsing a case file with the round-trip YAML reader takes a few tenths of a second, so the entry is found by
+    a hash of the file's bytes (and the kit's code), and it records the data files the case named with their
+    hashes: when those still match, the stored listing is the answer. Otherwise the case is loaded (a
+    ``CaseError`` for a bad file) and analysed, and the entry is written for next time.
+    """
+    folder = cache_dir if cache_dir is not None else default_cache_dir()
+    path = Path(path).resolve()
+    entry = folder / f"file-{_file_key(path)}.json"
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        if all(_file_digest(Path(name)).hex() == digest for name, digest in data["data_files"].items()):
+            stored = data["verdicts"]
+            verdicts = CaseVerdicts([Verdict(**v) for v in stored["verdicts"]], stored["readiness"],
+                                    stored["readiness_level"])
+            return Listing(data["name"], data["summary"], verdicts)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from .case import load_case
+
+    case = load_case(path)
+    verdicts = case_verdicts(case, folder)
+    record = {"name": case.name, "summary": case.summary, "verdicts": asdict(verdicts),
+              "data_files": {str(f): _file_digest(f).hex() for f in data_files(case)}}
+    _write_json(entry, record)
+    return Listing(case.name, case.summary, verdicts)
+
+
+def _file_key(path: Path) -> str:
+    digest = hashlib.sha256(f"format {_FORMAT}\n{path}\n".encode())
+    digest.update(_file_digest(path))
+    digest.update(_code_digest())
+    return digest.hexdigest()
+
+
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/aipm-kit/verdicts`` (``~/.cache/…`` when the variable is unset)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -147,10 +193,14 @@ def _read(entry: Path) -> CaseVerdicts | None:
 
 
 def _write(entry: Path, verdicts: CaseVerdicts) -> None:
+    _write_json(entry, asdict(verdicts))
+
+
+def _write_json(entry: Path, data: Any) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(verdicts)), encoding="utf-8")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, entry)
     except OSError:
         pass  # a cache we cannot write is a cache we do without

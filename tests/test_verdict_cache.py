@@ -80,3 +80,22 @@ def test_the_readme_table_of_verdicts_is_what_the_cases_say():
         results = case_results(case)
         expected = [r.verdict for r in results.values()] + [launch_readiness(results).status]
         assert [row[column] for row in table] == expected, name
+
+
+def test_list_reads_nothing_but_hashes_when_no_file_changed(triage, tmp_path, monkeypatch):
+    import aipm_kit.case
+
+    cache = tmp_path / "cache"
+    first = verdict_cache.listing(triage, cache)
+    assert first.name == load_case(triage).name and first.verdicts.verdicts
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the case file was parsed although nothing changed")
+
+    monkeypatch.setattr(aipm_kit.case, "load_case", no_parsing)
+    assert verdict_cache.listing(triage, cache) == first
+    # a data file the case names changes: the case is loaded and analysed again
+    with open(triage.parent / "support-triage" / "reviewed_failures.csv", "a", encoding="utf-8") as f:
+        f.write("\n")
+    with pytest.raises(AssertionError, match="parsed"):
+        verdict_cache.listing(triage, cache)
