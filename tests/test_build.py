@@ -332,11 +332,11 @@ def test_a_failing_notebook_is_reported_and_the_other_outputs_are_complete(tmp_p
 def test_a_users_case_is_named_relative_to_the_kernels_folder(tmp_path):
     from aipm_kit.build import case_parameter
 
-    notebooks, case = tmp_path / "kit" / "notebooks", tmp_path / "work" / "my-product.yaml"
+    notebooks, case = tmp_path / "kit" / "notebooks", tmp_path / "projects" / "my-product.yaml"
     notebooks.mkdir(parents=True)
     case.parent.mkdir()
     case.write_text("name: Mine\n")
-    assert case_parameter(case, notebooks) == "../../work/my-product.yaml"
+    assert case_parameter(case, notebooks) == "../../projects/my-product.yaml"
     assert case_parameter(load_case("travel-rebooking").path, notebooks) == "travel-rebooking"
 
 
