@@ -163,16 +163,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if case is None:
             status = EXIT_BAD_INPUT
             continue
+        results = {}
         try:  # loading reads the data files' headers; the analyses read their rows (a bad date on row 90,000)
             for q in QUESTIONS:
                 if q.available and case.is_answered(q.key):
-                    case.analyze(q.key)
+                    results[q.key] = case.analyze(q.key)
         except CaseError as exc:
             status = _bad_input(f"{case.path}: {q.key}: {exc}")
             continue
         answered = [q.key for q in QUESTIONS if case.is_answered(q.key) or q.key in case.raw_sections]
         print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")
-        findings = check(case)
+        findings = check(case, results)  # the analyses just run, not run again
         if findings:
             print(f"    Warning: the answers disagree in {len(findings)} place{'s' if len(findings) > 1 else ''} "
                   f"(`{as_typed('aipm-kit')} check {name}` says how to fix each):")

@@ -264,21 +264,6 @@ def lab(workspace, tmp_path_factory) -> Iterator[Server]:
     server.stop()
 
 
-@pytest.fixture
-def voila(workspace, tmp_path) -> Iterator[Server]:
-    """The app as ``aipm-kit app`` serves it (the same Voila command line), on the workspace's copy."""
-    from aipm_kit.app import FOLDER_ENV, voila_command
-
-    port = free_port()
-    env = server_environment(tmp_path)
-    env[FOLDER_ENV] = str(workspace.root / "cases")
-    command = voila_command(workspace.notebooks / "app.ipynb", port=port, open_browser=False)
-    server = Server(command + ["--Voila.port_retries=0"], f"http://127.0.0.1:{port}", "/voila/static/",
-                    env, cwd=workspace.notebooks, log=tmp_path / "voila.log", any_answer=True)
-    yield server
-    server.stop()
-
-
 # ---- driving JupyterLab ------------------------------------------------------------------------------------
 
 def open_and_run_all(page: Any, lab: Server, notebook: str) -> None:
