@@ -1,6 +1,7 @@
 """Case files: one product's answers to the seven questions, as a commented YAML file.
 
-A case file has ``name`` and ``summary`` and one section per question (``problem:``, ``need_ai:`` …). Each
+A case file has ``name`` and ``summary``, the product's ``stage`` and the date the case is ``as_of``, and one
+section per question (``problem:``, ``need_ai:`` …). Each
 section is validated against its question's ``Answers`` model. Data files named in a case resolve relative to
 the case file. Every error names the file, the section and the field to fix.
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import datetime
 import difflib
 import os
 import re
@@ -23,9 +26,9 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, PlainSerializer, ValidationError, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -41,7 +44,22 @@ if TYPE_CHECKING:
     from .result import Result
 
 MAX_CASE_BYTES = 2_000_000
-TOP_LEVEL = ("name", "summary")
+TOP_LEVEL = ("name", "summary", "stage", "as_of")
+Stage = Literal["idea", "pilot", "launched"]
+STAGES: tuple[str, ...] = typing.get_args(Stage)
+
+
+class About(BaseModel):
+    """The case's facts besides its answers: where the product is, and the date the case describes."""
+
+    model_config = ConfigDict(extra="forbid")
+    stage: Stage | None = Field(None, description=(
+        "Where the product is: idea (nothing built yet), pilot (built and tried on real work by a few users) "
+        "or launched (in use, with live traffic logged). A question the stage does not reach yet plans instead "
+        "of analysing."))
+    as_of: datetime.date | None = Field(None, description=(
+        "The date the case describes (YYYY-MM-DD): the plans in it are as of this date, and a dated piece of "
+        "evidence later than it is reported."))
 
 
 class CaseError(ValueError):
@@ -166,6 +184,8 @@ class Case:
     # hash of its bytes, which save() compares to refuse overwriting a version someone saved since
     document: Any = field(default=None, repr=False, compare=False)
     loaded_hash: str | None = field(default=None, repr=False, compare=False)
+    stage: Stage | None = None  # idea, pilot or launched; None when the case does not say
+    as_of: datetime.date | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -205,8 +225,8 @@ class Case:
         """A copy of this case with question ``key`` answered by ``answers`` (validated)."""
         if not isinstance(answers, BaseModel):
             answers = validate_section(key, dict(answers), self.base_dir, self.path)
-        return Case(self.name, self.summary, {**self.sections, key: answers}, self.path, dict(self.raw_sections),
-                    self.document, self.loaded_hash)
+        return dataclasses.replace(self, sections={**self.sections, key: answers},
+                                   raw_sections=dict(self.raw_sections))
 
     def loaded_section(self, key: str) -> Any:
         """Section ``key`` as written in the file when it was loaded (plain values), or None."""
@@ -364,9 +384,16 @@ def _case_from_mapping(data: dict[str, Any], path: Path) -> Case:
     for key in data:
         if key not in valid:
             problems.append(CaseError(f"unknown section {key!r}; {_suggest(key, valid)}", path))
-    for key in TOP_LEVEL:
+    for key in ("name", "summary"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             problems.append(CaseError(f"expected text, found {_kind(data[key])}", path, key))
+    about = About()
+    try:
+        about = About.model_validate({key: data[key] for key in About.model_fields if data.get(key) is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = str(error["loc"][0])
+            problems.append(CaseError(f"{error['msg']}, found {data[key]!r}", path, key))
     sections: dict[str, BaseModel] = {}
     raw: dict[str, Any] = {}
     for q in QUESTIONS:
@@ -390,7 +417,7 @@ def _case_from_mapping(data: dict[str, Any], path: Path) -> Case:
     if problems:
         raise _all_problems(problems, path)
     return Case(name=str(data.get("name") or path.stem), summary=str(data.get("summary") or ""),
-                sections=sections, path=path, raw_sections=raw)
+                sections=sections, path=path, raw_sections=raw, stage=about.stage, as_of=about.as_of)
 
 
 def _all_problems(problems: list[CaseError], path: Path) -> CaseError:
@@ -523,6 +550,12 @@ def _fresh_document(case: Case, base_dir: Path) -> Any:
     document = CommentedMap()
     document["name"] = _node(case.name)
     document["summary"] = _node(case.summary)
+    for key, info in About.model_fields.items():
+        value = getattr(case, key)
+        if value is not None:
+            document[key] = _node(value)
+            document.yaml_set_comment_before_after_key(key, before="\n".join(_comment_lines(info.description, 0)),
+                                                       indent=0)
     document.yaml_set_start_comment(_HEADER)
     for q in QUESTIONS:
         if q.key in case.sections or q.key in case.raw_sections:
@@ -535,6 +568,10 @@ def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path
     for key in keys:
         if key in TOP_LEVEL:
             value = getattr(case, key)
+            if value is None and key in About.model_fields:
+                if key in document:  # cleared: the file without the key means the same
+                    del document[key]
+                continue
             current = document.get(key)
             # what the file means without the key: the name defaults to the file's, the summary to nothing
             implied = _plain(current) if current is not None else (case.path.stem if key == "name" and
@@ -565,7 +602,7 @@ def template_case(name: str, summary: str = "") -> str:
     """A fresh case file: every implemented question's section, every field at its default, commented."""
     sections = {q.key: q.answers_model() for q in QUESTIONS if q.available}
     case = Case(name=name, summary=summary or "One sentence: who the product is for and what it does.",
-                sections=sections)
+                sections=sections, stage="idea")
     return _render(_fresh_document(case, Path.cwd()))
 
 

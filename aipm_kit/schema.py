@@ -22,9 +22,10 @@ MODELINE_PREFIX = "# yaml-language-server: $schema="
 
 
 def case_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a whole case file: name, summary and one section per question."""
+    """The JSON Schema (draft 2020-12) of a whole case file: name, summary, stage, as_of, a section per question."""
     from pydantic.json_schema import models_json_schema
 
+    from .case import About
     from .labels import field_label
     from .questions import QUESTIONS
 
@@ -39,6 +40,9 @@ def case_schema() -> dict[str, Any]:
         "summary": {"type": "string", "title": "Summary",
                     "description": "What the product does, for whom, in one or two sentences."},
     }
+    about = About.model_json_schema()["properties"]
+    for key in About.model_fields:
+        properties[key] = {**about[key], "title": field_label(key)}
     for q in QUESTIONS:
         ref = refs[(q.answers_model, "validation")]["$ref"]
         properties[q.key] = {"$ref": ref, "title": f"Question {q.number}: {q.title}",

@@ -96,7 +96,8 @@ def copy_case(source: Case, case_file: Path) -> Case:
         return value
 
     sections = {key: relocate(answers) for key, answers in source.sections.items()}
-    copy = Case(source.name, source.summary, sections, path=None, raw_sections=dict(source.raw_sections))
+    copy = Case(source.name, source.summary, sections, path=None, raw_sections=dict(source.raw_sections),
+                stage=source.stage, as_of=source.as_of)
     copy.save(case_file)
     return copy
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from pathlib import Path
 from typing import Optional
@@ -622,3 +623,24 @@ def test_two_processes_saving_at_once_one_lands_and_the_other_is_refused(tmp_pat
     assert sorted(outcome.values()) == ["refused", "saved"]
     on_disk = load_case(path).answers("problem")
     assert (on_disk.interviews, on_disk.committed) == ((11, 0) if outcome["interviews"] == "saved" else (3, 2))
+
+
+def test_stage_and_as_of_are_read_kept_on_save_and_checked(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text("name: T\n# where it is\nstage: pilot\nas_of: 2026-09-14\nproblem:\n  interviews: 3\n")
+    case = load_case(path)
+    assert (case.stage, case.as_of) == ("pilot", datetime.date(2026, 9, 14))
+    case.with_answers("problem", {"interviews": 4}).save()
+    text = path.read_text()
+    assert "# where it is\nstage: pilot\nas_of: 2026-09-14\n" in text and "interviews: 4" in text
+
+    path.write_text("name: T\nstage: live\nas_of: soon\n")
+    with pytest.raises(CaseError) as error:
+        load_case(path)
+    message = str(error.value)
+    assert "stage: Input should be 'idea', 'pilot' or 'launched', found 'live'" in message
+    assert "as_of:" in message and "'soon'" in message
+
+
+def test_a_new_case_starts_as_an_idea():
+    assert "\nstage: idea\n" in template_case("Anything")
