@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import DataFile
 from ..result import Finding, Result
 from ..selfcheck import Check
+from .wording import speak_of_solution
 from .experience_threshold import (  # noqa: F401 (the threshold's public names are part of this question's face)
     MIN_HANDLED, NOT_PROVEN, SCORE_COLUMNS, ValueModel, check_calibration, check_score_columns, choose_threshold,
     read_scores, split_scores, value_model)
@@ -275,19 +276,8 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         result.headline = (f"Go: {WHO_DECIDES[answers.automation]}; {covered} of {len(CHECKLIST)} safeguards are in "
                            f"place and all {len(risks)} failure modes have a way back and the control they need"
                            + (f"; {chosen}" if chosen else "") + ".")
-    _name_the_system(case, result)
+    speak_of_solution(case, result)
     return result
-
-
-def _name_the_system(case: Case | None, result: Result) -> None:
-    """When question 4 chose rules, the headline and findings speak of "the system", not of an AI that isn't there."""
-    try:
-        rules = case is not None and getattr(case.answers("approach"), "chosen", None) == "rules"
-    except KeyError:
-        rules = False
-    if rules:
-        result.headline = result.headline.replace("the AI", "the system")
-        result.findings = [Finding(f.level, f.message.replace("the AI", "the system")) for f in result.findings]
 
 
 # ---- the steps ---------------------------------------------------------------------------------------

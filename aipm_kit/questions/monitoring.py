@@ -119,7 +119,7 @@ class Answers(BaseModel):
     NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("log",)
 
     log: DataFile | None = Field(
-        None, description="Production log (CSV, or Parquet with pyarrow), one row per AI output, with columns "
+        None, description="Production log (CSV, or Parquet with pyarrow), one row per output, with columns "
                           "timestamp, id, segment, input, output, confidence and feedback.")
     negative_feedback: str = Field(
         "negative", description="The value in the log's feedback column that means the user rejected or corrected "
@@ -189,7 +189,7 @@ class Answers(BaseModel):
     @classmethod
     def _log_columns(cls, value: Path | None) -> Path | None:
         if value is not None:
-            _check_header(value, LOG_COLUMNS, "one row per AI output", rows=True)
+            _check_header(value, LOG_COLUMNS, "one row per output", rows=True)
         return value
 
     @field_validator("reviewed_failures")
@@ -223,7 +223,7 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     log = _load_log(answers.log) if answers.log is not None else None
     if log is None:
         stops.append("there is no production log, so nothing is being watched.")
-        result.add("stop", "Log every AI output (timestamp, id, segment, input, output, confidence, feedback) and "
+        result.add("stop", "Log every output (timestamp, id, segment, input, output, confidence, feedback) and "
                            "name the file here: without it nobody sees the product degrade.")
     else:
         result.metric("Outputs in the log", len(log))
@@ -255,9 +255,9 @@ def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
     is added, and ``week`` is the Monday of each output's week.
     """
     frame = raw.rename(columns=lambda c: str(c).strip().lower())
-    _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
+    _require(name, frame.columns, LOG_COLUMNS, "one row per output")
     if frame.empty:
-        raise data_error(name, "no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per output")
     stamp = _parse_timestamps(frame["timestamp"], name)
     confidence = _parse_confidence(frame["confidence"], name)
     ids = _text(frame["id"])
@@ -305,8 +305,8 @@ def _matches(labels: pd.Series, value: str) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: ARG001 (the cache key)
     name = Path(path).name
-    columns = _header(Path(path), rows=True, what="one row per AI output")
-    _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per AI output")
+    columns = _header(Path(path), rows=True, what="one row per output")
+    _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per output")
     if Path(path).suffix.lower() == ".parquet":
         wanted = [c for c in columns if c.strip().lower() in LOG_COLUMNS]
         return prepare_log(pd.read_parquet(path, columns=wanted), name)
@@ -317,7 +317,7 @@ def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: A
     dtype = {c: kinds.get(c.lower(), str) for c in columns if kinds.get(c.lower(), str)}
     parts = [prepare_log(chunk, name) for chunk in iter_csv(path, dtype=dtype, keep=_is_log_column)]
     if not parts:
-        raise data_error(name, "no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per output")
     return _concat_logs(parts)
 
 

@@ -103,6 +103,11 @@ class Answers(BaseModel):
         "", json_schema_extra={"multiline": True},
         description="The best way to do it without AI: a rule, a form or UX change, a process change, or "
                     "people as today.")
+    non_ai_name: str = Field(
+        "", max_length=60,
+        description="What the later questions call the non-AI way when the answer is no AI: a few words, "
+                    "singular (e.g. 'the reminder schedule'); empty: 'the rule-based system' when question 4 "
+                    "chose rules.")
     rules_can_do_it: Literal["yes", "partly", "no"] = Field(
         "partly", description="Could a short list of rules (if this, then that) do it: yes, partly (the easy "
                               "cases), or no?")
