@@ -687,7 +687,7 @@ def test_support_triage_worked_example():
 def test_the_self_check_numbers_come_from_the_kit():
     # the threshold-on-its-own-data check quotes the worked example's counts: 6 of 268 on the choosing rows,
     # 7 of 260 held out, with the kit's Wilson interval
-    check = q5.SELF_CHECK[1]
+    check = q5.self_check()[1]
     text = check.question + " " + check.why
     assert f"268 of them with 6 wrong ({6 / 268:.1%}, 95% interval high {wilson_interval(6, 268)[1]:.1%})" in text
     assert f"260 with 7 wrong ({7 / 260:.1%}, 95% high {wilson_interval(7, 260)[1]:.1%})" in text

@@ -23,11 +23,10 @@ _THE_AI = re.compile(r"\b([Tt])he AI\b")
 
 def unit_words(case: Case | None, default: str = "input") -> tuple[str, str]:
     """(one, many) of the case's unit of work: ("invoice", "invoices"), or ``default`` when question 2 has none."""
-    from .need_ai import plural, unit
+    from .need_ai import plural
 
-    answers = _answers(case, "need_ai")
-    word = unit(answers) if answers is not None else "decision"
-    if word == "decision":
+    word = " ".join(str(getattr(_answers(case, "need_ai"), "decision_unit", "")).split()).lower()
+    if word in ("", "decision"):
         word = default  # the field's default names no product: use the caller's generic word
     return word, plural(word)
 
