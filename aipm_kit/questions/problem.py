@@ -30,7 +30,8 @@ TITLE = "What problem should we solve to maximize impact?"
 SOLUTION_WORDS = (
     "ai", "artificial intelligence", "ml", "machine learning", "model", "models", "chatbot", "chat bot", "bot",
     "llm", "llms", "gpt", "chatgpt", "genai", "generative", "copilot", "rag", "neural", "classifier",
-    "algorithm", "app", "apps", "dashboard", "automate", "automated", "automation", "platform",
+    "algorithm", "app", "apps", "dashboard", "automate", "automated", "automates", "automating", "automation",
+    "platform",
 )
 _SOLUTION_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in SOLUTION_WORDS) + r")\b", re.IGNORECASE)
 

@@ -56,6 +56,7 @@ def speak_of_solution(case: Case | None, result: Result) -> None:
     name = solution_name(case)
     if name is None:
         return
+    import pandas as pd
     name = " ".join(name.split())
 
     def say(text: str) -> str:
@@ -68,7 +69,8 @@ def speak_of_solution(case: Case | None, result: Result) -> None:
     tables = {}
     for caption, frame in result.tables.items():
         frame = frame.rename(columns=lambda c: say(c) if isinstance(c, str) else c)
-        text_columns = [c for c in frame.columns if frame[c].dtype == object]
+        text_columns = [c for c in frame.columns
+                        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
         if text_columns:
             frame = frame.copy()
             for c in text_columns:
