@@ -161,9 +161,9 @@ def self_check() -> tuple[Check, ...]:
     volume = break_even_volumes({"prompt": prompt, "ml_model": trained})[0]["volume"]
     return (
         Check("Each input goes to one of nine labels; there are 150,000 labelled past examples and nothing to "
-              "look up or act on. Which approach is over-built?",
-              ("A trained classifier: training is the heaviest option.",
-               "A simple prompt: a general model knows nothing about your nine labels.",
+              "look up or act on. Which approach spends the most for nothing?",
+              ("A trained classifier: labelling, training and hosting make it the heaviest option.",
+               "A simple prompt: paying for tokens on every input costs more than anything else.",
                "An agent with tools."),
               2, "An agent earns its loops, cost and risk only when the task takes several steps that act through "
                  "tools; picking one label from a list takes none. With 150,000 labelled examples a trained "

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from ..result import Finding, Metric, Result
 
 if TYPE_CHECKING:
@@ -56,7 +58,6 @@ def speak_of_solution(case: Case | None, result: Result) -> None:
     name = solution_name(case)
     if name is None:
         return
-    import pandas as pd
     name = " ".join(name.split())
 
     def say(text: str) -> str:
