@@ -3,13 +3,14 @@
 The case looks like any worked example, and five mistakes are planted in it for a learner to find; the answer
 key is ``docs/flaw-hunt-key.md``. Two of them live in the data written here:
 
-- the eval set's ``adversarial`` rows are 150 copies of 10 distinct return requests (a few pushy messages
-  pasted in again and again), so the gate on them rests on 10 distinct inputs, not 150 rows;
-- the ``electronics`` rows pass about 77% of the time while the other products pass about 96%, so the overall
-  pass rate clears the 90% target with a failing slice inside it.
+- the eval set's ``adversarial`` rows are 120 copies of 10 distinct return requests (a few pushy messages
+  pasted in again and again), so the gate on them rests on 10 distinct inputs, not 120 rows;
+- the ``electronics`` rows pass about 80% of the time while the other products pass about 97.5%, so the
+  overall pass rate clears the 90% target with a failing slice inside it.
 
 The pilot's scores (question 5) are a few hundred: the threshold the case declares looks safe on all of them,
-but not on rows held out from the choice. ``python -m aipm_kit.synth_flaw`` rewrites the files; the test
+but its error rate's upper end on rows held out from the choice is over the limit. Each generator takes the
+parameters that write the case with its flaw fixed, for the tests' mirrors. ``python -m aipm_kit.synth_flaw`` rewrites the files; the test
 ``tests/test_example_flaw_hunt.py`` checks the committed files are these, byte for byte.
 """
 
@@ -135,8 +136,9 @@ def eval_results(seed: int = 41, electronics_rate: float = 0.8, pushy_repeated: 
 def pilot_scores(n: int = 320, seed: int = 42) -> pd.DataFrame:
     """The pilot's past decisions with the model's confidence: ``return_id, confidence, correct``.
 
-    Most requests are plain (confidence near 0.9); the model is over-confident by about four points, so a
-    threshold that shows few errors on every row shows more on rows it was not chosen on.
+    Four requests in five are plain (confidence near 0.95), the rest unclear (near 0.6); a decision is right
+    with probability confidence + 0.01. With 320 rows a threshold of 0.90 shows 3.0% errors on all of them, too
+    few held-out rows to prove a 5% limit; with 4,000 the held-out rows prove it.
     """
     import numpy as np
     import pandas as pd
