@@ -10,8 +10,10 @@ key is ``docs/flaw-hunt-key.md``. Two of them live in the data written here:
 
 The pilot's scores (question 5) are a few hundred: the threshold the case declares looks safe on all of them,
 but its error rate's upper end on rows held out from the choice is over the limit. Each generator takes the
-parameters that write the case with its flaw fixed, for the tests' mirrors. ``python -m aipm_kit.synth_flaw`` rewrites the files; the test
-``tests/test_example_flaw_hunt.py`` checks the committed files are these, byte for byte.
+parameters that write the case with its flaw fixed, for the tests' mirrors.
+
+``python -m aipm_kit.synth_flaw`` rewrites the files; ``tests/test_example_flaw_hunt.py`` checks the committed
+files are these, byte for byte.
 """
 
 from __future__ import annotations
