@@ -26,13 +26,15 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
 # product's: adding a word here says "this is how the kit talks about every product". Never add a product's
 # word (its unit of work, a label, a channel, a failure mode): change the sentence that prints it instead.
 COMMON = frozenset("""
-    added agree also annual answered answering anyone appear apply available avoided balance beat below best
-    better between cache cached carry checked close condition constraint could covered declared default
-    distinct doing draft drift effective either else format graded grow growing guess held-out here hidden
-    high holding hosting index know language largest length level limit line listed lower made matching
-    matter measure meet moment money much number part passage pay people place profile put random rather
-    re-read re-run reason recall repeated replaced replacement require retrieval retrieve running sending
-    ship structured such suggestion table then those total typed usually vendor very went wrote
+    accept added agree aipm-kit also annual answered answering anyone appear apply available average avoided
+    balance beat below best better between cache cached carry cause centre checked checking close condition
+    confident constraint could covered declared default difference different distinct doing draft drift
+    effective either else format graded grow growing guess held-out here hidden high holding hosting index
+    inside item just know language largest length less level limit line listed lower made make matching matter
+    measure measured meet mistake moment money much number part passage pay people place profile put random
+    rather re-read re-run real reason recall repeated replaced replacement require retrieval retrieve returned
+    route running scored sending ship size something spread structured such suggestion table tell then those
+    total typed usually vendor very watch went wrote
 """.split())
 
 
