@@ -88,8 +88,8 @@ def read(path: str | os.PathLike, mapping: dict | None = None, variant: str | No
         case_id = f"t{number}" + (f"-r{repeat}" if repeated else "")
         if several:
             case_id = f"{labels[i]}/{case_id}"
-        records.append(_record(item, path, f"results.results[{positions[i]}]", case_id, labels[i],
-                               f"{labels[i]}/t{number}" if labels[i] else f"t{number}"))
+        group = (f"{labels[i]}/t{number}" if several else f"t{number}") if several or repeated else ""
+        records.append(_record(item, path, f"results.results[{positions[i]}]", case_id, labels[i], group))
     frame, notes = eval_table(records, path, mapping)
     if several:
         notes.insert(0, f"{len(set(labels))} variants, one column 'variant' ({', '.join(dict.fromkeys(labels))}): "
