@@ -14,6 +14,8 @@ Each of ``results.results[]`` is one test run against one prompt and provider: `
   6's labels grader reads it.
 - Several prompts or providers in one file are a ``variant`` column (``provider · prompt``), never merged;
   ``--variant NAME`` keeps one, so two variants can be imported as a run and its baseline with the same ids.
+- ``id``: the test's ``metadata.id`` when it has one, else ``t1``, ``t2`` … in test order; ``-r2`` marks the
+  second repeat, and ``variant/`` leads when the file holds several variants.
 - ``repeat``: promptfoo writes each repeat as a test of its own, so repeats are recognised by their test
   (description, vars, metadata and asserts) and share a ``group``; the group holds the variant, so the same
   input under two prompts is two cases, not a duplicate.
@@ -85,10 +87,11 @@ def read(path: str | os.PathLike, mapping: dict | None = None, variant: str | No
     records = []
     for i, item in enumerate(results):
         (key, number, repeat) = keys[i]
-        case_id = f"t{number}" + (f"-r{repeat}" if repeated else "")
+        name = _own_id(results[i]["testCase"]) or f"t{number}"
+        case_id = name + (f"-r{repeat}" if repeated else "")
         if several:
             case_id = f"{labels[i]}/{case_id}"
-        group = (f"{labels[i]}/t{number}" if several else f"t{number}") if several or repeated else ""
+        group = (f"{labels[i]}/{name}" if several else name) if several or repeated else ""
         records.append(_record(item, path, f"results.results[{positions[i]}]", case_id, labels[i], group))
     frame, notes = eval_table(records, path, mapping)
     if several:
@@ -127,6 +130,12 @@ def _variant_parts(item: dict) -> tuple[str, str]:
     return text(provider) or "provider", text(prompt.get("label") or item.get("promptIdx", ""))
 
 
+def _own_id(test: dict) -> str:
+    """The test's own id, when its metadata has one (tests ``aipm-kit export promptfoo`` wrote do)."""
+    metadata = test.get("metadata") if isinstance(test.get("metadata"), dict) else {}
+    return text(metadata.get("id")).strip()
+
+
 def _test_key(test: dict) -> str:
     """The test's identity: repeats of one test share it (promptfoo gives each repeat its own testIdx)."""
     parts = {k: test.get(k) for k in ("description", "vars", "metadata", "assert")}
@@ -155,7 +164,7 @@ def _record(item: dict, path: Path, where: str, case_id: str, variant: str, grou
         "slice": metadata.get("slice", variables.get("slice")),
         "passed": item["success"], "score": item.get("score"), "group": group, "variant": variant,
     }
-    extra = {k: v for k, v in metadata.items() if k not in ("category", "slice")}
+    extra = {k: v for k, v in metadata.items() if k not in ("category", "slice", "id")}
     extra.update(_metric_passes(item.get("gradingResult")))
     return Record(where, values, raw=item, extra=extra)
 
