@@ -202,7 +202,8 @@ def eval_table(records: list[Record], file: str | os.PathLike, mapping: dict[str
 def write_eval_table(imported: Imported, out: str | os.PathLike, source: str | os.PathLike) -> Path:
     """Write the table to ``out`` (CSV, text cells neutralised) and its provenance beside it; return ``out``.
 
-    Both files go to a temporary name and are renamed when complete; the source file is never written over.
+    Both files go to a temporary name and are renamed when complete. The source file is never written over,
+    nor any existing file an import did not write (one without its provenance file).
     """
     from ..casefile import write_atomic
     from ..exports import neutralise
@@ -213,6 +214,9 @@ def write_eval_table(imported: Imported, out: str | os.PathLike, source: str | o
         raise ImportFileError("--out must name a .csv file (the eval table question 6 reads)", out)
     if out.exists() and out.resolve() == source.resolve():
         raise ImportFileError("--out is the file being imported; choose another name (nothing was written)", out)
+    if out.exists() and not sidecar_path(out).exists():  # replace only a table an import wrote
+        raise ImportFileError("already exists and no import wrote it (it has no provenance file beside it); choose "
+                              "another --out, or delete it first (nothing was written)", out)
     table = neutralise(imported.frame).to_csv(index=False, lineterminator="\n")
     write_atomic(out, table)
     write_atomic(sidecar_path(out), json.dumps(imported.provenance, indent=2, ensure_ascii=False) + "\n")

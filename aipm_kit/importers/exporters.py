@@ -143,8 +143,9 @@ def _check_out(out: Path, case) -> None:
     protected = [case.path] if case.path else []
     for key in ("evaluation", "monitoring"):
         answers = case.answers(key) if case.is_answered(key) else None
-        for value in (answers.model_dump().values() if answers is not None else ()):
-            if isinstance(value, Path):
+        for name in (type(answers).model_fields if answers is not None else ()):
+            value = getattr(answers, name)
+            if isinstance(value, Path):  # a data file (model_dump would give it as relative text)
                 protected.append(value)
     if out.exists() and any(p is not None and out.resolve() == Path(p).resolve() for p in protected):
         raise CaseError("--out is the case file or one of its data files; choose another name (nothing was "
