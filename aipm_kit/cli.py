@@ -250,6 +250,8 @@ def _count(n: int, word: str) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build, skip_iri_format_checker
 
+    if _missing_extra("build", "papermill", "nbconvert", "ipykernel"):
+        return EXIT_BAD_INPUT
     skip_iri_format_checker()  # this process is only the build
     cases = [_load(name) for name in args.cases]
     if any(case is None for case in cases):
@@ -333,6 +335,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     # runs in this process until Ctrl-C or SIGTERM, which stop the server and shut every kernel down
+    if _missing_extra("jupyter", "voila", "ipywidgets"):
+        return EXIT_BAD_INPUT
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
@@ -391,6 +395,17 @@ def as_typed(program: str) -> str:
         return program
     relative = os.path.relpath(mine)
     return relative if not relative.startswith("..") else str(mine)
+
+
+def _missing_extra(extra: str, *modules: str) -> bool:
+    """Say which install a command needs when its libraries are missing (the core install has no Jupyter)."""
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        _bad_input(f"this command needs {', '.join(missing)}, which the core install leaves out: pip install "
+                   f"'aipm-kit[{extra}]' (or 'aipm-kit[all]', everything a learner needs)")
+    return bool(missing)
 
 
 def _load(name: str):
