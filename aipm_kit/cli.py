@@ -401,7 +401,13 @@ def _missing_extra(extra: str, *modules: str) -> bool:
     """Say which install a command needs when its libraries are missing (the core install has no Jupyter)."""
     from importlib.util import find_spec
 
-    missing = [m for m in modules if find_spec(m) is None]
+    def absent(module: str) -> bool:
+        try:
+            return find_spec(module) is None
+        except (ImportError, ValueError):  # a package that is there but broken is as good as missing
+            return True
+
+    missing = [m for m in modules if absent(m)]
     if missing:
         _bad_input(f"this command needs {', '.join(missing)}, which the core install leaves out: pip install "
                    f"'aipm-kit[{extra}]' (or 'aipm-kit[all]', everything a learner needs)")
