@@ -206,7 +206,8 @@ def test_provenance_is_written_beside_the_table_and_shown_in_the_brief(tmp_path,
     _judge(tmp_path, out)
     status, brief, _ = _run(capsys, "brief", tmp_path / "case.yaml", "--out", "-")
     assert status == 0
-    assert f"imported from promptfoo {record['tool_version']} · results.json · sha256 {record['sha256'][:12]}" in brief
+    shown = f"imported from promptfoo {record['tool_version']} · results.json · sha256 {record['sha256'][:12]}"
+    assert shown in brief
 
 
 # ---- bad input -------------------------------------------------------------------------------------------------

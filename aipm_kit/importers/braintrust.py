@@ -8,12 +8,12 @@ or spread over ``scores.NAME`` and ``metadata.KEY`` columns.
 
 An event is a span of a trace; each trace's root span (``is_root``, or no ``span_parents``) is one eval case,
 and the rest (the task's LLM calls, the scorers' spans) are skipped. ``input``, ``expected`` and ``output`` are
-the event's (JSON text when they are objects; an input object of one field is that field's text); ``id`` is the event's ``id``. Braintrust records no pass/fail:
-``scores`` maps each scorer to a number from 0 to 1. The first scorer of the first case is ``score`` (choose
-another with ``--map score=scores.NAME``), and a case passes when it reaches ``--pass-at`` when that is given;
-every other scorer is a column ``score_NAME``. ``category`` and ``slice`` come from ``metadata``; its other keys
-and the ``tags`` are columns too. Traces of one ``input`` (an eval run with a trial count above one) share a ``group``, named
-after the first one's id.
+the event's (JSON text when they are objects; an input object of one field is that field's text); ``id`` is the
+event's ``id``. Braintrust records no pass/fail: ``scores`` maps each scorer to a number from 0 to 1. The first
+scorer of the first case is ``score`` (choose another with ``--map score=scores.NAME``), and a case passes when
+it reaches ``--pass-at`` when that is given; every other scorer is a column ``score_NAME``. ``category`` and
+``slice`` come from ``metadata``; its other keys and the ``tags`` are columns too. Traces of one ``input`` (an
+eval run with a trial count above one) share a ``group``, named after the first one's id.
 """
 
 from __future__ import annotations

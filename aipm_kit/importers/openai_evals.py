@@ -121,8 +121,9 @@ def _record(raw: dict, path: Path, where: str, case_id: str) -> Record:
         expected = expected[0]
     if isinstance(output, list) and len(output) == 1:
         output = output[0]
-    values = {"id": case_id, "group": raw["sample_id"] if case_id != raw["sample_id"] else "", "input": _prompt_text(sampling.get("prompt")),
-              "expected": expected, "output": output, "passed": passed, "score": score}
+    values = {"id": case_id, "group": raw["sample_id"] if case_id != raw["sample_id"] else "",
+              "input": _prompt_text(sampling.get("prompt")), "expected": expected, "output": output,
+              "passed": passed, "score": score}
     extra = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool))}
     if match and match.get("picked") is not None and "sampled" in match:
         extra["picked"] = text(match["picked"])
