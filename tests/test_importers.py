@@ -116,6 +116,15 @@ def test_inspect_logs_give_the_counts_inspect_reported():
         assert imported.provenance["tool_version"] == header["eval"]["packages"]["inspect_ai"]
 
 
+def test_inspect_a_scorer_named_by_map_decides_the_pass():
+    # match's C/I grades, named by --map, give the 6 passes inspect reported; brevity's mean of 1.0 over 10 rows
+    # means every row scored 1.0, while the passes still come from match
+    by_match = import_file("inspect", INSPECT_JSON, {"passed": "scores.match.value"}, reader="plain")
+    assert by_match.passed == 6
+    by_brevity = import_file("inspect", INSPECT_JSON, {"score": "scores.brevity.value"}, reader="plain")
+    assert list(by_brevity.frame["score"]) == [1.0] * 10 and by_brevity.passed == 6
+
+
 def test_inspect_eval_and_json_logs_give_the_same_table():
     a = import_file("inspect", INSPECT_EVAL, reader="plain").frame
     b = import_file("inspect", INSPECT_JSON, reader="plain").frame

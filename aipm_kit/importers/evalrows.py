@@ -103,7 +103,7 @@ def text(value: Any) -> str:
 
 
 def truth(value: Any, file: str | os.PathLike, where: str, column: str = "passed") -> bool | None:
-    """``value`` as True/False (bools, 1/0, "true"/"false", "yes"/"no"), None when blank; anything else an error."""
+    """``value`` as True/False (bools, 1/0, true/false, yes/no, pass/fail, C/I), None when blank; else an error."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -111,7 +111,8 @@ def truth(value: Any, file: str | os.PathLike, where: str, column: str = "passed
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
     words = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False, "pass": True,
-             "fail": False, "passed": True, "failed": False, "1.0": True, "0.0": False}
+             "fail": False, "passed": True, "failed": False, "1.0": True, "0.0": False,
+             "correct": True, "incorrect": False, "c": True, "i": False}  # C and I: inspect_ai's grades
     if isinstance(value, str) and value.strip().lower() in words:
         return words[value.strip().lower()]
     raise ImportFileError(f"{column} is {value!r}; expected true or false", file, where)
