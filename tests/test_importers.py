@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from aipm_kit import analyze
+from aipm_kit import analyze, load_case
+from aipm_kit.brief import brief_html
 from aipm_kit.cli import main
 from aipm_kit.importers import ImportFileError, import_file, read_provenance, sidecar_path
 
@@ -217,6 +218,8 @@ def test_provenance_is_written_beside_the_table_and_shown_in_the_brief(tmp_path,
     assert status == 0
     shown = f"imported from promptfoo {record['tool_version']} · results.json · sha256 {record['sha256'][:12]}"
     assert shown in brief
+    page = brief_html(load_case(tmp_path / "case.yaml"))
+    assert f'<p class="provenance">Question 6&#x27;s eval run was {shown}' in page
 
 
 # ---- bad input -------------------------------------------------------------------------------------------------
