@@ -126,6 +126,17 @@ def test_inspect_a_scorer_named_by_map_decides_the_pass():
     assert list(by_brevity.frame["score"]) == [1.0] * 10 and by_brevity.passed == 6
 
 
+def test_inspect_samples_that_errored_are_left_out_and_said(tmp_path):
+    log = json.loads(INSPECT_JSON.read_text())
+    log["samples"][0].update(scores=None, error={"message": "model timed out", "traceback": ""})  # t1, a pass
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(log))
+    imported = import_file("inspect", broken, reader="plain")
+    assert (imported.cases, imported.passed) == (9, 5)
+    assert imported.notes == ["1 samples ended in an error and have no score; left out, as inspect_ai's metrics "
+                              "leave them out (first: 't1')"]
+
+
 def test_inspect_eval_and_json_logs_give_the_same_table():
     a = import_file("inspect", INSPECT_EVAL, reader="plain").frame
     b = import_file("inspect", INSPECT_JSON, reader="plain").frame

@@ -49,8 +49,14 @@ def read(path: str | os.PathLike, mapping: dict | None = None, reader: str = "au
     spec = header.get("eval") if isinstance(header.get("eval"), dict) else {}
     scorers = [s.get("name") for s in spec.get("scorers") or [] if isinstance(s, dict) and s.get("name")]
     epochs = max(int(s.get("epoch") or 1) for s in samples)
-    records = [_record(sample, n, path, scorers, epochs > 1) for n, sample in enumerate(samples)]
+    # a sample that ended in an error has no score; inspect's own metrics leave it out, and so does the table
+    failed = [s for s in samples if s.get("error") and not s.get("scores")]
+    records = [_record(sample, n, path, scorers, epochs > 1) for n, sample in enumerate(samples)
+               if not (sample.get("error") and not sample.get("scores"))]
     frame, notes = eval_table(records, path, mapping)
+    if failed:
+        notes.append(f"{len(failed)} samples ended in an error and have no score; left out, as inspect_ai's "
+                     f"metrics leave them out (first: {failed[0].get('id')!r})")
     status = header.get("status")
     if status and status != "success":
         notes.append(f"the run's status is {status!r}: it may hold fewer samples than the task has.")
