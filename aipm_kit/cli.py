@@ -144,6 +144,10 @@ def _add_interchange_commands(commands) -> None:
     exp.add_argument("file_format", metavar="FORMAT", choices=["promptfoo", "inspect"], help="promptfoo, inspect")
     exp.add_argument("case", metavar="CASE")
     exp.add_argument("--out", metavar="FILE", required=True, help="where to write it")
+    exp.add_argument("--var", default="input", metavar="NAME",
+                     help="promptfoo: the var your prompt reads the input from (default: input)")
+    exp.add_argument("--assert", dest="assertion", default="equals", choices=["equals", "icontains", "contains"],
+                     help="promptfoo: how a test checks the expected answer (default: equals)")
 
 
 def _version() -> str:
@@ -375,7 +379,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     case = _load(args.case)
     if case is None:
         return EXIT_BAD_INPUT
-    path, cases, promoted = export(case, args.file_format, args.out)
+    options = {"var": args.var, "assertion": args.assertion} if args.file_format == "promptfoo" else {}
+    path, cases, promoted = export(case, args.file_format, args.out, **options)
     extra = f", {promoted} of them reviewed failures from question 7" if promoted else ""
     print(f"Wrote {path}: {cases} eval cases{extra}")
     return EXIT_OK

@@ -56,11 +56,24 @@ def test_promptfoo_yaml_holds_the_eval_set_and_the_promoted_failures(tmp_path, c
     assert tests[3]["metadata"]["source"] == "production review: wrong queue"
 
 
+def test_promptfoo_tests_for_a_prompt_with_its_own_var_and_a_looser_check(tmp_path, capsys):
+    out = tmp_path / "tests.yaml"
+    status, _, _ = _run(capsys, "export", "promptfoo", _case(tmp_path), "--out", out, "--var", "ticket",
+                        "--assert", "icontains")
+    first = YAML(typ="safe").load(out.read_text())[0]
+    assert status == 0 and first["vars"] == {"ticket": "I was charged twice"}
+    assert first["assert"] == [{"type": "icontains", "value": "billing"}]
+    assert _run(capsys, "export", "promptfoo", _case(tmp_path), "--out", tmp_path / "t.csv", "--var", "ticket",
+                "--assert", "icontains")[0] == 0
+    row = next(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
+    assert (row["ticket"], row["__expected"]) == ("I was charged twice", "icontains:billing")
+
+
 def test_promptfoo_csv_and_inspect_jsonl(tmp_path, capsys):
     case = _case(tmp_path)
     assert _run(capsys, "export", "promptfoo", case, "--out", tmp_path / "tests.csv")[0] == 0
     rows = list(csv.DictReader(io.StringIO((tmp_path / "tests.csv").read_text())))
-    assert [r["__description"] for r in rows] == ["e1", "e2", "e3", "p1", "p3"]
+    assert [r["__description"] for r in rows] == [r["__metadata:id"] for r in rows] == ["e1", "e2", "e3", "p1", "p3"]
     assert rows[2]["input"].startswith("'=cmd")  # a spreadsheet may open this one: quoted like the kit's CSVs
     assert [r["__expected"] for r in rows] == ["billing", "needs review", "general", "shipping", "billing"]
 

@@ -90,7 +90,8 @@ def promptfoo_yaml(cases: list[dict], **options) -> str:
 
 def promptfoo_csv(cases: list[dict], var: str = "input", assertion: str = "equals") -> str:
     """The promptfoo tests as CSV: a column per var, ``__expected`` (``icontains:…`` when asked),
-    ``__description`` and ``__metadata:…`` columns."""
+    ``__description`` and ``__metadata:…`` columns (id, category, slice), which promptfoo reads as the test's
+    metadata."""
     import pandas as pd
 
     from ..exports import neutralise
@@ -100,6 +101,7 @@ def promptfoo_csv(cases: list[dict], var: str = "input", assertion: str = "equal
         var: [c["input"] for c in cases],
         "__expected": [prefix + c["expected"] if c["expected"] else "" for c in cases],
         "__description": [c["id"] for c in cases],
+        "__metadata:id": [c["id"] for c in cases],
         "__metadata:category": [c["category"] for c in cases],
         "__metadata:slice": [c["slice"] for c in cases],
     })
