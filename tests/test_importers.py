@@ -15,7 +15,7 @@ import pytest
 from aipm_kit import analyze, load_case
 from aipm_kit.brief import brief_html
 from aipm_kit.cli import main
-from aipm_kit.importers import ImportFileError, import_file, read_provenance, sidecar_path
+from aipm_kit.importers import ImportFileError, import_file, read_provenance, sidecar_path, write_eval_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 PROMPTFOO = FIXTURES / "promptfoo" / "results.json"
@@ -78,9 +78,7 @@ def test_promptfoo_gives_the_counts_promptfoo_reported(tmp_path, capsys):
 
 
 def test_promptfoo_variants_are_split_before_duplicates_are_counted(tmp_path):
-    out = tmp_path / "eval.csv"
-    imported = import_file("promptfoo", PROMPTFOO)
-    imported.frame.to_csv(out, index=False)
+    out = write_eval_table(import_file("promptfoo", PROMPTFOO), tmp_path / "eval.csv", PROMPTFOO)
     data = _judge(tmp_path, out)
     # 5 distinct tests per prompt, 2 prompts: 10 distinct units from 20 rows (the repeats fold in)
     assert (data["cases"], data["distinct_inputs"]) == (20, 10)
@@ -151,8 +149,7 @@ def test_inspect_ai_own_reader_and_the_plain_reader_agree():
 
 
 def test_inspect_epochs_count_once_in_question_6(tmp_path):
-    out = tmp_path / "eval.csv"
-    import_file("inspect", INSPECT_EVAL).frame.to_csv(out, index=False)
+    out = write_eval_table(import_file("inspect", INSPECT_EVAL), tmp_path / "eval.csv", INSPECT_EVAL)
     data = _judge(tmp_path, out)
     assert (data["cases"], data["distinct_inputs"]) == (10, 5)
 
@@ -170,6 +167,17 @@ def test_openai_evals_log_gives_the_counts_oaieval_reported():
     assert frame.loc["triage.dev.3", "input"] == "Where is my parcel?"  # from the sampling event's prompt
     assert (frame.loc["triage.dev.3", "expected"], frame.loc["triage.dev.3", "output"]) == ("shipping", "general")
     assert imported.provenance["eval_name"] == "triage.dev.v0"
+
+
+def test_every_importer_writes_a_table_question_6_reads(tmp_path):
+    for file_format, path, options, cases, passed in (
+            ("openai-evals", OAIEVAL, {}, 6, 5), ("braintrust", BRAINTRUST_CSV, {"pass_at": 1.0}, 6, 3),
+            ("jsonl", TABLE_JSONL, {"mapping": {"input": "question", "passed": "correct"}}, 5, 3)):
+        folder = tmp_path / file_format
+        folder.mkdir()
+        out = write_eval_table(import_file(file_format, path, **options), folder / "eval.csv", path)
+        data = _judge(folder, out)
+        assert (data["cases"], round(data["pass_rate"] * cases)) == (cases, passed), file_format
 
 
 # ---- Braintrust ----------------------------------------------------------------------------------------------
@@ -224,7 +232,8 @@ def test_provenance_is_written_beside_the_table_and_shown_in_the_brief(tmp_path,
     assert record["tool_version"] == json.loads(PROMPTFOO.read_text())["metadata"]["promptfooVersion"]
     assert (record["file"], record["cases"], record["passed"]) == ("results.json", 10, 8)
     assert str(tmp_path) not in sidecar_path(out).read_text()  # a name and a hash, no machine's folders
-    _judge(tmp_path, out)
+    data = _judge(tmp_path, out)  # the file the command wrote: 10 rows of 5 tests repeated twice, 8 pass
+    assert (data["cases"], data["distinct_inputs"], data["pass_rate"]) == (10, 5, 0.8)
     status, brief, _ = _run(capsys, "brief", tmp_path / "case.yaml", "--out", "-")
     assert status == 0
     shown = f"imported from promptfoo {record['tool_version']} · results.json · sha256 {record['sha256'][:12]}"
