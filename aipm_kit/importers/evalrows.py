@@ -96,9 +96,10 @@ def text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return "" if isinstance(value, float) and math.isnan(value) else f"{value:g}" if isinstance(value, float) \
-            else str(value)
+    if isinstance(value, float):  # the shortest text that reads back as the same number; 1.0 as "1"
+        return "" if math.isnan(value) else str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
