@@ -1,0 +1,611 @@
+"""Question 7's production log where it lives: a glob of CSV or Parquet files, a Parquet file, or a table in a
+database, read through DuckDB so the log itself never enters pandas.
+
+Question 7 needs counts, not rows: outputs per week × segment × feedback value, the reference weeks' deciles
+and bin counts of confidence and input length, one week's row keys for the review sample, and the few rows
+reviewers name. :class:`SqlLog` computes each in SQL; ``monitoring.py`` asks for them through the same small
+functions whether the log is a DataFrame (a CSV file read by the kit's checked reader) or a :class:`SqlLog`.
+
+Where a log may live (the ``log`` field):
+
+- ``logs/*.parquet``, ``logs/2025-*.csv``: a glob, relative to the case file;
+- ``production_log.parquet``: one Parquet file (DuckDB reads it; pyarrow is not needed);
+- ``duckdb:///warehouse.duckdb`` with ``log_table`` or ``log_query``: opened read-only;
+- ``sqlite:///app.db`` with ``log_table`` or ``log_query``: opened read-only with Python's ``sqlite3``, and
+  copied in chunks into a temporary DuckDB file (slower than DuckDB or Parquet for large logs).
+
+A path in a URL is relative to the case file (``duckdb:////abs/path.duckdb`` for an absolute one).
+``${NAME}`` in a URL is read from the environment when the log is opened and never written back, shown or
+kept: messages name the URL with any password replaced by ``***``. A ``log_query`` runs with DuckDB's
+access to files and the network switched off and the setting locked, so it can read the database it names and
+nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..case import CaseError
+
+KEY = "monitoring"
+LOG_COLUMNS = ("timestamp", "id", "segment", "input", "output", "confidence", "feedback")
+OPTIONAL_COLUMNS = ("conversation_id",)
+SCHEMES = ("duckdb", "sqlite")
+COPY_ROWS = 200_000  # rows of an SQLite table copied into DuckDB at a time
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+# ---- where the log lives: the `log` field ---------------------------------------------------------------
+
+def is_address(text: str) -> bool:
+    """A database URL (``scheme://…``)."""
+    return "://" in str(text)
+
+
+def is_glob(text: str) -> bool:
+    return any(c in str(text) for c in "*?[")
+
+
+def redact(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part (if any) shown as ``***``."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", str(url))
+
+
+def resolve_location(value: Any, base_dir: Path | None) -> Path | str:
+    """The ``log`` field checked: a file that exists (a ``Path``), a glob that matches at least one file, or a
+    database URL of a scheme the kit reads (both absolute ``str``, a URL's ``${NAME}`` left as written)."""
+    if isinstance(value, Path):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError(f"expected a file, a glob or a database URL, found {type(value).__name__}")
+    if not text:
+        raise ValueError("expected a file, a glob or a database URL, found nothing")
+    if is_address(text):
+        scheme, rest = text.split("://", 1)
+        if scheme.lower() not in SCHEMES:
+            raise ValueError(f"the kit reads logs from {', '.join(s + '://' for s in SCHEMES)} URLs, not "
+                             f"{scheme}:// ({redact(text)}); export the table to Parquet and name the files, or "
+                             f"load it into DuckDB")
+        if not rest.startswith("/"):
+            raise ValueError(f"expected {scheme}:///path/to/file (three slashes), found {redact(text)}")
+        path = Path(rest[1:]).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        if "${" not in str(path) and not path.is_file():
+            raise ValueError(f"database file not found: {rest[1:]} (paths are relative to the case file)")
+        return f"{scheme.lower()}:///{path.resolve() if '${' not in str(path) else path}".replace(":////", ":////")
+    path = Path(text).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if is_glob(text):
+        if not _matches(str(path)):
+            raise ValueError(f"no file matches {text} (paths are relative to the case file)")
+        return str(path)
+    if not path.is_file():
+        raise ValueError(f"file not found: {text} (paths are relative to the case file)")
+    return path.resolve()
+
+
+def serialize_location(value: Path | str, base_dir: Path | None) -> str:
+    """The ``log`` field as the case file writes it: relative to the case file where it is below it."""
+    text = str(value)
+    prefix = ""
+    if is_address(text):
+        scheme, rest = text.split("://", 1)
+        prefix, text = f"{scheme}:///", rest[1:]
+    if base_dir is not None:
+        try:
+            return prefix + Path(text).relative_to(Path(base_dir).resolve()).as_posix()
+        except ValueError:
+            pass
+    if prefix and text.startswith("/"):
+        return prefix + "/" + text.lstrip("/")  # duckdb:////abs/path
+    return prefix + Path(text).as_posix()
+
+
+def _matches(pattern: str) -> list[str]:
+    import glob
+
+    return sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+
+
+# ---- opening the log ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Where a log lives and how its columns are named (``columns``: the kit's name → theirs)."""
+
+    location: str
+    table: str = ""
+    query: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The location as messages show it: a file's name, a URL without its password."""
+        if is_address(self.location):
+            what = f" (table {self.table})" if self.table else " (log_query)" if self.query else ""
+            scheme, rest = self.location.split("://", 1)
+            return f"{scheme}:///{redact(rest).rsplit('/', 1)[-1]}{what}"
+        return Path(self.location).name
+
+    def their(self, kit: str) -> str:
+        return dict(self.columns).get(kit, kit)
+
+
+def needs_sql(location: Path | str) -> bool:
+    """Whether the log is read through DuckDB: a glob, a Parquet file, a database; a CSV file is not."""
+    text = str(location)
+    return is_address(text) or is_glob(text) or Path(text).suffix.lower() in (".parquet", ".pq")
+
+
+def open_log(source: Source) -> SqlLog:
+    """The log at ``source`` as a :class:`SqlLog`, checked (columns present, values typed); any problem is a
+    ``CaseError`` naming the log and the column. Cached while the files it reads are unchanged."""
+    return _open(source, _stamp(source))
+
+
+@functools.lru_cache(maxsize=2)
+def _open(source: Source, stamp: tuple) -> SqlLog:  # noqa: ARG001 (the cache key)
+    log = SqlLog(source)
+    log.check()
+    return log
+
+
+def _stamp(source: Source) -> tuple:
+    """What changes when the log changes: each file's modification time and size."""
+    text = source.location
+    if is_address(text):
+        paths = [text.split("://", 1)[1][1:]]
+    elif is_glob(text):
+        paths = _matches(text)
+    else:
+        paths = [text]
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(_expand(p, source))
+            out.append((p, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((p, 0, 0))
+    return tuple(out)
+
+
+def _expand(text: str, source: Source) -> str:
+    """``${NAME}`` replaced from the environment; a missing variable is an error naming it (not its value)."""
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise _error(source, f"the environment variable {name} named in the URL is not set")
+        return os.environ[name]
+
+    return _ENV.sub(value, text)
+
+
+def _error(source: Source, problem: str, column: str | None = None) -> CaseError:
+    where = f"column {column}" if column else None
+    error = CaseError(problem, source.shown, None, where)
+    error.column = column
+    return error
+
+
+def _quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+class SqlLog:
+    """A production log read through DuckDB. Every method returns small results: counts, cut points, one
+    week's row keys, a few rows by id."""
+
+    def __init__(self, source: Source):
+        import duckdb
+
+        self.source = source
+        self._duckdb = duckdb
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.connection = self._connect()
+        self._cache: dict[Any, Any] = {}
+
+    # -- connecting: read-only, external access off where a user's SQL runs
+    def _connect(self):
+        duckdb, s = self._duckdb, self.source
+        text = s.location
+        if not is_address(text):
+            files = _matches(text) if is_glob(text) else [text]
+            con = duckdb.connect(":memory:")
+            reader = "read_parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else \
+                "read_csv" if all(f.lower().endswith((".csv", ".txt")) for f in files) else None
+            if reader is None:
+                raise _error(s, "a glob of logs names CSV files or Parquet files, not a mix (or other kinds)")
+            listed = "[" + ", ".join(_literal(f) for f in files) + "]"
+            options = ", header=true, all_varchar=true, union_by_name=true" if reader == "read_csv" else \
+                ", union_by_name=true"
+            self._lock(con, files)
+            self.relation = f"{reader}({listed}{options})"
+            return con
+        if s.query and s.table:
+            raise _error(s, "name either log_table or log_query, not both")
+        if not (s.query or s.table):
+            raise _error(s, "a database log needs log_table (the table or view) or log_query (a SELECT)")
+        scheme, rest = text.split("://", 1)
+        path = _expand(rest[1:], s)
+        try:
+            if scheme == "duckdb":
+                con = duckdb.connect(path, read_only=True)
+            else:
+                con = self._copy_sqlite(path)
+        except (duckdb.Error, sqlite3.Error) as exc:
+            raise _error(s, f"cannot open the database: {_redacted(exc, text, path)}") from None
+        self._lock(con, [])
+        if scheme == "sqlite":
+            self.relation = "copied"
+        elif s.query:
+            statements = con.extract_statements(s.query) if s.query.strip() else []
+            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+                raise _error(s, "log_query must be one SELECT statement")
+            self.relation = f"({statements[0].query.strip().rstrip(';')})"
+        else:
+            self.relation = _quote(s.table)
+        return con
+
+    def _lock(self, con: Any, paths: list[str]) -> None:
+        """No file or network access beyond ``paths`` from here on, and nobody can switch it back on. (DuckDB
+        shares one instance per database file in a process: a second opening finds it locked already.)"""
+        locked, external = con.execute("SELECT current_setting('lock_configuration'), "
+                                       "current_setting('enable_external_access')").fetchone()
+        if locked and not external:
+            return
+        if paths:
+            con.execute(f"SET allowed_paths = [{', '.join(_literal(p) for p in paths)}]")
+        if self._tmp is not None:
+            con.execute(f"SET allowed_directories = [{_literal(self._tmp.name)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+
+    def _copy_sqlite(self, path: str):
+        """The SQLite table or query copied in chunks into a temporary DuckDB file (read-only on SQLite)."""
+        if not Path(path).is_file():
+            raise _error(self.source, "database file not found")
+        lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            sql = f"SELECT * FROM ({self.source.query})" if self.source.query else \
+                f"SELECT * FROM {_quote(self.source.table)}"
+            if self.source.query and not self.source.query.lstrip().lower().startswith(("select", "with")):
+                raise _error(self.source, "log_query must be one SELECT statement")
+            lite.execute("PRAGMA query_only = ON")
+            self._tmp = tempfile.TemporaryDirectory(prefix="aipm-kit-log-")
+            con = self._duckdb.connect(str(Path(self._tmp.name) / "log.duckdb"))
+            cursor = lite.execute(sql)
+            names = [d[0] for d in cursor.description]
+            first = True
+            while rows := cursor.fetchmany(COPY_ROWS):
+                chunk = pd.DataFrame.from_records(rows, columns=names).astype(str).where(
+                    pd.DataFrame.from_records(rows, columns=names).notna(), None)
+                con.register("chunk", chunk)
+                con.execute("CREATE TABLE copied AS SELECT * FROM chunk" if first else
+                            "INSERT INTO copied SELECT * FROM chunk")
+                con.unregister("chunk")
+                first = False
+            if first:
+                con.execute("CREATE TABLE copied AS SELECT " + ", ".join(f"NULL::VARCHAR AS {_quote(n)}"
+                                                                          for n in names) + " WHERE false")
+        finally:
+            lite.close()
+        return con
+
+    # -- the log as the kit's columns
+    def columns(self) -> list[str]:
+        try:
+            described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
+        except self._duckdb.Error as exc:
+            raise _error(self.source, self._problem(exc)) from None
+        return [str(row[0]) for row in described]
+
+    @property
+    def has_conversations(self) -> bool:
+        return self._cache.get("conversations", False)
+
+    def check(self) -> None:
+        """Every needed column is there, and every value parses: a ``CaseError`` naming the first problem."""
+        s = self.source
+        found = self.columns()
+        lower = {c.strip().lower(): c for c in found}
+        self._names = {}
+        missing = []
+        for kit in LOG_COLUMNS + OPTIONAL_COLUMNS:
+            theirs = s.their(kit)
+            name = theirs if theirs in found else lower.get(theirs.strip().lower())
+            if name is None and kit in LOG_COLUMNS:
+                missing.append(theirs if theirs == kit else f"{theirs} (for {kit})")
+            elif name is not None:
+                self._names[kit] = name
+        if missing:
+            raise _error(s, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (one row per AI "
+                            f"output needs {', '.join(LOG_COLUMNS)}; found: {', '.join(found) or 'none'}; map "
+                            f"other names with log_columns)")
+        self._cache["conversations"] = "conversation_id" in self._names
+        c = {k: _quote(v) for k, v in self._names.items()}
+        ts = f"CAST({c['timestamp']} AS VARCHAR)"
+        self.typed = f"""(SELECT
+            try_cast({c['timestamp']} AS TIMESTAMP) AS timestamp,
+            trim(CAST({c['id']} AS VARCHAR)) AS id,
+            coalesce(nullif(trim(CAST({c['segment']} AS VARCHAR)), ''), '(none)') AS segment,
+            coalesce(CAST({c['input']} AS VARCHAR), '') AS input,
+            coalesce(CAST({c['output']} AS VARCHAR), '') AS output,
+            try_cast({c['confidence']} AS DOUBLE) AS confidence,
+            coalesce(trim(CAST({c['feedback']} AS VARCHAR)), '') AS feedback,
+            length(coalesce(CAST({c['input']} AS VARCHAR), '')) AS input_length,
+            {f"coalesce(trim(CAST({c['conversation_id']} AS VARCHAR)), '')" if 'conversation_id' in c else "''"}
+                AS conversation_id,
+            {ts} AS timestamp_text,
+            CAST({c['confidence']} AS VARCHAR) AS confidence_text
+            FROM {self.relation})"""
+        self.clean = f"(SELECT *, CAST(date_trunc('week', timestamp) AS DATE) AS week FROM {self.typed})"
+        bad = self._query(f"""SELECT count(*) AS n,
+            count(*) FILTER (WHERE timestamp IS NULL) AS bad_time,
+            first(timestamp_text) FILTER (WHERE timestamp IS NULL) AS bad_time_value,
+            count(*) FILTER (WHERE confidence IS NULL OR confidence < 0 OR confidence > 1
+                             OR isnan(confidence)) AS bad_confidence,
+            first(confidence_text) FILTER (WHERE confidence IS NULL OR confidence < 0 OR confidence > 1
+                                           OR isnan(confidence)) AS bad_confidence_value,
+            count(*) FILTER (WHERE id IS NULL OR id = '') AS bad_id
+            FROM {self.typed}""").iloc[0]
+        if bad["n"] == 0:
+            raise _error(s, "no rows; expected one row per AI output")
+        if bad["bad_time"]:
+            raise _error(s, f"{int(bad['bad_time']):,} value{'s' if bad['bad_time'] > 1 else ''} that are not dates "
+                            f"and times (first: {bad['bad_time_value']!r}); write them as ISO 8601, e.g. "
+                            f"2025-09-01T08:30:00", self._names["timestamp"])
+        if bad["bad_confidence"]:
+            value = bad["bad_confidence_value"]
+            raise _error(s, f"must hold numbers from 0 to 1; {int(bad['bad_confidence']):,} do not (first: "
+                            f"{'nothing' if value is None else repr(value)})", self._names["confidence"])
+        if bad["bad_id"]:
+            raise _error(s, f"{int(bad['bad_id']):,} empty; every output needs its id", self._names["id"])
+        self.rows = int(bad["n"])
+
+    def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        try:
+            return self.connection.execute(sql, params or []).df()
+        except self._duckdb.Error as exc:
+            raise _error(self.source, self._problem(exc)) from None
+
+    def _problem(self, exc: Exception) -> str:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, self._duckdb.PermissionException) or "disabled by configuration" in text:
+            return ("log_query may read only the database it names: reading files or the network from it is "
+                    f"switched off ({_redacted(exc, self.source.location, '')})")
+        return f"cannot read the log: {_redacted(exc, self.source.location, '')}"
+
+    # -- what question 7 asks of the log
+    def counts(self) -> pd.DataFrame:
+        """Outputs per week × segment × feedback value: ``week`` (date), ``segment``, ``feedback``, ``outputs``."""
+        if "counts" not in self._cache:
+            frame = self._query(f"SELECT week, segment, feedback, count(*) AS outputs FROM {self.clean} "
+                                f"GROUP BY ALL ORDER BY ALL")
+            frame["week"] = pd.to_datetime(frame["week"]).dt.date
+            self._cache["counts"] = frame
+        return self._cache["counts"]
+
+    def conversation_counts(self, negative: str, base: str) -> pd.DataFrame:
+        """Conversations per week of their first turn: ``week``, ``outputs`` (conversations counted) and
+        ``negative`` (conversations with at least one counted negative turn)."""
+        key = ("conversations", negative, base)
+        if key not in self._cache:
+            counted = "true" if base == "all outputs" else "feedback <> ''"
+            frame = self._query(f"""SELECT week, count(*) FILTER (WHERE counted) AS outputs,
+                    count(*) FILTER (WHERE counted AND failed) AS negative FROM (
+                      SELECT conversation_id, min(week) AS week, bool_or({counted}) AS counted,
+                             bool_or(lower(feedback) = ? AND {counted}) AS failed
+                      FROM {self.clean} GROUP BY conversation_id) GROUP BY week ORDER BY week""",
+                                [negative.strip().casefold()])
+            frame["week"] = pd.to_datetime(frame["week"]).dt.date
+            self._cache[key] = frame
+        return self._cache[key]
+
+    def numeric(self, column: str, reference_end: Any, current_start: Any, bins: int) -> dict[str, Any]:
+        """For ``confidence`` or ``input_length``: the reference weeks' cut points (numpy's linear quantiles),
+        both windows' bin counts, sizes and means, and a 30-bin histogram of both for the figure."""
+        key = ("numeric", column, reference_end, current_start, bins)
+        if key in self._cache:
+            return self._cache[key]
+        windows = (f"(SELECT {column} AS x, week <= ?::DATE AS ref, week >= ?::DATE AS cur FROM {self.clean} "
+                   f"WHERE week <= ?::DATE OR week >= ?::DATE)")
+        params = [str(reference_end), str(current_start)] * 2
+        qs = "[" + ", ".join(f"{float(q)!r}::DOUBLE" for q in np.linspace(0, 1, bins + 1)[1:-1]) + "]"
+        stats = self._query(f"""SELECT quantile_cont(x, {qs}) FILTER (WHERE ref) AS cuts,
+                count(*) FILTER (WHERE ref) AS n_ref, count(*) FILTER (WHERE cur) AS n_cur,
+                avg(x) FILTER (WHERE ref) AS mean_ref, avg(x) FILTER (WHERE cur) AS mean_cur,
+                min(x) AS low, quantile_cont(x, 0.995) AS high FROM {windows}""", params).iloc[0]
+        cuts = np.unique(np.asarray(stats["cuts"], float)) if stats["n_ref"] else np.array([])
+        low, high = float(stats["low"]), float(stats["high"])
+        edges = np.linspace(low, high if high > low else low + 1, 31)
+        bin_expr = "(" + " + ".join(f"(x >= {float(c)!r}::DOUBLE)::INT" for c in cuts) + ")" if len(cuts) else "0"
+        first, last = float(edges[0]), float(edges[-1])
+        width = (last - first) / 30
+        counted = self._query(f"""SELECT {bin_expr} AS bin,
+                least(greatest(floor((x - {first!r}::DOUBLE) / {width!r}::DOUBLE), 0), 29)::INT AS hist,
+                x <= {last!r}::DOUBLE AS shown, count(*) FILTER (WHERE ref) AS r, count(*) FILTER (WHERE cur) AS c
+                FROM {windows} GROUP BY ALL""", params)
+        r = np.bincount(counted["bin"], weights=counted["r"], minlength=len(cuts) + 1)
+        c = np.bincount(counted["bin"], weights=counted["c"], minlength=len(cuts) + 1)
+        shown = counted[counted["shown"]]
+        out = {"cuts": cuts, "reference": r, "current": c, "n_reference": int(stats["n_ref"]),
+               "n_current": int(stats["n_cur"]), "mean_reference": float(stats["mean_ref"]),
+               "mean_current": float(stats["mean_cur"]), "edges": edges,
+               "hist_reference": np.bincount(shown["hist"], weights=shown["r"], minlength=30)[:30],
+               "hist_current": np.bincount(shown["hist"], weights=shown["c"], minlength=30)[:30]}
+        self._cache[key] = out
+        return out
+
+    def week_keys(self, monday: Any) -> pd.DataFrame:
+        """One week's outputs without their text (``id``, ``timestamp``, ``segment``, ``feedback``,
+        ``confidence``, ``conversation_id``), in the order the review sample draws from: by id, then time."""
+        return self._query(f"""SELECT id, timestamp, segment, feedback, confidence, conversation_id
+            FROM {self.clean} WHERE week = ?::DATE ORDER BY id, timestamp""", [str(monday)])
+
+    def rows_for_ids(self, ids: list[str], conversations: list[str] | None = None) -> pd.DataFrame:
+        """The rows with these ids (and every turn of these conversations), all kit columns."""
+        if not ids and not conversations:
+            return pd.DataFrame(columns=[*LOG_COLUMNS, "conversation_id", "week", "input_length"])
+        self.connection.register("wanted_ids", pd.DataFrame({"id": list(ids) or [""]}))
+        self.connection.register("wanted_conversations", pd.DataFrame({"c": list(conversations or []) or [""]}))
+        try:
+            frame = self._query(f"""SELECT timestamp, id, segment, input, output, confidence, feedback,
+                conversation_id, week, input_length FROM {self.clean}
+                WHERE id IN (SELECT id FROM wanted_ids)
+                   OR (conversation_id <> '' AND conversation_id IN (SELECT c FROM wanted_conversations))""")
+        finally:
+            self.connection.unregister("wanted_ids")
+            self.connection.unregister("wanted_conversations")
+        frame["week"] = pd.to_datetime(frame["week"])
+        return frame
+
+
+def _redacted(exc: Exception, url: str, expanded: str) -> str:
+    """An error's first line with the URL's password and any expanded variable's value taken out."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for name in _ENV.findall(str(url)):
+        value = os.environ.get(name)
+        if value:
+            text = text.replace(value, "***")
+    if expanded:
+        text = text.replace(expanded, redact(url.split("://", 1)[-1][1:]))
+    return redact(text)
+
+
+# ---- the same questions of a log in memory (a CSV file read by the kit's checked reader) ----------------------
+# Each takes a prepared DataFrame (``monitoring.prepare_log``) or a SqlLog and returns the same thing.
+
+def log_rows(log: pd.DataFrame | SqlLog) -> int:
+    return log.rows if isinstance(log, SqlLog) else len(log)
+
+
+def log_counts(log: pd.DataFrame | SqlLog) -> pd.DataFrame:
+    """Outputs per week × segment × feedback value: ``week`` (date), ``segment``, ``feedback``, ``outputs``,
+    sorted by week, segment and feedback."""
+    if isinstance(log, SqlLog):
+        return log.counts()
+    grouped = log.groupby(["week", "segment", "feedback"], observed=True, sort=True).size()
+    frame = grouped[grouped > 0].rename("outputs").reset_index()
+    frame["week"] = pd.DatetimeIndex(frame["week"]).date
+    frame["segment"] = frame["segment"].astype(str)
+    frame["feedback"] = frame["feedback"].astype(str)
+    return frame.sort_values(["week", "segment", "feedback"], kind="stable").reset_index(drop=True)
+
+
+def log_weeks(log: pd.DataFrame | SqlLog) -> list:
+    """The Mondays of the weeks with outputs, in order."""
+    return sorted(set(log_counts(log)["week"]))
+
+
+def has_conversations(log: pd.DataFrame | SqlLog) -> bool:
+    """Whether the log groups its outputs into conversations (a ``conversation_id`` column, not all blank)."""
+    if isinstance(log, SqlLog):
+        if not log.has_conversations:
+            return False
+        if "any_conversation" not in log._cache:
+            log._cache["any_conversation"] = bool(log._query(
+                f"SELECT count(*) AS n FROM {log.clean} WHERE conversation_id <> ''").iloc[0]["n"])
+        return log._cache["any_conversation"]
+    return "conversation_id" in log.columns and bool((log["conversation_id"] != "").any())
+
+
+def conversation_counts(log: pd.DataFrame | SqlLog, negative: str, base: str) -> pd.DataFrame:
+    """Per week of each conversation's first turn: ``week``, ``outputs`` (conversations with a counted turn) and
+    ``negative`` (those where any counted turn got the negative feedback). Outputs without a conversation id
+    are conversations of one turn."""
+    if isinstance(log, SqlLog):
+        return log.conversation_counts(negative, base)
+    feedback = log["feedback"].astype(str).str.strip().str.casefold()
+    counted = np.ones(len(log), bool) if base == "all outputs" else (feedback != "").to_numpy()
+    key = np.where(log["conversation_id"] != "", log["conversation_id"], "\0" + log["id"])
+    turns = pd.DataFrame({"key": key, "week": log["week"].to_numpy(), "counted": counted,
+                          "failed": (feedback == negative.strip().casefold()).to_numpy() & counted})
+    per = turns.groupby("key", sort=False).agg(week=("week", "min"), counted=("counted", "any"),
+                                               failed=("failed", "any"))
+    out = per[per["counted"]].groupby("week").agg(outputs=("counted", "size"), negative=("failed", "sum"))
+    out = out.reindex(sorted(per["week"].unique()), fill_value=0).rename_axis("week").reset_index()
+    out["week"] = pd.DatetimeIndex(out["week"]).date
+    return out[["week", "outputs", "negative"]].astype({"outputs": int, "negative": int})
+
+
+def log_numeric(log: pd.DataFrame | SqlLog, column: str, reference_end: Any, current_start: Any,
+                bins: int) -> dict[str, Any]:
+    """What the drift check needs of ``confidence`` or ``input_length`` (see :meth:`SqlLog.numeric`)."""
+    if isinstance(log, SqlLog):
+        return log.numeric(column, reference_end, current_start, bins)
+    week = pd.DatetimeIndex(log["week"]).date
+    ref = log[column].to_numpy(float)[week <= reference_end]
+    cur = log[column].to_numpy(float)[week >= current_start]
+    cuts = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1])) if len(ref) else np.array([])
+    both = np.concatenate([ref, cur])
+    low, high = float(np.min(both)), float(np.quantile(both, 0.995))
+    edges = np.linspace(low, high if high > low else low + 1, 31)
+    return {"cuts": cuts,
+            "reference": np.bincount(np.searchsorted(cuts, ref, side="right"), minlength=len(cuts) + 1),
+            "current": np.bincount(np.searchsorted(cuts, cur, side="right"), minlength=len(cuts) + 1),
+            "n_reference": len(ref), "n_current": len(cur), "mean_reference": float(np.mean(ref)),
+            "mean_current": float(np.mean(cur)), "edges": edges,
+            "hist_reference": _histogram(ref, edges), "hist_current": _histogram(cur, edges)}
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts in 30 equal bins from ``edges[0]``; values past the last edge are left out (as in the SQL)."""
+    width = (edges[-1] - edges[0]) / 30
+    shown = values[values <= edges[-1]]
+    index = np.clip(np.floor((shown - edges[0]) / width), 0, 29).astype(int)
+    return np.bincount(index, minlength=30)[:30]
+
+
+def psi_from_counts(reference: np.ndarray, current: np.ndarray) -> float:
+    """The population stability index from both samples' counts in the same bins (as
+    ``stats.population_stability_index`` computes it from the values: shares floored at ``PSI_FLOOR``)."""
+    from ..stats import PSI_FLOOR
+
+    reference, current = np.asarray(reference, float), np.asarray(current, float)
+    if reference.sum() == 0 or current.sum() == 0:
+        return float("nan")
+    r = np.maximum(reference / reference.sum(), PSI_FLOOR)
+    c = np.maximum(current / current.sum(), PSI_FLOOR)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def week_rows(log: pd.DataFrame | SqlLog, monday: Any) -> pd.DataFrame:
+    """One week's outputs in the order the review sample draws from (id, then time); from a database, without
+    their text (:func:`rows_for_ids` fetches it for the few drawn)."""
+    if isinstance(log, SqlLog):
+        keys = log.week_keys(monday)
+        keys["timestamp"] = pd.to_datetime(keys["timestamp"]).astype("datetime64[ns]")
+        return keys
+    rows = log[log["week"] == np.datetime64(monday, "ns")]
+    return rows.sort_values(["id", "timestamp"], kind="stable")  # file order must not change the sample
+
+
+def rows_for_ids(log: pd.DataFrame | SqlLog, ids: Any, conversations: Any = ()) -> pd.DataFrame:
+    """The log's rows with these ids, and every turn of these conversations."""
+    ids, conversations = [str(i) for i in ids], [str(c) for c in conversations if str(c)]
+    if isinstance(log, SqlLog):
+        frame = log.rows_for_ids(ids, conversations)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"]).astype("datetime64[ns]")
+        return frame
+    mask = log["id"].isin(ids)
+    if conversations and "conversation_id" in log.columns:
+        mask |= log["conversation_id"].isin(conversations) & (log["conversation_id"] != "")
+    return log[mask]
