@@ -357,15 +357,15 @@ class SqlLog:
             CAST({c['confidence']} AS VARCHAR) AS confidence_text
             FROM {self.relation})"""
         self.clean = f"(SELECT *, CAST(date_trunc('week', timestamp) AS DATE) AS week FROM {self.typed})"
-        bad = self._query(f"""SELECT count(*) AS n,
-            count(*) FILTER (WHERE timestamp IS NULL) AS bad_time,
-            first(timestamp_text) FILTER (WHERE timestamp IS NULL) AS bad_time_value,
-            count(*) FILTER (WHERE confidence IS NULL OR confidence < 0 OR confidence > 1
-                             OR isnan(confidence)) AS bad_confidence,
-            first(confidence_text) FILTER (WHERE confidence IS NULL OR confidence < 0 OR confidence > 1
-                                           OR isnan(confidence)) AS bad_confidence_value,
-            count(*) FILTER (WHERE id IS NULL OR id = '') AS bad_id
-            FROM {self.typed}""").iloc[0]
+        bad_confidence = "confidence IS NULL OR confidence < 0 OR confidence > 1 OR isnan(confidence)"
+        bad = self._query(f"""SELECT count(*) AS n, count(*) FILTER (WHERE timestamp IS NULL) AS bad_time,
+            count(*) FILTER (WHERE {bad_confidence}) AS bad_confidence,
+            count(*) FILTER (WHERE id IS NULL OR id = '') AS bad_id FROM {self.typed}""").iloc[0]
+        if bad["bad_time"] or bad["bad_confidence"]:  # the first bad value, for the message
+            bad = pd.concat([bad, self._query(f"""SELECT
+                first(timestamp_text) FILTER (WHERE timestamp IS NULL) AS bad_time_value,
+                first(confidence_text) FILTER (WHERE {bad_confidence}) AS bad_confidence_value
+                FROM {self.typed}""").iloc[0]])
         if bad["n"] == 0:
             raise _error(s, "no rows; expected one row per AI output")
         if bad["bad_time"]:
