@@ -1092,7 +1092,7 @@ def _draw(log: pd.DataFrame | SqlLog, a: Answers,
     else:
         sample = rows.iloc[chosen].assign(stratum=strata[chosen], p=p)
         if "input" not in sample.columns:  # a database log: the text of the few drawn rows only
-            text = rows_for_ids(log, sample["id"]).drop_duplicates(["id", "timestamp"])
+            text = rows_for_ids(log, sample["id"], monday=monday).drop_duplicates(["id", "timestamp"])
             sample = sample.merge(text[["id", "timestamp", "input", "output"]], on=["id", "timestamp"], how="left")
     p = sample["p"].to_numpy(float)
     out = pd.DataFrame({

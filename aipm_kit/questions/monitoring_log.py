@@ -271,6 +271,7 @@ class SqlLog:
                                        "current_setting('enable_external_access')").fetchone()
         if locked and not external:
             return
+        con.execute("SET enable_progress_bar = false")
         if paths:
             con.execute(f"SET allowed_paths = [{', '.join(_literal(p) for p in paths)}]")
         if self._tmp is not None:
@@ -315,6 +316,7 @@ class SqlLog:
             described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
         except self._duckdb.Error as exc:
             raise _error(self.source, self._problem(exc)) from None
+        self._types = {str(row[0]): str(row[1]) for row in described}
         return [str(row[0]) for row in described]
 
     @property
@@ -355,12 +357,29 @@ class SqlLog:
                 AS conversation_id,
             {ts} AS timestamp_text,
             CAST({c['confidence']} AS VARCHAR) AS confidence_text
-            FROM {self.relation})"""
-        self.clean = f"(SELECT *, CAST(date_trunc('week', timestamp) AS DATE) AS week FROM {self.typed})"
+            FROM {self.relation} {{where}})"""
+        self.clean_in = f"(SELECT *, CAST(date_trunc('week', timestamp) AS DATE) AS week FROM {self.typed})"
+        self.typed = self.typed.replace("{where}", "")
+        self.clean = self.clean_in.replace("{where}", "")
+        raw = c["timestamp"]
+        # one week's rows: a range on the log's own column, so a Parquet file or a table skips what lies outside
+        self.in_week = (f"WHERE {raw} >= ?::TIMESTAMP AND {raw} < ?::TIMESTAMP"
+                        if self._types.get(self._names["timestamp"], "").upper().startswith("TIMESTAMP") else
+                        f"WHERE try_cast({raw} AS TIMESTAMP) >= ?::TIMESTAMP AND try_cast({raw} AS TIMESTAMP) < "
+                        f"?::TIMESTAMP")
         bad_confidence = "confidence IS NULL OR confidence < 0 OR confidence > 1 OR isnan(confidence)"
-        bad = self._query(f"""SELECT count(*) AS n, count(*) FILTER (WHERE timestamp IS NULL) AS bad_time,
-            count(*) FILTER (WHERE {bad_confidence}) AS bad_confidence,
-            count(*) FILTER (WHERE id IS NULL OR id = '') AS bad_id FROM {self.typed}""").iloc[0]
+        # One scan: the counts question 7 needs and the bad values, on the log's own columns (grouping on the
+        # labels as stored is quicker than on cleaned ones; the few groups are cleaned below, in pandas).
+        stamp, number, text_id = (f"try_cast({c['timestamp']} AS TIMESTAMP)", f"try_cast({c['confidence']} AS DOUBLE)",
+                                  f"CAST({c['id']} AS VARCHAR)")
+        grouped = self._query(f"""SELECT CAST(date_trunc('week', {stamp}) AS DATE) AS week,
+            CAST({c['segment']} AS VARCHAR) AS segment, CAST({c['feedback']} AS VARCHAR) AS feedback,
+            count(*) AS outputs, count(*) FILTER (WHERE {stamp} IS NULL) AS bad_time,
+            count(*) FILTER (WHERE {bad_confidence.replace('confidence', number)}) AS bad_confidence,
+            count(*) FILTER (WHERE {text_id} IS NULL OR {text_id} = '' OR (ascii({text_id}) <= 32
+                                   AND trim({text_id}) = '')) AS bad_id
+            FROM {self.relation} GROUP BY ALL""")
+        bad = grouped[["outputs", "bad_time", "bad_confidence", "bad_id"]].sum().rename({"outputs": "n"})
         if bad["bad_time"] or bad["bad_confidence"]:  # the first bad value, for the message
             bad = pd.concat([bad, self._query(f"""SELECT
                 first(timestamp_text) FILTER (WHERE timestamp IS NULL) AS bad_time_value,
@@ -379,6 +398,12 @@ class SqlLog:
         if bad["bad_id"]:
             raise _error(s, f"{int(bad['bad_id']):,} empty; every output needs its id", self._names["id"])
         self.rows = int(bad["n"])
+        counts = grouped[["week", "segment", "feedback", "outputs"]].copy()
+        counts["week"] = pd.to_datetime(counts["week"]).dt.date
+        counts["segment"] = counts["segment"].fillna("").str.strip().replace("", "(none)")
+        counts["feedback"] = counts["feedback"].fillna("").str.strip()
+        counts = counts.groupby(["week", "segment", "feedback"], sort=True)["outputs"].sum().reset_index()
+        self._cache["counts"] = counts.astype({"outputs": int})
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         try:
@@ -419,63 +444,95 @@ class SqlLog:
             self._cache[key] = frame
         return self._cache[key]
 
+    NUMERIC = ("confidence", "input_length")
+
     def numeric(self, column: str, reference_end: Any, current_start: Any, bins: int) -> dict[str, Any]:
         """For ``confidence`` or ``input_length``: the reference weeks' cut points (numpy's linear quantiles),
-        both windows' bin counts, sizes and means, and a 30-bin histogram of both for the figure."""
-        key = ("numeric", column, reference_end, current_start, bins)
-        if key in self._cache:
-            return self._cache[key]
-        windows = (f"(SELECT {column} AS x, week <= ?::DATE AS ref, week >= ?::DATE AS cur FROM {self.clean} "
+        both windows' bin counts, sizes and means, and a 30-bin histogram of both for the figure. Both columns
+        are computed together, in two scans of the log."""
+        key = ("numeric", reference_end, current_start, bins)
+        if key not in self._cache:
+            self._cache[key] = self._numeric(reference_end, current_start, bins)
+        return self._cache[key][column]
+
+    def _numeric(self, reference_end: Any, current_start: Any, bins: int) -> dict[str, dict[str, Any]]:
+        columns = ", ".join(self.NUMERIC)
+        windows = (f"(SELECT {columns}, week <= ?::DATE AS ref, week >= ?::DATE AS cur FROM {self.clean} "
                    f"WHERE week <= ?::DATE OR week >= ?::DATE)")
         params = [str(reference_end), str(current_start)] * 2
         qs = "[" + ", ".join(f"{float(q)!r}::DOUBLE" for q in np.linspace(0, 1, bins + 1)[1:-1]) + "]"
-        stats = self._query(f"""SELECT quantile_cont(x, {qs}) FILTER (WHERE ref) AS cuts,
-                count(*) FILTER (WHERE ref) AS n_ref, count(*) FILTER (WHERE cur) AS n_cur,
-                avg(x) FILTER (WHERE ref) AS mean_ref, avg(x) FILTER (WHERE cur) AS mean_cur,
-                min(x) AS low, quantile_cont(x, 0.995) AS high FROM {windows}""", params).iloc[0]
-        cuts = np.unique(np.asarray(stats["cuts"], float)) if stats["n_ref"] else np.array([])
-        low, high = float(stats["low"]), float(stats["high"])
-        edges = np.linspace(low, high if high > low else low + 1, 31)
-        bin_expr = "(" + " + ".join(f"(x >= {float(c)!r}::DOUBLE)::INT" for c in cuts) + ")" if len(cuts) else "0"
-        first, last = float(edges[0]), float(edges[-1])
-        width = (last - first) / 30
-        counted = self._query(f"""SELECT {bin_expr} AS bin,
-                least(greatest(floor((x - {first!r}::DOUBLE) / {width!r}::DOUBLE), 0), 29)::INT AS hist,
-                x <= {last!r}::DOUBLE AS shown, count(*) FILTER (WHERE ref) AS r, count(*) FILTER (WHERE cur) AS c
-                FROM {windows} GROUP BY ALL""", params)
-        r = np.bincount(counted["bin"], weights=counted["r"], minlength=len(cuts) + 1)
-        c = np.bincount(counted["bin"], weights=counted["c"], minlength=len(cuts) + 1)
-        shown = counted[counted["shown"]]
-        out = {"cuts": cuts, "reference": r, "current": c, "n_reference": int(stats["n_ref"]),
-               "n_current": int(stats["n_cur"]), "mean_reference": float(stats["mean_ref"]),
-               "mean_current": float(stats["mean_cur"]), "edges": edges,
-               "hist_reference": np.bincount(shown["hist"], weights=shown["r"], minlength=30)[:30],
-               "hist_current": np.bincount(shown["hist"], weights=shown["c"], minlength=30)[:30]}
-        self._cache[key] = out
+        aggregates = ", ".join(
+            f"""quantile_cont({x}, {qs}) FILTER (WHERE ref) AS {x}_cuts, avg({x}) FILTER (WHERE ref) AS {x}_mean_ref,
+                avg({x}) FILTER (WHERE cur) AS {x}_mean_cur, min({x}) AS {x}_low,
+                approx_quantile({x}, 0.995) AS {x}_high""" for x in self.NUMERIC)  # the figure's range only
+        stats = self._query(f"""SELECT count(*) FILTER (WHERE ref) AS n_ref, count(*) FILTER (WHERE cur) AS n_cur,
+                {aggregates} FROM {windows}""", params).iloc[0]
+        plan, keys, sets = {}, [], []
+        for x in self.NUMERIC:
+            cuts = np.unique(np.asarray(stats[f"{x}_cuts"], float)) if stats["n_ref"] else np.array([])
+            low, high = float(stats[f"{x}_low"]), float(stats[f"{x}_high"])
+            edges = np.linspace(low, high if high > low else low + 1, 31)
+            first, last = float(edges[0]), float(edges[-1])
+            bin_expr = "(" + " + ".join(f"({x} >= {float(c)!r}::DOUBLE)::INT" for c in cuts) + ")" if len(cuts) \
+                else "0"
+            keys += [f"{bin_expr} AS {x}_bin",
+                     f"least(greatest(floor(({x} - {first!r}::DOUBLE) / {(last - first) / 30!r}::DOUBLE), 0), 29)"
+                     f"::INT AS {x}_hist", f"{x} <= {last!r}::DOUBLE AS {x}_shown"]
+            sets.append(f"({x}_bin, {x}_hist, {x}_shown)")
+            plan[x] = (cuts, edges)
+        counted = self._query(f"""SELECT {', '.join(keys)}, count(*) FILTER (WHERE ref) AS r,
+                count(*) FILTER (WHERE cur) AS c FROM {windows} GROUP BY GROUPING SETS ({', '.join(sets)})""",
+                              params)
+        out = {}
+        for x in self.NUMERIC:
+            cuts, edges = plan[x]
+            part = counted[counted[f"{x}_bin"].notna()]
+            bin_, hist = part[f"{x}_bin"].astype(int), part[f"{x}_hist"].astype(int)
+            shown = part[f"{x}_shown"].astype(bool).to_numpy()
+            out[x] = {"cuts": cuts, "reference": np.bincount(bin_, weights=part["r"], minlength=len(cuts) + 1),
+                      "current": np.bincount(bin_, weights=part["c"], minlength=len(cuts) + 1),
+                      "n_reference": int(stats["n_ref"]), "n_current": int(stats["n_cur"]),
+                      "mean_reference": float(stats[f"{x}_mean_ref"]), "mean_current": float(stats[f"{x}_mean_cur"]),
+                      "edges": edges,
+                      "hist_reference": np.bincount(hist[shown], weights=part["r"][shown], minlength=30)[:30],
+                      "hist_current": np.bincount(hist[shown], weights=part["c"][shown], minlength=30)[:30]}
         return out
 
     def week_keys(self, monday: Any) -> pd.DataFrame:
         """One week's outputs without their text (``id``, ``timestamp``, ``segment``, ``feedback``,
         ``confidence``, ``conversation_id``), in the order the review sample draws from: by id, then time."""
         return self._query(f"""SELECT id, timestamp, segment, feedback, confidence, conversation_id
-            FROM {self.clean} WHERE week = ?::DATE ORDER BY id, timestamp""", [str(monday)])
+            FROM {self.clean_in.replace('{where}', self.in_week)} WHERE week = ?::DATE ORDER BY id, timestamp""",
+                           [*_week_range(monday), str(monday)])
 
-    def rows_for_ids(self, ids: list[str], conversations: list[str] | None = None) -> pd.DataFrame:
-        """The rows with these ids (and every turn of these conversations), all kit columns."""
+    def rows_for_ids(self, ids: list[str], conversations: list[str] | None = None,
+                     monday: Any = None) -> pd.DataFrame:
+        """The rows with these ids (and every turn of these conversations), all kit columns; ``monday``: the ids
+        are all in that week (a review sample), so only that week is read."""
         if not ids and not conversations:
             return pd.DataFrame(columns=[*LOG_COLUMNS, "conversation_id", "week", "input_length"])
-        self.connection.register("wanted_ids", pd.DataFrame({"id": list(ids) or [""]}))
-        self.connection.register("wanted_conversations", pd.DataFrame({"c": list(conversations or []) or [""]}))
-        try:
-            frame = self._query(f"""SELECT timestamp, id, segment, input, output, confidence, feedback,
-                conversation_id, week, input_length FROM {self.clean}
-                WHERE id IN (SELECT id FROM wanted_ids)
-                   OR (conversation_id <> '' AND conversation_id IN (SELECT c FROM wanted_conversations))""")
-        finally:
-            self.connection.unregister("wanted_ids")
-            self.connection.unregister("wanted_conversations")
+        columns = "timestamp, id, segment, input, output, confidence, feedback, conversation_id, week, input_length"
+        parts = []
+        for wanted, column in ((list(ids), "id"), (list(conversations or []), "conversation_id")):
+            if not wanted:
+                continue
+            if monday is not None and column == "id":
+                source, params = self.clean_in.replace("{where}", self.in_week), [*_week_range(monday), wanted]
+            else:
+                source, params = self.clean, [wanted]
+            parts.append(self._query(f"SELECT {columns} FROM {source} WHERE {column} IN (SELECT unnest(?))", params))
+        frame = pd.concat(parts, ignore_index=True).drop_duplicates(["id", "timestamp"]) if len(parts) > 1 \
+            else parts[0]
         frame["week"] = pd.to_datetime(frame["week"])
         return frame
+
+
+def _week_range(monday: Any) -> list[str]:
+    """The week from ``monday`` as [start, end) timestamps."""
+    import datetime as dt
+
+    day = monday if isinstance(monday, dt.date) else dt.date.fromisoformat(str(monday)[:10])
+    return [f"{day} 00:00:00", f"{day + dt.timedelta(days=7)} 00:00:00"]
 
 
 def _redacted(exc: Exception, url: str, expanded: str) -> str:
@@ -598,11 +655,12 @@ def week_rows(log: pd.DataFrame | SqlLog, monday: Any) -> pd.DataFrame:
     return rows.sort_values(["id", "timestamp"], kind="stable")  # file order must not change the sample
 
 
-def rows_for_ids(log: pd.DataFrame | SqlLog, ids: Any, conversations: Any = ()) -> pd.DataFrame:
-    """The log's rows with these ids, and every turn of these conversations."""
+def rows_for_ids(log: pd.DataFrame | SqlLog, ids: Any, conversations: Any = (), monday: Any = None) -> pd.DataFrame:
+    """The log's rows with these ids, and every turn of these conversations (``monday``: the ids are all in
+    that week)."""
     ids, conversations = [str(i) for i in ids], [str(c) for c in conversations if str(c)]
     if isinstance(log, SqlLog):
-        frame = log.rows_for_ids(ids, conversations)
+        frame = log.rows_for_ids(ids, conversations, monday)
         frame["timestamp"] = pd.to_datetime(frame["timestamp"]).astype("datetime64[ns]")
         return frame
     mask = log["id"].isin(ids)
