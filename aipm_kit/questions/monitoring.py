@@ -1069,7 +1069,8 @@ def _draw(log: pd.DataFrame | SqlLog, a: Answers,
         units = pd.DataFrame({"segment": rows["segment"].astype(str).to_numpy(), "negative": negative,
                               "risky": risky})
     strata = _strata(units, a)
-    names, codes = np.unique(strata, return_inverse=True)
+    codes, names = pd.factorize(strata, sort=True)  # as np.unique(return_inverse=True), without sorting every row
+    names = np.asarray(names, dtype=object)
     sizes = np.bincount(codes, minlength=len(names))
     taken = _allocate(sizes, _stratum_shares(names, sizes, a), a.review_budget)
     rng = np.random.default_rng([a.seed, int(np.datetime64(monday, "D").astype("int64"))])

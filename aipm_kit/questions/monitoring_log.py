@@ -28,6 +28,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -547,6 +548,9 @@ def _redacted(exc: Exception, url: str, expanded: str) -> str:
     return redact(text)
 
 
+_FRAME_COUNTS: dict[int, tuple[Any, int, pd.DataFrame]] = {}
+
+
 # ---- the same questions of a log in memory (a CSV file read by the kit's checked reader) ----------------------
 # Each takes a prepared DataFrame (``monitoring.prepare_log``) or a SqlLog and returns the same thing.
 
@@ -559,12 +563,18 @@ def log_counts(log: pd.DataFrame | SqlLog) -> pd.DataFrame:
     sorted by week, segment and feedback."""
     if isinstance(log, SqlLog):
         return log.counts()
+    seen = _FRAME_COUNTS.get(id(log))
+    if seen is not None and seen[0]() is log and seen[1] == len(log):
+        return seen[2]
     grouped = log.groupby(["week", "segment", "feedback"], observed=True, sort=True).size()
     frame = grouped[grouped > 0].rename("outputs").reset_index()
     frame["week"] = pd.DatetimeIndex(frame["week"]).date
     frame["segment"] = frame["segment"].astype(str)
     frame["feedback"] = frame["feedback"].astype(str)
-    return frame.sort_values(["week", "segment", "feedback"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["week", "segment", "feedback"], kind="stable").reset_index(drop=True)
+    _FRAME_COUNTS.clear()  # one log at a time: analyze asks for its counts several times
+    _FRAME_COUNTS[id(log)] = (weakref.ref(log), len(log), frame)
+    return frame
 
 
 def log_weeks(log: pd.DataFrame | SqlLog) -> list:
@@ -650,6 +660,8 @@ def week_rows(log: pd.DataFrame | SqlLog, monday: Any) -> pd.DataFrame:
     if isinstance(log, SqlLog):
         keys = log.week_keys(monday)
         keys["timestamp"] = pd.to_datetime(keys["timestamp"]).astype("datetime64[ns]")
+        for column in ("segment", "feedback"):  # a few labels over many rows: compared per label, not per row
+            keys[column] = keys[column].astype("category")
         return keys
     rows = log[log["week"] == np.datetime64(monday, "ns")]
     return rows.sort_values(["id", "timestamp"], kind="stable")  # file order must not change the sample
