@@ -13,7 +13,6 @@ without weighing them (question 5's severities rank the reviewed failure modes b
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import tempfile
 import textwrap
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
     field_validator, model_validator
 
 from ..case import DataFile
-from .monitoring_log import (
+from .monitoring_log import (  # the log's reading lives there; these names stay question 7's public API
     OPTIONAL_COLUMNS,
     Source,
     SqlLog,
@@ -36,8 +35,15 @@ from .monitoring_log import (
     log_numeric,
     log_rows,
     log_weeks,
+    _cached_log,
+    _check_header,
+    _load_log,
+    _matches,
+    _row,
     needs_sql,
     open_log,
+    prepare_log,
+    read_log,
     psi_from_counts,
     resolve_location,
     rows_for_ids,
@@ -46,7 +52,7 @@ from .monitoring_log import (
 )
 from ..result import Result
 from ..selfcheck import Check
-from ..sources import data_error, iter_csv, read_csv, read_header
+from ..sources import data_error, read_csv
 from ..stats import (
     cochran_mantel_haenszel,
     kish_effective_sample_size,
@@ -328,199 +334,6 @@ def open_answers_log(a: Answers) -> pd.DataFrame | SqlLog:
             return _load_log(Path(a.log), mapping)  # one Parquet file: pandas and pyarrow, as before
         return open_log(Source(str(a.log), a.log_table.strip(), a.log_query.strip(), mapping))
     return _load_log(Path(a.log), mapping)
-
-
-def read_log(path: str | os.PathLike) -> pd.DataFrame:
-    """The production log as clean columns, plus ``week`` (the Monday each output's week starts on).
-
-    Any problem is a ``CaseError`` naming the file and the column: a missing column, a timestamp that does
-    not parse or is out of range, a confidence that is not a number from 0 to 1, an empty id, an empty file, a
-    file that is not UTF-8 CSV text, rows with more fields than the header, more than ``MAX_ROWS`` rows.
-    """
-    return _load_log(Path(path)).copy()
-
-
-def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
-    """Check and type a log already in memory (the columns of ``LOG_COLUMNS``); ``name`` labels errors.
-
-    ``segment`` and ``feedback`` become categoricals (a few distinct values over many rows), ``input_length``
-    is added, and ``week`` is the Monday of each output's week.
-    """
-    frame = raw.rename(columns=lambda c: str(c).strip().lower())
-    _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
-    if frame.empty:
-        raise data_error(name, "no rows; expected one row per AI output")
-    stamp = _parse_timestamps(frame["timestamp"], name)
-    confidence = _parse_confidence(frame["confidence"], name)
-    ids = _text(frame["id"])
-    if (ids == "").any():
-        raise data_error(name, f"empty on row {_row(ids == '')}; every output needs its id", "id")
-    days = stamp.to_numpy().astype("datetime64[D]")
-    monday = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
-    text = _text(frame["input"])
-    return pd.DataFrame({
-        "timestamp": stamp,
-        "id": ids,
-        "segment": _labels(frame["segment"], "(none)"),
-        "input": text,
-        "output": _text(frame["output"]),
-        "confidence": confidence,
-        "feedback": _labels(frame["feedback"], ""),
-        "week": monday.astype("datetime64[ns]"),
-        "input_length": text.str.len().to_numpy(),
-        **({"conversation_id": _text(frame["conversation_id"]).str.strip()} if "conversation_id" in frame else {}),
-    })
-
-
-def _text(column: pd.Series) -> pd.Series:
-    column = column if pd.api.types.is_string_dtype(column) else column.astype(str).where(column.notna(), "")
-    return column.fillna("") if column.hasnans else column
-
-
-def _labels(column: pd.Series, blank: str) -> pd.Categorical:
-    """A column of a few repeated labels as a categorical, stripped, with missing and empty shown as ``blank``
-    (done on the distinct values, not on every row)."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    names = [blank if pd.isna(u) or not str(u).strip() else str(u).strip() for u in uniques]
-    categories, inverse = np.unique(np.array(names, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(inverse[codes] if len(codes) else codes, categories=list(categories))
-
-
-def _matches(labels: pd.Series, value: str) -> np.ndarray:
-    """Rows whose label equals ``value``, ignoring case and surrounding spaces (compared per category)."""
-    wanted = value.strip().casefold()
-    if isinstance(labels.dtype, pd.CategoricalDtype):
-        hit = np.array([str(c).casefold() == wanted for c in labels.cat.categories] + [False])
-        return hit[labels.cat.codes.to_numpy()]  # code -1 (missing) picks the final False
-    return (labels.astype(str).str.strip().str.casefold() == wanted).to_numpy()
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_log(path: str, mtime_ns: int, size: int,  # noqa: ARG001 (the cache key)
-                mapping: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
-    name = Path(path).name
-    kit_name = {theirs.strip().lower(): kit for kit, theirs in mapping}
-    columns = _header(Path(path), rows=True, what="one row per AI output")
-    _require(name, [c.strip().lower() for c in columns], tuple(dict(mapping).get(c, c) for c in LOG_COLUMNS),
-             "one row per AI output")
-
-    def as_kit(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.rename(columns=lambda c: kit_name.get(str(c).strip().lower(), str(c).strip().lower()))
-
-    def keep(column: str) -> bool:
-        return kit_name.get(column.strip().lower(), column.strip().lower()) in LOG_COLUMNS + OPTIONAL_COLUMNS
-
-    if Path(path).suffix.lower() == ".parquet":
-        wanted = [c for c in columns if keep(c)]
-        return prepare_log(as_kit(pd.read_parquet(path, columns=wanted)), name)
-    # Read in chunks, each typed at once (dates, numbers, categories), so the timestamps are never all held as
-    # text: a 1 GB log peaks at 2.3 GB, not 2.9 (benchmarks/memory_log.py). ids and text stay text (an id like
-    # 0042 keeps its zeros); the few repeated labels parse as categories.
-    kinds = {"confidence": None, "segment": "category", "feedback": "category"}
-    dtype = {c: kinds.get(kit_name.get(c.lower(), c.lower()), str) for c in columns
-             if kinds.get(kit_name.get(c.lower(), c.lower()), str)}
-    parts = [prepare_log(as_kit(chunk), name) for chunk in iter_csv(path, dtype=dtype, keep=keep)]
-    if not parts:
-        raise data_error(name, "no rows; expected one row per AI output")
-    return _concat_logs(parts)
-
-
-def _concat_logs(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """One log from the typed chunks; the label columns' categories are the union of the chunks'."""
-    if len(parts) == 1:
-        return parts[0]
-    from pandas.api.types import union_categoricals
-
-    order = list(parts[0].columns)
-    labels = {c: union_categoricals([p[c].array for p in parts], sort_categories=True)
-              for c in ("segment", "feedback")}
-    log = pd.concat([p.drop(columns=list(labels)) for p in parts], ignore_index=True)
-    for column, values in labels.items():
-        log[column] = values
-    return log[order]
-
-
-def _load_log(path: Path, mapping: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
-    """The parsed log, cached while the file is unchanged: a form re-runs ``analyze`` on every edit."""
-    try:
-        stat = Path(path).stat()
-    except OSError as exc:
-        raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
-    return _cached_log(str(path), stat.st_mtime_ns, stat.st_size, mapping)
-
-
-def _header(path: Path, rows: bool = False, what: str = "") -> list[str]:
-    """The file's column names; ``rows`` also requires a row under the header (``what`` says what a row is)."""
-    name = path.name
-    if path.suffix.lower() == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise data_error(name, "reading Parquet needs pyarrow (pip install pyarrow); or save it as CSV") \
-                from None
-        try:
-            return list(pq.read_schema(path).names)
-        except (OSError, ValueError) as exc:
-            raise data_error(name, f"not a readable Parquet file ({exc})") from None
-    return read_header(path, rows=rows, what=what)
-
-
-def _check_header(path: Path, required: tuple[str, ...], what: str, rows: bool = False) -> None:
-    columns = [c.strip().lower() for c in _header(path, rows, what)]
-    _require(path.name, columns, required, what)
-
-
-def _require(name: str, columns: Any, required: tuple[str, ...], what: str) -> None:
-    columns = list(columns)
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise data_error(name, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                               f"({what} needs {', '.join(required)}; found: {', '.join(columns) or 'none'})")
-
-
-def _parse_timestamps(text: pd.Series, name: str) -> pd.Series:
-    try:
-        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    except (ValueError, TypeError):  # offsets that differ between rows: compare them in UTC
-        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    if getattr(stamp.dt, "tz", None) is not None:  # weeks start at local midnight: keep the wall-clock time
-        stamp = stamp.dt.tz_localize(None)
-    bad = stamp.isna()
-    if bad.any():
-        first = _row(bad)
-        raise data_error(name, f"{int(bad.sum()):,} value{'s' if bad.sum() > 1 else ''} that are not dates and "
-                               f"times (row {first}: {text[bad].iloc[0]!r}); write them as ISO 8601, e.g. "
-                               f"2025-09-01T08:30:00", "timestamp")
-    # the kit counts time in nanoseconds, as pandas does: years outside 1678–2261 are typos, not a crash
-    far = (stamp < pd.Timestamp.min) | (stamp > pd.Timestamp.max)
-    if far.any():
-        raise data_error(name, f"{int(far.sum()):,} date{'s' if far.sum() > 1 else ''} outside the years 1678 to "
-                               f"2261 (row {_row(far)}: {text[far].iloc[0]!r}); is the year a typo?", "timestamp")
-    return stamp.astype("datetime64[ns]")
-
-
-def _parse_confidence(text: pd.Series, name: str) -> pd.Series:
-    values = text if pd.api.types.is_float_dtype(text) else pd.to_numeric(text, errors="coerce")
-    bad = values.isna() | (values < 0) | (values > 1)
-    if bad.any():
-        found = text[bad].iloc[0]
-        if pd.isna(found) or not str(found).strip():
-            found = "nothing"
-        else:  # text as written, quoted; a number as a number (1.7, not np.float64(1.7))
-            found = repr(found) if isinstance(found, str) else f"{float(found):g}"
-        raise data_error(name, f"must hold numbers from 0 to 1; row {_row(bad)} has {found} "
-                               f"({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})", "confidence")
-    return values.astype(float)
-
-
-def _row(mask: pd.Series) -> int:
-    """The file's line number of the first ``True`` in ``mask`` (line 1 is the header): from the row's index
-    label when the index counts rows (a chunk of a long file, a filtered table), else from its position."""
-    position = int(np.asarray(mask).argmax())
-    index = getattr(mask, "index", None)
-    if index is not None and pd.api.types.is_integer_dtype(index):
-        return int(index[position]) + 2
-    return position + 2
 
 
 # ---- watching feedback: the p-chart ------------------------------------------------------------------------

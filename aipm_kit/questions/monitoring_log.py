@@ -4,7 +4,8 @@ database, read through DuckDB so the log itself never enters pandas.
 Question 7 needs counts, not rows: outputs per week × segment × feedback value, the reference weeks' deciles
 and bin counts of confidence and input length, one week's row keys for the review sample, and the few rows
 reviewers name. :class:`SqlLog` computes each in SQL; ``monitoring.py`` asks for them through the same small
-functions whether the log is a DataFrame (a CSV file read by the kit's checked reader) or a :class:`SqlLog`.
+functions (``log_counts``, ``log_numeric``, ``week_rows``, ``rows_for_ids`` …) whether the log is a DataFrame
+(a CSV file read by the kit's checked reader, :func:`read_log`, also here) or a :class:`SqlLog`.
 
 Where a log may live (the ``log`` field):
 
@@ -29,7 +30,7 @@ import re
 import sqlite3
 import tempfile
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..case import CaseError
+from ..sources import data_error, iter_csv, read_header
 
 KEY = "monitoring"
 LOG_COLUMNS = ("timestamp", "id", "segment", "input", "output", "confidence", "feedback")
@@ -81,17 +83,19 @@ def resolve_location(value: Any, base_dir: Path | None) -> Path | str:
                              f"load it into DuckDB")
         if not rest.startswith("/"):
             raise ValueError(f"expected {scheme}:///path/to/file (three slashes), found {redact(text)}")
+        if "${" in rest:  # read from the environment when the log is opened: kept as written
+            return f"{scheme.lower()}://{rest}"
         path = Path(rest[1:]).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
-        if "${" not in str(path) and not path.is_file():
+        if not path.is_file():
             raise ValueError(f"database file not found: {rest[1:]} (paths are relative to the case file)")
-        return f"{scheme.lower()}:///{path.resolve() if '${' not in str(path) else path}".replace(":////", ":////")
+        return f"{scheme.lower()}:///{path.resolve()}"
     path = Path(text).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if is_glob(text):
-        if not _matches(str(path)):
+        if not _glob_files(str(path)):
             raise ValueError(f"no file matches {text} (paths are relative to the case file)")
         return str(path)
     if not path.is_file():
@@ -116,7 +120,7 @@ def serialize_location(value: Path | str, base_dir: Path | None) -> str:
     return prefix + Path(text).as_posix()
 
 
-def _matches(pattern: str) -> list[str]:
+def _glob_files(pattern: str) -> list[str]:
     import glob
 
     return sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
@@ -171,7 +175,7 @@ def _stamp(source: Source) -> tuple:
     if is_address(text):
         paths = [text.split("://", 1)[1][1:]]
     elif is_glob(text):
-        paths = _matches(text)
+        paths = _glob_files(text)
     else:
         paths = [text]
     out = []
@@ -228,7 +232,7 @@ class SqlLog:
         duckdb, s = self._duckdb, self.source
         text = s.location
         if not is_address(text):
-            files = _matches(text) if is_glob(text) else [text]
+            files = _glob_files(text) if is_glob(text) else [text]
             con = duckdb.connect(":memory:")
             reader = "read_parquet" if all(f.lower().endswith((".parquet", ".pq")) for f in files) else \
                 "read_csv" if all(f.lower().endswith((".csv", ".txt")) for f in files) else None
@@ -345,15 +349,28 @@ class SqlLog:
         self._cache["conversations"] = "conversation_id" in self._names
         c = {k: _quote(v) for k, v in self._names.items()}
         ts = f"CAST({c['timestamp']} AS VARCHAR)"
+
+        def typed(kit: str, kind: str) -> str:
+            """The column as ``kind``: as stored when it already is (a cast would only cost), else try_cast."""
+            stored = self._types.get(self._names[kit], "").upper()
+            if stored == kind:
+                return c[kit]
+            return f"CAST({c[kit]} AS VARCHAR)" if kind == "VARCHAR" else f"try_cast({c[kit]} AS {kind})"
+
+        # what the numeric checks read, and nothing else (a narrow projection scans faster)
+        self.numbers = (f"(SELECT {typed('confidence', 'DOUBLE')} AS confidence, "
+                        f"coalesce(length({typed('input', 'VARCHAR')}), 0) AS input_length, "
+                        f"CAST(date_trunc('week', {typed('timestamp', 'TIMESTAMP')}) AS DATE) AS week "
+                        f"FROM {self.relation})")
         self.typed = f"""(SELECT
-            try_cast({c['timestamp']} AS TIMESTAMP) AS timestamp,
-            trim(CAST({c['id']} AS VARCHAR)) AS id,
-            coalesce(nullif(trim(CAST({c['segment']} AS VARCHAR)), ''), '(none)') AS segment,
-            coalesce(CAST({c['input']} AS VARCHAR), '') AS input,
-            coalesce(CAST({c['output']} AS VARCHAR), '') AS output,
-            try_cast({c['confidence']} AS DOUBLE) AS confidence,
-            coalesce(trim(CAST({c['feedback']} AS VARCHAR)), '') AS feedback,
-            length(coalesce(CAST({c['input']} AS VARCHAR), '')) AS input_length,
+            {typed('timestamp', 'TIMESTAMP')} AS timestamp,
+            {typed('id', 'VARCHAR')} AS id,
+            coalesce(nullif(trim({typed('segment', 'VARCHAR')}), ''), '(none)') AS segment,
+            coalesce({typed('input', 'VARCHAR')}, '') AS input,
+            coalesce({typed('output', 'VARCHAR')}, '') AS output,
+            {typed('confidence', 'DOUBLE')} AS confidence,
+            coalesce(trim({typed('feedback', 'VARCHAR')}), '') AS feedback,
+            coalesce(length({typed('input', 'VARCHAR')}), 0) AS input_length,
             {f"coalesce(trim(CAST({c['conversation_id']} AS VARCHAR)), '')" if 'conversation_id' in c else "''"}
                 AS conversation_id,
             {ts} AS timestamp_text,
@@ -377,8 +394,7 @@ class SqlLog:
             CAST({c['segment']} AS VARCHAR) AS segment, CAST({c['feedback']} AS VARCHAR) AS feedback,
             count(*) AS outputs, count(*) FILTER (WHERE {stamp} IS NULL) AS bad_time,
             count(*) FILTER (WHERE {bad_confidence.replace('confidence', number)}) AS bad_confidence,
-            count(*) FILTER (WHERE {text_id} IS NULL OR {text_id} = '' OR (ascii({text_id}) <= 32
-                                   AND trim({text_id}) = '')) AS bad_id
+            count(*) FILTER (WHERE {text_id} IS NULL OR {text_id} = '') AS bad_id
             FROM {self.relation} GROUP BY ALL""")
         bad = grouped[["outputs", "bad_time", "bad_confidence", "bad_id"]].sum().rename({"outputs": "n"})
         if bad["bad_time"] or bad["bad_confidence"]:  # the first bad value, for the message
@@ -458,14 +474,15 @@ class SqlLog:
 
     def _numeric(self, reference_end: Any, current_start: Any, bins: int) -> dict[str, dict[str, Any]]:
         columns = ", ".join(self.NUMERIC)
-        windows = (f"(SELECT {columns}, week <= ?::DATE AS ref, week >= ?::DATE AS cur FROM {self.clean} "
-                   f"WHERE week <= ?::DATE OR week >= ?::DATE)")
-        params = [str(reference_end), str(current_start)] * 2
+        ref, cur = (f"DATE '{_day(reference_end)}'", f"DATE '{_day(current_start)}'")  # literals: pushed down
+        windows = (f"(SELECT {columns}, week <= {ref} AS ref, week >= {cur} AS cur FROM {self.numbers} "
+                   f"WHERE week <= {ref} OR week >= {cur})")
+        params: list = []
         qs = "[" + ", ".join(f"{float(q)!r}::DOUBLE" for q in np.linspace(0, 1, bins + 1)[1:-1]) + "]"
         aggregates = ", ".join(
             f"""quantile_cont({x}, {qs}) FILTER (WHERE ref) AS {x}_cuts, avg({x}) FILTER (WHERE ref) AS {x}_mean_ref,
                 avg({x}) FILTER (WHERE cur) AS {x}_mean_cur, min({x}) AS {x}_low,
-                approx_quantile({x}, 0.995) AS {x}_high""" for x in self.NUMERIC)  # the figure's range only
+                quantile_cont({x}, 0.995) AS {x}_high""" for x in self.NUMERIC)
         stats = self._query(f"""SELECT count(*) FILTER (WHERE ref) AS n_ref, count(*) FILTER (WHERE cur) AS n_cur,
                 {aggregates} FROM {windows}""", params).iloc[0]
         plan, keys, sets = {}, [], []
@@ -528,6 +545,13 @@ class SqlLog:
         return frame
 
 
+def _day(value: Any) -> str:
+    """A date as YYYY-MM-DD (checked: it goes into SQL as a literal)."""
+    import datetime as dt
+
+    return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])).isoformat()
+
+
 def _week_range(monday: Any) -> list[str]:
     """The week from ``monday`` as [start, end) timestamps."""
     import datetime as dt
@@ -546,6 +570,201 @@ def _redacted(exc: Exception, url: str, expanded: str) -> str:
     if expanded:
         text = text.replace(expanded, redact(url.split("://", 1)[-1][1:]))
     return redact(text)
+
+
+# ---- a CSV log read into memory: the kit's checked reader ------------------------------------------------
+
+def read_log(path: str | os.PathLike) -> pd.DataFrame:
+    """The production log as clean columns, plus ``week`` (the Monday each output's week starts on).
+
+    Any problem is a ``CaseError`` naming the file and the column: a missing column, a timestamp that does
+    not parse or is out of range, a confidence that is not a number from 0 to 1, an empty id, an empty file, a
+    file that is not UTF-8 CSV text, rows with more fields than the header, more than ``MAX_ROWS`` rows.
+    """
+    return _load_log(Path(path)).copy()
+
+
+def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
+    """Check and type a log already in memory (the columns of ``LOG_COLUMNS``); ``name`` labels errors.
+
+    ``segment`` and ``feedback`` become categoricals (a few distinct values over many rows), ``input_length``
+    is added, and ``week`` is the Monday of each output's week.
+    """
+    frame = raw.rename(columns=lambda c: str(c).strip().lower())
+    _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
+    if frame.empty:
+        raise data_error(name, "no rows; expected one row per AI output")
+    stamp = _parse_timestamps(frame["timestamp"], name)
+    confidence = _parse_confidence(frame["confidence"], name)
+    ids = _text(frame["id"])
+    if (ids == "").any():
+        raise data_error(name, f"empty on row {_row(ids == '')}; every output needs its id", "id")
+    days = stamp.to_numpy().astype("datetime64[D]")
+    monday = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
+    text = _text(frame["input"])
+    return pd.DataFrame({
+        "timestamp": stamp,
+        "id": ids,
+        "segment": _labels(frame["segment"], "(none)"),
+        "input": text,
+        "output": _text(frame["output"]),
+        "confidence": confidence,
+        "feedback": _labels(frame["feedback"], ""),
+        "week": monday.astype("datetime64[ns]"),
+        "input_length": text.str.len().to_numpy(),
+        **({"conversation_id": _text(frame["conversation_id"]).str.strip()} if "conversation_id" in frame else {}),
+    })
+
+
+def _text(column: pd.Series) -> pd.Series:
+    column = column if pd.api.types.is_string_dtype(column) else column.astype(str).where(column.notna(), "")
+    return column.fillna("") if column.hasnans else column
+
+
+def _labels(column: pd.Series, blank: str) -> pd.Categorical:
+    """A column of a few repeated labels as a categorical, stripped, with missing and empty shown as ``blank``
+    (done on the distinct values, not on every row)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    names = [blank if pd.isna(u) or not str(u).strip() else str(u).strip() for u in uniques]
+    categories, inverse = np.unique(np.array(names, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(inverse[codes] if len(codes) else codes, categories=list(categories))
+
+
+def _matches(labels: pd.Series, value: str) -> np.ndarray:
+    """Rows whose label equals ``value``, ignoring case and surrounding spaces (compared per category)."""
+    wanted = value.strip().casefold()
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        hit = np.array([str(c).casefold() == wanted for c in labels.cat.categories] + [False])
+        return hit[labels.cat.codes.to_numpy()]  # code -1 (missing) picks the final False
+    return (labels.astype(str).str.strip().str.casefold() == wanted).to_numpy()
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_log(path: str, mtime_ns: int, size: int,  # noqa: ARG001 (the cache key)
+                mapping: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+    name = Path(path).name
+    kit_name = {theirs.strip().lower(): kit for kit, theirs in mapping}
+    columns = _header(Path(path), rows=True, what="one row per AI output")
+    _require(name, [c.strip().lower() for c in columns], tuple(dict(mapping).get(c, c) for c in LOG_COLUMNS),
+             "one row per AI output")
+
+    def as_kit(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.rename(columns=lambda c: kit_name.get(str(c).strip().lower(), str(c).strip().lower()))
+
+    def keep(column: str) -> bool:
+        return kit_name.get(column.strip().lower(), column.strip().lower()) in LOG_COLUMNS + OPTIONAL_COLUMNS
+
+    if Path(path).suffix.lower() == ".parquet":
+        wanted = [c for c in columns if keep(c)]
+        return prepare_log(as_kit(pd.read_parquet(path, columns=wanted)), name)
+    # Read in chunks, each typed at once (dates, numbers, categories), so the timestamps are never all held as
+    # text: a 1 GB log peaks at 2.3 GB, not 2.9 (benchmarks/memory_log.py). ids and text stay text (an id like
+    # 0042 keeps its zeros); the few repeated labels parse as categories.
+    kinds = {"confidence": None, "segment": "category", "feedback": "category"}
+    dtype = {c: kinds.get(kit_name.get(c.lower(), c.lower()), str) for c in columns
+             if kinds.get(kit_name.get(c.lower(), c.lower()), str)}
+    parts = [prepare_log(as_kit(chunk), name) for chunk in iter_csv(path, dtype=dtype, keep=keep)]
+    if not parts:
+        raise data_error(name, "no rows; expected one row per AI output")
+    return _concat_logs(parts)
+
+
+def _concat_logs(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One log from the typed chunks; the label columns' categories are the union of the chunks'."""
+    if len(parts) == 1:
+        return parts[0]
+    from pandas.api.types import union_categoricals
+
+    order = list(parts[0].columns)
+    labels = {c: union_categoricals([p[c].array for p in parts], sort_categories=True)
+              for c in ("segment", "feedback")}
+    log = pd.concat([p.drop(columns=list(labels)) for p in parts], ignore_index=True)
+    for column, values in labels.items():
+        log[column] = values
+    return log[order]
+
+
+def _load_log(path: Path, mapping: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+    """The parsed log, cached while the file is unchanged: a form re-runs ``analyze`` on every edit."""
+    try:
+        stat = Path(path).stat()
+    except OSError as exc:
+        raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
+    return _cached_log(str(path), stat.st_mtime_ns, stat.st_size, mapping)
+
+
+def _header(path: Path, rows: bool = False, what: str = "") -> list[str]:
+    """The file's column names; ``rows`` also requires a row under the header (``what`` says what a row is)."""
+    name = path.name
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise data_error(name, "reading Parquet needs pyarrow (pip install pyarrow); or save it as CSV") \
+                from None
+        try:
+            return list(pq.read_schema(path).names)
+        except (OSError, ValueError) as exc:
+            raise data_error(name, f"not a readable Parquet file ({exc})") from None
+    return read_header(path, rows=rows, what=what)
+
+
+def _check_header(path: Path, required: tuple[str, ...], what: str, rows: bool = False) -> None:
+    columns = [c.strip().lower() for c in _header(path, rows, what)]
+    _require(path.name, columns, required, what)
+
+
+def _require(name: str, columns: Any, required: tuple[str, ...], what: str) -> None:
+    columns = list(columns)
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise data_error(name, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                               f"({what} needs {', '.join(required)}; found: {', '.join(columns) or 'none'})")
+
+
+def _parse_timestamps(text: pd.Series, name: str) -> pd.Series:
+    try:
+        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # offsets that differ between rows: compare them in UTC
+        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if getattr(stamp.dt, "tz", None) is not None:  # weeks start at local midnight: keep the wall-clock time
+        stamp = stamp.dt.tz_localize(None)
+    bad = stamp.isna()
+    if bad.any():
+        first = _row(bad)
+        raise data_error(name, f"{int(bad.sum()):,} value{'s' if bad.sum() > 1 else ''} that are not dates and "
+                               f"times (row {first}: {text[bad].iloc[0]!r}); write them as ISO 8601, e.g. "
+                               f"2025-09-01T08:30:00", "timestamp")
+    # the kit counts time in nanoseconds, as pandas does: years outside 1678–2261 are typos, not a crash
+    far = (stamp < pd.Timestamp.min) | (stamp > pd.Timestamp.max)
+    if far.any():
+        raise data_error(name, f"{int(far.sum()):,} date{'s' if far.sum() > 1 else ''} outside the years 1678 to "
+                               f"2261 (row {_row(far)}: {text[far].iloc[0]!r}); is the year a typo?", "timestamp")
+    return stamp.astype("datetime64[ns]")
+
+
+def _parse_confidence(text: pd.Series, name: str) -> pd.Series:
+    values = text if pd.api.types.is_float_dtype(text) else pd.to_numeric(text, errors="coerce")
+    bad = values.isna() | (values < 0) | (values > 1)
+    if bad.any():
+        found = text[bad].iloc[0]
+        if pd.isna(found) or not str(found).strip():
+            found = "nothing"
+        else:  # text as written, quoted; a number as a number (1.7, not np.float64(1.7))
+            found = repr(found) if isinstance(found, str) else f"{float(found):g}"
+        raise data_error(name, f"must hold numbers from 0 to 1; row {_row(bad)} has {found} "
+                               f"({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})", "confidence")
+    return values.astype(float)
+
+
+def _row(mask: pd.Series) -> int:
+    """The file's line number of the first ``True`` in ``mask`` (line 1 is the header): from the row's index
+    label when the index counts rows (a chunk of a long file, a filtered table), else from its position."""
+    position = int(np.asarray(mask).argmax())
+    index = getattr(mask, "index", None)
+    if index is not None and pd.api.types.is_integer_dtype(index):
+        return int(index[position]) + 2
+    return position + 2
 
 
 _FRAME_COUNTS: dict[int, tuple[Any, int, pd.DataFrame]] = {}
