@@ -124,7 +124,8 @@ def test_the_database_is_opened_read_only(stores):
     with pytest.raises(CaseError, match="one SELECT"):
         analyze(a)
     # the table is whole: 12,478 rows (the CSV's 12,479 lines less its header)
-    a = _answers(stores, log="duckdb:///warehouse.duckdb", log_table="ai_log", log_columns={"timestamp": "created_at"})
+    a = _answers(stores, log="duckdb:///warehouse.duckdb", log_table="main.ai_log",  # schema.table works too
+                 log_columns={"timestamp": "created_at"})
     assert analyze(a).metric_value("Outputs in the log") == 12478
 
 

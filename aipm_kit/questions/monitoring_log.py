@@ -266,7 +266,7 @@ class SqlLog:
                 raise _error(s, "log_query must be one SELECT statement")
             self.relation = f"({statements[0].query.strip().rstrip(';')})"
         else:
-            self.relation = _quote(s.table)
+            self.relation = ".".join(_quote(part) for part in s.table.split("."))  # schema.table
         return con
 
     def _lock(self, con: Any, paths: list[str]) -> None:
@@ -291,7 +291,7 @@ class SqlLog:
         lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             sql = f"SELECT * FROM ({self.source.query})" if self.source.query else \
-                f"SELECT * FROM {_quote(self.source.table)}"
+                f"SELECT * FROM {'.'.join(_quote(part) for part in self.source.table.split('.'))}"
             if self.source.query and not self.source.query.lstrip().lower().startswith(("select", "with")):
                 raise _error(self.source, "log_query must be one SELECT statement")
             lite.execute("PRAGMA query_only = ON")
@@ -318,7 +318,7 @@ class SqlLog:
     # -- the log as the kit's columns
     def columns(self) -> list[str]:
         try:
-            described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
+            described = self._connection().execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
         except self._duckdb.Error as exc:
             raise _error(self.source, self._problem(exc)) from None
         self._types = {str(row[0]): str(row[1]) for row in described}
@@ -424,9 +424,20 @@ class SqlLog:
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         try:
-            return self.connection.execute(sql, params or []).df()
+            return self._connection().execute(sql, params or []).df()
         except self._duckdb.Error as exc:
             raise _error(self.source, self._problem(exc)) from None
+        finally:
+            if self.source.location.startswith("duckdb://"):
+                # a read-only connection held open would keep the warehouse's own writer out: close it after
+                # each query (the next one opens it again, which takes milliseconds)
+                self.connection.close()
+                self.connection = None
+
+    def _connection(self):
+        if self.connection is None:
+            self.connection = self._connect()
+        return self.connection
 
     def _problem(self, exc: Exception) -> str:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
