@@ -474,6 +474,8 @@ def field_problem(err: Mapping[str, Any], model: type[BaseModel]) -> tuple[str, 
         return name, message
     if isinstance(found, (dict, list)):
         return name, f"{message} (found {_kind(found)})"
+    if isinstance(found, str) and "://" in found:  # a URL's password is never echoed back
+        found = re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", found)
     return name, f"{message} (found {found!r})"
 
 

@@ -9,6 +9,9 @@
                                                    run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
     aipm-kit list                                  the bundled cases with their verdicts, and the notebooks
+    aipm-kit gate CASE [--json FILE]               question 6 as a CI step: exit 0 Ship, 1 No-ship, 3 Hold
+    aipm-kit watch CASE [--json FILE] [--sample FILE]
+                                                   question 7 on a schedule: exit 0 Stable, 1 Act now, 3 Watch
     aipm-kit app [--port N] [--no-browser]         the seven forms and a live brief as one app (Voila)
     aipm-kit import FORMAT FILE --out EVAL.csv [--map COLUMN=FIELD ...]
                                                    another eval tool's results as question 6's eval table
@@ -112,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="List the bundled worked cases (summary and the seven verdicts) and the "
                                     "notebooks with the parameters papermill can set.")
     _add_interchange_commands(commands)
+    _add_gate(commands)
+    _add_watch(commands)
     return parser
 
 
@@ -148,6 +153,31 @@ def _add_interchange_commands(commands) -> None:
                      help="promptfoo: the var your prompt reads the input from (default: input)")
     exp.add_argument("--assert", dest="assertion", default="equals", choices=["equals", "icontains", "contains"],
                      help="promptfoo: how a test checks the expected answer (default: equals)")
+
+
+def _add_gate(commands) -> None:
+    gate = commands.add_parser(
+        "gate", help="question 6 as a CI step: exit 0 Ship, 1 No-ship, 3 Hold, 2 unreadable or not answered",
+        description="Run question 6 (the eval run against its gates) on CASE and exit 0 for Ship, 1 for No-ship, "
+                    "3 for Hold (not proven yet) and 2 when the case or its results cannot be read or question 6 "
+                    "is not answered (nothing judged is not a pass).")
+    gate.add_argument("case", metavar="CASE")
+    gate.add_argument("--json", metavar="FILE", help="also write the verdict, each gate with its interval, the "
+                                                     "slices and the regression against the baseline as JSON")
+
+
+def _add_watch(commands) -> None:
+    watch = commands.add_parser(
+        "watch", help="question 7 on a schedule: exit 0 Stable, 3 Watch, 1 Act now, 2 unreadable",
+        description="Run question 7 on CASE's production log as it stands now (a glob or a database table picks "
+                    "up new rows) and exit 0 for Stable, 3 for Watch, 1 for Act now and 2 when the case or its log "
+                    "cannot be read. Writes the latest week's review sample for the reviewers.")
+    watch.add_argument("case", metavar="CASE")
+    watch.add_argument("--json", metavar="FILE", help="also write the verdict, the control chart's last weeks and "
+                                                      "the review sample's path as JSON")
+    watch.add_argument("--sample", metavar="FILE", help="where to write the review sample (default: "
+                                                        "<case>-review-<week>.csv beside the case file; for a "
+                                                        "bundled case, here)")
 
 
 def _version() -> str:
@@ -386,6 +416,51 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_gate(args: argparse.Namespace) -> int:
+    from .ci import EXIT_UNREADABLE, gate_report, write_report
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    status, report = gate_report(case)
+    print(report["headline"])
+    if status == EXIT_UNREADABLE:
+        print("aipm-kit: question 6 has no verdict to gate on: name the eval results file and at least one "
+              "blocking gate in the case's evaluation section", file=sys.stderr)
+    if args.json:
+        write_report(Path(args.json), report)
+    return status
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from .ci import EXIT_UNREADABLE, watch_report, write_report
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    status, report = watch_report(case, lambda week: Path(args.sample) if args.sample else
+                                  _beside(case, f"{case.slug}-review-{week}.csv"))
+    print(report["headline"])
+    if report["review_sample"]:
+        print(f"Review sample ({report['review_sampled']} outputs, week of {report['review_week']}): "
+              f"{report['review_sample']}")
+    if status == EXIT_UNREADABLE:
+        print("aipm-kit: question 7 has no verdict: name the production log in the case's monitoring section",
+              file=sys.stderr)
+    if args.json:
+        write_report(Path(args.json), report)
+    return status
+
+
+def _beside(case, name: str) -> Path:
+    """``name`` beside the case file; a bundled case lives inside the installed kit, so here instead."""
+    from .bundled import is_bundled
+
+    if case.path is None or is_bundled(case.path):
+        return Path(name)
+    return case.path.parent / name
+
+
 def as_typed(program: str) -> str:
     """``program`` (``aipm-kit``, ``jupyter``) as the user can type it here, so printed commands work as printed.
 
@@ -437,7 +512,7 @@ def _bad_input(message: str) -> int:
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
             "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema, "import": cmd_import,
-            "export": cmd_export}
+            "export": cmd_export, "gate": cmd_gate, "watch": cmd_watch}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -335,6 +335,11 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         "slices": slices,
         "categories": sorted(run["category"].unique().tolist()),
         "gates": [{k: v for k, v in g.items() if k != "gate"} for g in gates],
+        "regression": None if regression is None else {
+            "newly_failing": regression["newly_failing"], "newly_fixed": regression["newly_fixed"],
+            "p": float(regression["p"]), "worse": bool(regression["worse"]), "blocks": bool(answers.regression_blocks),
+            "flagged": [{"by": r["by"], "group": str(r["group"]), "newly_failing": int(r["newly failing"]),
+                         "newly_fixed": int(r["newly fixed"])} for _, r in regression["flagged"].iterrows()]},
     })
     return result
 
