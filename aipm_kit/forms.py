@@ -389,7 +389,8 @@ class Form:
         """The result of the current answers (a "not answered" result for an untouched missing section)."""
         if not self.answered and not self.interactive:
             return Result.not_answered(self.question.key, self.question.title)
-        self.last_result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
+        result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
+        self.last_result = self.case.shown(result)
         return self.last_result
 
     @property
