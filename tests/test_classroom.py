@@ -294,3 +294,48 @@ def test_a_flaw_exercise_is_graded_on_the_flaws_named(tmp_path):
     # default rubric: 2 points per flaw found (1 of 2) less 1 per false alarm (1) = 1, out of 2 × 2 = 4
     assert (f1.scores["flaws"], f1.out_of["flaws"]) == (1, 4)
     assert "missed: Live feedback logged" in f1.notes["flaws"] and "not a flaw: problem.interviews" in f1.notes["flaws"]
+
+
+def test_the_live_form_asks_for_the_call_and_saves_it_in_the_classroom_section(cohort, tmp_path, monkeypatch):
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)  # the suite runs headless; this test wants widgets
+    import aipm_kit
+
+    out, _ = cohort
+    shutil.copytree(out / "students" / "s01", tmp_path / "s01")
+    case = load_case(tmp_path / "s01" / FILE)
+    form = aipm_kit.form(case, "evaluation")
+    form.widget()
+    form._decision_fields["decision"].value = "caution"
+    form._decision_fields["reason"].value = "Slices fail while the average passes."
+    assert "Your call" in form._result_area.value  # the live result withholds the verdict too
+    assert form.save() is not None, form.status_message
+    saved = load_case(tmp_path / "s01" / FILE).classroom
+    assert saved.answers["evaluation"] == StudentAnswer(decision="caution",
+                                                        reason="Slices fail while the average passes.")
+    # a question that is not blank asks for no call
+    assert aipm_kit.form(case, "monitoring")._decision_fields == {}
+
+
+def test_variants_on_a_dask_cluster_are_the_same_bytes(cohort, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    out, _ = cohort
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None,
+                                  silence_logs=logging.ERROR) as cluster:
+        report = make_variants(CASE, _roster(tmp_path), tmp_path / "dask", secret="autumn-2026",
+                               blank=["evaluation"], scheduler=cluster.scheduler_address)
+        assert report.exit_code == 0
+        graded = grade(tmp_path / "dask" / "students", tmp_path / "dask" / "key", tmp_path / "report",
+                       scheduler=cluster.scheduler_address)
+    assert _hashes(tmp_path / "dask" / "students") == _hashes(out / "students")
+    assert [g.total for g in graded.grades] == [0, 0]  # handed back untouched: nothing answered, no call made
+
+
+def test_the_start_page_overview_withholds_the_verdicts_of_a_students_copy(cohort):
+    from aipm_kit.brief import overview
+
+    out, _ = cohort
+    shown = overview(load_case(out / "students" / "s01" / FILE))._repr_html_()
+    assert "Your call." in shown and "Hold" not in shown and "Launch" not in shown.split("<table>")[0]
+    assert "Hold" in overview(load_case(out / "key" / "s01" / FILE))._repr_html_()  # the key's copy shows it
