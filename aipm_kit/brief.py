@@ -164,7 +164,7 @@ class Overview:
         readiness = launch_readiness(self.results)
         colour = level_colour(readiness.level)
         status, message = readiness.status, readiness.message
-        if self.case.student_mode:  # the launch line is a verdict too
+        if self.case is not None and self.case.student_mode:  # the launch line is a verdict too
             status, message = "Your call.", "This is a student's copy: decide each question from its evidence."
         rows = "".join(
             f"<tr><td style='text-align:left;vertical-align:top'>{q.number}</td>"
@@ -180,7 +180,8 @@ class Overview:
                 f"<tbody>{rows}</tbody></table></div>")
 
     def __repr__(self) -> str:
-        status = "Your call." if self.case.student_mode else launch_readiness(self.results).status
+        student = self.case is not None and self.case.student_mode
+        status = "Your call." if student else launch_readiness(self.results).status
         lines = [f"{self.case.name} — {status}"]
         for q in QUESTIONS:
             r = self.results.get(q.key) or Result.not_answered(q.key, q.title)
