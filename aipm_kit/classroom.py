@@ -22,7 +22,6 @@ import csv
 import dataclasses
 import hashlib
 import hmac
-import html
 import io
 import json
 import math
@@ -34,12 +33,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel
 
-from .case import Case, CaseError, Classroom, StudentAnswer, load_case, resolve_case_path, validate_section, write_atomic
-from .questions import BY_KEY, QUESTIONS
+from .case import (Case, CaseError, Classroom, StudentAnswer, load_case, resolve_case_path, validate_section,
+                   write_atomic)
+from .questions import BY_KEY
 
 SECRET_ENV = "AIPM_KIT_CLASS_SECRET"
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -72,8 +72,9 @@ def read_roster(path: str | os.PathLike) -> list[Student]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(f"cannot read the roster ({getattr(exc, 'strerror', None) or exc})", path) from None
-    rows = list(csv.DictReader(io.StringIO(text)))
-    header = [h.strip() for h in (csv.reader(io.StringIO(text)).__next__() if text.strip() else [])]
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    rows = list(reader)
     missing = [c for c in ("id", "name") if c not in header]
     if missing:
         raise RosterError(f"the roster needs the columns id and name; missing {', '.join(missing)} "
@@ -444,6 +445,7 @@ class CohortReport:
         lines.append(f"Wrote {len(self.written)} variant{'s' if len(self.written) != 1 else ''} in "
                      f"{self.out / 'students'} and their keys in {self.out / 'key'} (keep the key from students).")
         if self.failed:
+            lines.append(f"Written: {', '.join(sorted(self.written)) or 'none'}.")
             lines.append(f"{len(self.failed)} failed, nothing written for them:")
             lines += [f"  {sid}: {why}" for sid, why in sorted(self.failed.items())]
         return "\n".join(lines)

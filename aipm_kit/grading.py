@@ -227,7 +227,8 @@ class ClassReport:
 
 
 def grade(submissions: str | os.PathLike, key: str | os.PathLike, out: str | os.PathLike,
-          rubric: str | os.PathLike | None = None, jobs: int | None = None, scheduler: str | None = None) -> ClassReport:
+          rubric: str | os.PathLike | None = None, jobs: int | None = None,
+          scheduler: str | None = None) -> ClassReport:
     """Grade every student in the key from ``submissions/<id>/``; write the matrix, the heatmap and the pages."""
     key, out, submissions = Path(key), Path(out), Path(submissions)
     rubric_model = load_rubric(rubric)
@@ -346,7 +347,8 @@ def _student_html(g: Grade, cols: list[tuple[str, RubricItem]]) -> str:
     rows = []
     for name, item in cols:
         value = g.scores.get(name)
-        shown = "for the teacher" if item.graded_by == "teacher" else f"{_points(value)} / {_points(g.out_of.get(name))}"
+        shown = ("for the teacher" if item.graded_by == "teacher"
+                 else f"{_points(value)} / {_points(g.out_of.get(name))}")
         rows.append(f"<tr><td class='name'>{e(name)}</td><td>{e(item.graded_by)}</td><td>{e(shown)}</td>"
                     f"<td class='name'>{e(g.notes.get(name, ''))}</td></tr>")
     reasons = "".join(f"<h3>Reason: {e(BY_KEY[q].title)}</h3><div class='reason'>{e(text) or '<em>none</em>'}</div>"

@@ -339,3 +339,17 @@ def test_the_start_page_overview_withholds_the_verdicts_of_a_students_copy(cohor
     shown = overview(load_case(out / "students" / "s01" / FILE))._repr_html_()
     assert "Your call." in shown and "Hold" not in shown and "Launch" not in shown.split("<table>")[0]
     assert "Hold" in overview(load_case(out / "key" / "s01" / FILE))._repr_html_()  # the key's copy shows it
+
+
+def test_the_matrix_is_safe_to_open_in_a_spreadsheet(tmp_path):
+    from aipm_kit.grading import ClassReport, Grade, columns, write_report
+
+    cols = columns({"blank": ["evaluation"], "exercise": "decide"}, load_rubric())
+    sneaky = Grade("s9", '=HYPERLINK("http://x","click")', "graded",
+                   scores={name: 0.0 for name, _ in cols}, out_of={name: 2.0 for name, _ in cols})
+    write_report(ClassReport(tmp_path, [sneaky], cols))
+    with open(tmp_path / "matrix.csv", newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["name"] == "'=HYPERLINK(\"http://x\",\"click\")"  # a quote in front: shown as text, never run
+    # kit-graded columns: completeness 2 + decision 2 + consistency 2 (the test's out_of), reason for the teacher
+    assert row["out of (kit-graded)"] == "6.0"
