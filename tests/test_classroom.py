@@ -353,3 +353,12 @@ def test_the_matrix_is_safe_to_open_in_a_spreadsheet(tmp_path):
     assert row["name"] == "'=HYPERLINK(\"http://x\",\"click\")"  # a quote in front: shown as text, never run
     # kit-graded columns: completeness 2 + decision 2 + consistency 2 (the test's out_of), reason for the teacher
     assert row["out of (kit-graded)"] == "6.0"
+
+
+def test_the_apps_brief_tab_is_withheld_for_a_students_copy(cohort):
+    from aipm_kit.app import STUDENT_BRIEF, App
+
+    out, _ = cohort
+    page = App(load_case(out / "students" / "s01" / FILE), interactive=False).brief_page()
+    assert "the brief, which shows the kit&#x27;s verdicts, is withheld" in page and "Hold" not in page
+    assert STUDENT_BRIEF.startswith("This is a student's copy")
