@@ -362,3 +362,15 @@ def test_the_apps_brief_tab_is_withheld_for_a_students_copy(cohort):
     page = App(load_case(out / "students" / "s01" / FILE), interactive=False).brief_page()
     assert "the brief, which shows the kit&#x27;s verdicts, is withheld" in page and "Hold" not in page
     assert STUDENT_BRIEF.startswith("This is a student's copy")
+
+
+def test_a_student_whose_draws_all_miss_the_teaching_point_fails_loudly_and_gets_nothing(tmp_path):
+    from aipm_kit.classroom import Student, VariantError, make_variant
+
+    # a teaching point no variant of support-triage can have: question 1 stopped
+    point = {"verdicts": {"problem": ["Stop", "stop"]}, "contradictions": []}
+    with pytest.raises(VariantError, match=r"s07: no variant in 2 draws kept the teaching point \(draw 1: .*draw 2"):
+        make_variant(str(bundled_cases()[CASE]), Student("s07", "Sam"), b"seed", str(tmp_path), ("evaluation",),
+                     point, attempts=2)
+    assert not (tmp_path / "students" / "s07").exists() and not (tmp_path / "key" / "s07").exists()
+    assert not (tmp_path / ".staging" / "s07").exists()
