@@ -116,8 +116,12 @@ def teaching_point(case: Case, results: Mapping[str, Any] | None = None) -> dict
     from .ledger import check
 
     results = dict(results) if results is not None else case.results()
+    return _point(results, check(case, results))
+
+
+def _point(results: Mapping[str, Any], findings: Iterable[Any]) -> dict[str, Any]:
     return {"verdicts": {k: [r.verdict, r.level] for k, r in results.items()},
-            "contradictions": sorted(f.quantity for f in check(case, results) if f.contradiction)}
+            "contradictions": sorted(f.quantity for f in findings if f.contradiction)}
 
 
 # ---- one variant ---------------------------------------------------------------------------------------------
@@ -168,8 +172,7 @@ def make_variant(template_path: str, student: Student, seed: bytes, out: str, bl
         variant = load_case(stage / file_name)
         results = variant.results()
         findings = check(variant, results)
-        mine = {"verdicts": {k: [r.verdict, r.level] for k, r in results.items()},
-                "contradictions": sorted(f.quantity for f in findings if f.contradiction)}
+        mine = _point(results, findings)
         if mine == point:
             break
         tried.append(f"draw {attempt + 1}: {_difference(point, mine)}")
@@ -213,7 +216,8 @@ def make_variant(template_path: str, student: Student, seed: bytes, out: str, bl
 def _difference(point: dict[str, Any], mine: dict[str, Any]) -> str:
     for key, (verdict, level) in point["verdicts"].items():
         if mine["verdicts"].get(key) != [verdict, level]:
-            return f"{key} became {mine['verdicts'].get(key, ['?'])[0]!r}, not {verdict!r}"
+            got, got_level = mine["verdicts"].get(key, ["?", None])
+            return f"{key} became {got!r} ({got_level}), not {verdict!r} ({level})"
     return f"contradictions {mine['contradictions']} instead of {point['contradictions']}"
 
 
