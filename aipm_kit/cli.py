@@ -14,6 +14,10 @@
                                                    a variant of a case per student, and a key for the teacher
     aipm-kit class grade SUBMISSIONS --key DIR/key --out REPORT [--rubric FILE]
                                                    grade the filled variants into a class matrix
+    aipm-kit import FORMAT FILE --out EVAL.csv [--map COLUMN=FIELD ...]
+                                                   another eval tool's results as question 6's eval table
+    aipm-kit export FORMAT CASE --out FILE         the eval set (and question 7's promoted failures) as
+                                                   promptfoo tests or an inspect_ai dataset
 
 Bad input is one message on stderr naming the file, section and field, and exit status 2. A build with a
 failing notebook exits 1.
@@ -113,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="the bundled cases with their verdicts, and the notebooks with their parameters",
                         description="List the bundled worked cases (summary and the seven verdicts) and the "
                                     "notebooks with the parameters papermill can set.")
+    _add_interchange_commands(commands)
     return parser
 
 
@@ -163,6 +168,41 @@ def _cohort_options(command) -> None:
                          help="students worked on at once (default: the number of cores)")
     command.add_argument("--scheduler", metavar="ADDRESS", default=None,
                          help="run on a Dask cluster, e.g. tcp://host:8786 (its workers must see the same paths)")
+
+
+def _add_interchange_commands(commands) -> None:
+    """``import`` and ``export``: eval results in and eval sets out, in other eval tools' formats."""
+    from .importers import FORMATS
+
+    imp = commands.add_parser(
+        "import", help="another eval tool's results as question 6's eval table (CSV)",
+        description="Read the results of promptfoo (the JSON of `promptfoo eval -o`), inspect_ai (a .eval or .json "
+                    "log), OpenAI evals (an oaieval record log), Braintrust (an experiment export: JSON or CSV) or "
+                    "any CSV/JSONL table, and write question 6's eval table to --out, with where it came from "
+                    "(tool, version, SHA-256, date) in OUT.provenance.json beside it. A file that cannot be read "
+                    "is named with the record to fix, exit 2, and nothing is written.")
+    imp.add_argument("file_format", metavar="FORMAT", choices=list(FORMATS), help=", ".join(FORMATS))
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--out", metavar="EVAL.csv", required=True, help="the eval table to write (.csv)")
+    imp.add_argument("--map", dest="mapping", metavar="COLUMN=FIELD", action="append", default=[],
+                     help="take a kit column from another field of each record (a dotted path, e.g. "
+                          "category=metadata.topic or input=prompt.raw); repeat for more columns")
+    imp.add_argument("--variant", metavar="NAME", help="promptfoo: keep only this prompt/provider variant")
+    imp.add_argument("--pass-at", dest="pass_at", metavar="SCORE", type=float, default=None,
+                     help="braintrust, csv, jsonl: a case passes when its score is at least SCORE")
+
+    exp = commands.add_parser(
+        "export", help="the eval set as promptfoo tests or an inspect_ai dataset",
+        description="Write the case's eval set (question 6's results file) and the reviewed failures question 7 "
+                    "would promote as promptfoo tests (YAML, or CSV when FILE ends in .csv) or an inspect_ai "
+                    "dataset (JSONL), so the set grows in the team's own eval tool.")
+    exp.add_argument("file_format", metavar="FORMAT", choices=["promptfoo", "inspect"], help="promptfoo, inspect")
+    exp.add_argument("case", metavar="CASE")
+    exp.add_argument("--out", metavar="FILE", required=True, help="where to write it")
+    exp.add_argument("--var", default="input", metavar="NAME",
+                     help="promptfoo: the var your prompt reads the input from (default: input)")
+    exp.add_argument("--assert", dest="assertion", default="equals", choices=["equals", "icontains", "contains"],
+                     help="promptfoo: how a test checks the expected answer (default: equals)")
 
 
 def _version() -> str:
@@ -272,6 +312,8 @@ def _count(n: int, word: str) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build, skip_iri_format_checker
 
+    if _missing_extra("build", "papermill", "nbconvert", "ipykernel"):
+        return EXIT_BAD_INPUT
     skip_iri_format_checker()  # this process is only the build
     cases = [_load(name) for name in args.cases]
     if any(case is None for case in cases):
@@ -358,6 +400,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     # runs in this process until Ctrl-C or SIGTERM, which stop the server and shut every kernel down
+    if _missing_extra("jupyter", "voila", "ipywidgets"):
+        return EXIT_BAD_INPUT
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
@@ -392,6 +436,46 @@ def cmd_class(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_file, parse_mapping, sidecar_path, write_eval_table
+
+    try:
+        mapping = parse_mapping(args.mapping)
+    except ValueError as exc:
+        return _bad_input(str(exc))
+    options = {}
+    if args.variant is not None:
+        if args.file_format != "promptfoo":
+            return _bad_input("--variant applies to promptfoo results only")
+        options["variant"] = args.variant
+    if args.pass_at is not None:
+        if args.file_format not in ("braintrust", "csv", "jsonl"):
+            return _bad_input("--pass-at applies to braintrust, csv and jsonl (the others record a pass)")
+        options["pass_at"] = args.pass_at
+    imported = import_file(args.file_format, args.file, mapping, **options)
+    out = write_eval_table(imported, args.out, args.file)
+    passed = f", {imported.passed} passed" if "passed" in imported.frame.columns else ""
+    print(f"Wrote {out}: {imported.cases} eval cases{passed}, from {args.file} "
+          f"({imported.provenance['tool']} {imported.provenance.get('tool_version') or ''}".rstrip() + "); "
+          f"provenance in {sidecar_path(out).name}")
+    for note in imported.notes:
+        print(f"  Note: {note}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .importers.exporters import export
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    options = {"var": args.var, "assertion": args.assertion} if args.file_format == "promptfoo" else {}
+    path, cases, promoted = export(case, args.file_format, args.out, **options)
+    extra = f", {promoted} of them reviewed failures from question 7" if promoted else ""
+    print(f"Wrote {path}: {cases} eval cases{extra}")
+    return EXIT_OK
+
+
 def as_typed(program: str) -> str:
     """``program`` (``aipm-kit``, ``jupyter``) as the user can type it here, so printed commands work as printed.
 
@@ -406,6 +490,23 @@ def as_typed(program: str) -> str:
         return program
     relative = os.path.relpath(mine)
     return relative if not relative.startswith("..") else str(mine)
+
+
+def _missing_extra(extra: str, *modules: str) -> bool:
+    """Say which install a command needs when its libraries are missing (the core install has no Jupyter)."""
+    from importlib.util import find_spec
+
+    def absent(module: str) -> bool:
+        try:
+            return find_spec(module) is None
+        except (ImportError, ValueError):  # a package that is there but broken is as good as missing
+            return True
+
+    missing = [m for m in modules if absent(m)]
+    if missing:
+        _bad_input(f"this command needs {', '.join(missing)}, which the core install leaves out: pip install "
+                   f"'aipm-kit[{extra}]' (or 'aipm-kit[all]', everything a learner needs)")
+    return bool(missing)
 
 
 def _load(name: str):
@@ -425,7 +526,8 @@ def _bad_input(message: str) -> int:
 
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
-            "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema, "class": cmd_class}
+            "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema, "import": cmd_import,
+            "export": cmd_export, "class": cmd_class}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -772,7 +772,7 @@ def test_without_question_5_the_pareto_counts_failures():
 
 
 def test_the_self_check_on_the_mix_shift_states_the_bundled_cases_numbers():
-    check = monitoring.SELF_CHECK[0]
+    check = monitoring.self_check()[0]
     assert check.answer == 2 and "Work on chat" in check.options[check.answer]
     result = load_case("support-triage").analyze("monitoring")
     parts = result.data["mix_adjustment"]

@@ -77,38 +77,50 @@ def _trap_numbers() -> dict[str, Any]:
             "adjusted": mix_adjusted_rate(c1, p2), "mix": mix.sum(), "within": within.sum()}
 
 
-_TRAP = _trap_numbers()
-
-SELF_CHECK = (
-    Check(f"Corrected suggestions rose from {_TRAP['raw_before']:.1%} to {_TRAP['raw_now']:.1%} of tickets, past "
-          f"the control limit. Per channel: chat {_TRAP['rate_before'][0]:.0%} → {_TRAP['rate_now'][0]:.0%}, email "
-          f"{_TRAP['rate_before'][1]:.0%} → {_TRAP['rate_now'][1]:.0%}, web form {_TRAP['rate_before'][2]:.1%} → "
-          f"{_TRAP['rate_now'][2]:.1%}; meanwhile chat grew from {_TRAP['share_before'][0]:.0%} to "
-          f"{_TRAP['share_now'][0]:.0%} of tickets. What do you do?",
-          ("Roll back the last model change: a rise past the control limit is not chance.",
-           f"Retrain on web-form tickets: with +{(_TRAP['rate_now'][2] - _TRAP['rate_before'][2]) * 100:.1f} points "
-           f"they have the largest rise within a channel.",
-           f"Work on chat, the channel that grew: at the old mix today's rates give {_TRAP['adjusted']:.1%}, so "
-           f"the rise is the traffic mix, not a regression."),
-          2, f"Kitagawa's split puts {_TRAP['mix'] * 100:.1f} of the {(_TRAP['raw_now'] - _TRAP['raw_before']) * 100:.1f} "
-             f"points on the mix (more chat, where {_TRAP['rate_now'][0]:.0%} of suggestions are corrected) and "
-             f"{_TRAP['within'] * 100:.1f} within channels. A rollback sends the same traffic to the old model, and "
-             f"chat stays as hard: improve chat routing or send chat to people. The web-form rise is inside its "
-             f"own control limits: watch it."),
-    Check("Your review sample oversamples outputs with negative feedback, and 40% of the sampled outputs turn out "
-          "to be failures. What is the week's failure rate?",
-          ("40%.",
-           "The weighted rate: each reviewed output counts for the outputs it stands for (its weight).",
-           "It cannot be estimated from an oversampled review."),
-          1, "Oversampling finds more failures per hour of review, but the raw share is inflated. Weighting each "
-             "row by 1 / its chance of being picked gives an unbiased rate for the whole week."),
-    Check("Reviewers find a failure mode nobody had seen before launch. Where must it end up?",
-          ("In the bug tracker.",
-           "As new cases in the eval set, so every future model is tested on it before it ships.",
-           "Nowhere: it was one ticket."),
-          1, "A failure that is fixed once and never tested again comes back with the next prompt or model "
-             "change. The eval set is the product's memory; promoting reviewed failures keeps it current."),
-)
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; the numbers it quotes come from the kit's own functions."""
+    t = _trap_numbers()
+    # a review that samples 1 in 10 of the 500 outputs with negative feedback and 1 in 100 of the 3,000 others
+    failed = np.array([1] * 20 + [0] * 30 + [1] * 1 + [0] * 29)
+    weight = np.array([10.0] * 50 + [100.0] * 30)
+    raw, weighted = failed.mean(), float(np.average(failed, weights=weight))
+    per_group = (20 / 50 + 1 / 30) / 2
+    return (
+        Check(f"Corrected suggestions rose from {t['raw_before']:.1%} to {t['raw_now']:.1%} of tickets, past "
+              f"the control limit. Per channel: chat {t['rate_before'][0]:.0%} → {t['rate_now'][0]:.0%}, email "
+              f"{t['rate_before'][1]:.0%} → {t['rate_now'][1]:.0%}, web form {t['rate_before'][2]:.1%} → "
+              f"{t['rate_now'][2]:.1%}; meanwhile chat grew from {t['share_before'][0]:.0%} to "
+              f"{t['share_now'][0]:.0%} of tickets. What do you do?",
+              ("Roll back the last model change: a rise past the control limit is not chance.",
+               f"Retrain on web-form tickets: with +{(t['rate_now'][2] - t['rate_before'][2]) * 100:.1f} points "
+               f"they have the largest rise within a channel.",
+               f"Work on chat, the channel that grew: at the old mix today's rates give {t['adjusted']:.1%}, so "
+               f"the rise is the traffic mix, not a regression."),
+              2, f"Kitagawa's split puts {t['mix'] * 100:.1f} of the {(t['raw_now'] - t['raw_before']) * 100:.1f} "
+                 f"points on the mix (more chat, where {t['rate_now'][0]:.0%} of suggestions are corrected) and "
+                 f"{t['within'] * 100:.1f} within channels. A rollback sends the same traffic to the old model, and "
+                 f"chat stays as hard: improve chat routing or send chat to people. The web-form rise is inside its "
+                 f"own control limits: watch it."),
+        Check("This week 500 outputs got negative feedback and 3,000 did not. The review samples 1 in 10 of the "
+              "first (50, of which 20 are failures) and 1 in 100 of the others (30, of which 1 is a failure). "
+              "What is the week's failure rate?",
+              (f"{raw:.1%}: 21 failures among the 80 outputs reviewed.",
+               f"{weighted:.1%}: each reviewed output counts for the outputs it stands for (10 or 100).",
+               f"{per_group:.1%}: the average of the two groups' rates, {20 / 50:.0%} and {1 / 30:.1%}."),
+              1, f"(20 × 10 + 1 × 100) ÷ (50 × 10 + 30 × 100) = 300 ÷ 3,500 = {weighted:.1%}. Oversampling "
+                 f"negative feedback finds more failures per hour of review, but in the raw share an output with "
+                 f"negative feedback counts ten times as much as a quiet one, and a plain average of the groups "
+                 f"ignores that the quiet group is six times larger."),
+        Check("Reviewers find a failure mode nobody had seen before launch, and the prompt is fixed the same day. "
+              "Where must the failure end up?",
+              ("As new cases in the eval set, so every future version is tested on it before it ships.",
+               "In the bug tracker, closed once the fix is confirmed.",
+               "On the monitoring dashboard, as a new rate to watch each week."),
+              0, "A failure fixed once and never tested again comes back with the next prompt or model change. "
+                 "The eval set is the product's memory: promoting reviewed failures keeps it current. A tracker "
+                 "forgets once the ticket closes, and a dashboard only notices after users are hit again."),
+    )
 
 
 class Answers(BaseModel):
@@ -119,7 +131,7 @@ class Answers(BaseModel):
     NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("log",)
 
     log: DataFile | None = Field(
-        None, description="Production log (CSV, or Parquet with pyarrow), one row per AI output, with columns "
+        None, description="Production log (CSV, or Parquet with pyarrow), one row per output, with columns "
                           "timestamp, id, segment, input, output, confidence and feedback.")
     negative_feedback: str = Field(
         "negative", description="The value in the log's feedback column that means the user rejected or corrected "
@@ -189,7 +201,7 @@ class Answers(BaseModel):
     @classmethod
     def _log_columns(cls, value: Path | None) -> Path | None:
         if value is not None:
-            _check_header(value, LOG_COLUMNS, "one row per AI output", rows=True)
+            _check_header(value, LOG_COLUMNS, "one row per output", rows=True)
         return value
 
     @field_validator("reviewed_failures")
@@ -223,7 +235,7 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     log = _load_log(answers.log) if answers.log is not None else None
     if log is None:
         stops.append("there is no production log, so nothing is being watched.")
-        result.add("stop", "Log every AI output (timestamp, id, segment, input, output, confidence, feedback) and "
+        result.add("stop", "Log every output (timestamp, id, segment, input, output, confidence, feedback) and "
                            "name the file here: without it nobody sees the product degrade.")
     else:
         result.metric("Outputs in the log", len(log))
@@ -255,9 +267,9 @@ def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
     is added, and ``week`` is the Monday of each output's week.
     """
     frame = raw.rename(columns=lambda c: str(c).strip().lower())
-    _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
+    _require(name, frame.columns, LOG_COLUMNS, "one row per output")
     if frame.empty:
-        raise data_error(name, "no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per output")
     stamp = _parse_timestamps(frame["timestamp"], name)
     confidence = _parse_confidence(frame["confidence"], name)
     ids = _text(frame["id"])
@@ -305,8 +317,8 @@ def _matches(labels: pd.Series, value: str) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: ARG001 (the cache key)
     name = Path(path).name
-    columns = _header(Path(path), rows=True, what="one row per AI output")
-    _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per AI output")
+    columns = _header(Path(path), rows=True, what="one row per output")
+    _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per output")
     if Path(path).suffix.lower() == ".parquet":
         wanted = [c for c in columns if c.strip().lower() in LOG_COLUMNS]
         return prepare_log(pd.read_parquet(path, columns=wanted), name)
@@ -317,7 +329,7 @@ def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: A
     dtype = {c: kinds.get(c.lower(), str) for c in columns if kinds.get(c.lower(), str)}
     parts = [prepare_log(chunk, name) for chunk in iter_csv(path, dtype=dtype, keep=_is_log_column)]
     if not parts:
-        raise data_error(name, "no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per output")
     return _concat_logs(parts)
 
 
