@@ -374,3 +374,19 @@ def test_a_student_whose_draws_all_miss_the_teaching_point_fails_loudly_and_gets
                      point, attempts=2)
     assert not (tmp_path / "students" / "s07").exists() and not (tmp_path / "key" / "s07").exists()
     assert not (tmp_path / ".staging" / "s07").exists()
+
+
+def test_variants_of_the_bundled_flaw_case_keep_its_flaws_in_the_key(tmp_path):
+    if "flaw-hunt" not in bundled_cases():
+        pytest.skip("no bundled flaw-hunt case in this checkout")
+    report = make_variants("flaw-hunt", _roster(tmp_path, "id,name\nf1,Finn\n"), tmp_path / "out", secret="x", jobs=1)
+    assert report.exit_code == 0, report.summary()
+    key = json.loads((tmp_path / "out" / "key" / "f1" / "key.json").read_text())
+    assert key["exercise"] == "flaw"  # the file's name says so
+    # `aipm-kit check cases/flaw-hunt.yaml` reports these three contradictions; the variant keeps each
+    assert [(c["quantity"], c["fields"]) for c in key["check"] if c["contradiction"]] == [
+        ("Monthly volume", ["need_ai.monthly_volume", "approach.requests_per_month"]),
+        ("Monthly volume", ["need_ai.monthly_volume", "problem.users_affected",
+                            "problem.occurrences_per_user_per_month"]),
+        ("Accuracy the product needs", ["approach.accuracy_needed", "evaluation.gates"]),
+    ]
