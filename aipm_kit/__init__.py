@@ -25,7 +25,7 @@ def analyze(case: Case | str, key: str) -> Result:
     """The result of question ``key`` (``"problem"``, ``"need_ai"`` …) for ``case`` (a Case, a path or a name)."""
     if not isinstance(case, Case):
         case = load_case(case)
-    return case.analyze(question(key).key)
+    return case.shown(case.analyze(question(key).key))
 
 
 def form(case: Case | str, key: str, interactive: bool = True, **options: Any) -> Form:

@@ -72,6 +72,10 @@ def case_choices(folder: str | os.PathLike | None = None) -> list[tuple[str, str
 
 # ---- the app -------------------------------------------------------------------------------------------
 
+STUDENT_BRIEF = ("This is a student's copy: the brief, which shows the kit's verdicts, is withheld. Each question's "
+                 "tab shows its evidence; the calls are yours.")
+
+
 class App:
     """The app for one case at a time; the case picker swaps it. Headless, it shows the brief as Markdown."""
 
@@ -98,6 +102,9 @@ class App:
         from .brief import brief_html, case_results
 
         case = self.live_case()
+        if case.student_mode:
+            return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Brief</title></head><body>"
+                    f"<p>{html.escape(STUDENT_BRIEF)}</p></body></html>")
         return brief_html(case, case_results(case))
 
     # ---- display ----------------------------------------------------------------------------------
@@ -110,6 +117,9 @@ class App:
             from .brief import brief_markdown, case_results
 
             case = self.live_case()
+            if case.student_mode:
+                display(Markdown(STUDENT_BRIEF))
+                return
             display(Markdown("*The app's forms need a live kernel: run `aipm-kit app`. Here is the brief of "
                              "the case it opens on.*\n\n" + brief_markdown(case, case_results(case))))
 

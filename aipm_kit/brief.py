@@ -163,6 +163,9 @@ class Overview:
         e = html.escape
         readiness = launch_readiness(self.results)
         colour = level_colour(readiness.level)
+        status, message = readiness.status, readiness.message
+        if self.case is not None and self.case.student_mode:  # the launch line is a verdict too
+            status, message = "Your call.", "This is a student's copy: decide each question from its evidence."
         rows = "".join(
             f"<tr><td style='text-align:left;vertical-align:top'>{q.number}</td>"
             f"<td style='text-align:left;vertical-align:top'><a href='{q.notebook}.ipynb'>{e(q.title)}</a></td>"
@@ -171,13 +174,15 @@ class Overview:
             for q, r in ((q, self.results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS)
         )
         return (f"<div class='aipm-overview {NO_MATHS}'><p style='border-left:5px solid {colour};padding:4px 10px'>"
-                f"<strong style='color:{colour}'>{e(readiness.status)}</strong> {e(readiness.message)}</p>"
+                f"<strong style='color:{colour}'>{e(status)}</strong> {e(message)}</p>"
                 f"<table><thead><tr><th>#</th><th style='text-align:left'>Question</th>"
                 f"<th style='text-align:left'>Verdict</th><th style='text-align:left'>Headline</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table></div>")
 
     def __repr__(self) -> str:
-        lines = [f"{self.case.name} — {launch_readiness(self.results).status}"]
+        student = self.case is not None and self.case.student_mode
+        status = "Your call." if student else launch_readiness(self.results).status
+        lines = [f"{self.case.name} — {status}"]
         for q in QUESTIONS:
             r = self.results.get(q.key) or Result.not_answered(q.key, q.title)
             lines.append(f"{q.number}. [{r.verdict}] {r.headline}")
@@ -186,7 +191,7 @@ class Overview:
 
 def overview(case: Case) -> Overview:
     """The case at a glance (the start page shows it): launch line, verdicts and headlines."""
-    return Overview(case, case_results(case))
+    return Overview(case, {key: case.shown(result) for key, result in case_results(case).items()})
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo,
+                      model_validator)
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from .result import Result
 
 MAX_CASE_BYTES = 2_000_000
-TOP_LEVEL = ("name", "summary", "stage", "as_of")
+TOP_LEVEL = ("name", "summary", "stage", "as_of", "classroom")
 Stage = Literal["idea", "pilot", "launched"]
 STAGES: tuple[str, ...] = typing.get_args(Stage)
 
@@ -60,6 +61,43 @@ class About(BaseModel):
     as_of: datetime.date | None = Field(None, description=(
         "The date the case describes (YYYY-MM-DD): the plans in it are as of this date, and a dated piece of "
         "evidence later than it is reported."))
+
+
+class StudentAnswer(BaseModel):
+    """A student's own call on a question the teacher left blank."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["", "go", "caution", "stop"] = Field("", description=(
+        "Your decision on this question: go (sound, carry on), caution (carry on with the named risks) or stop "
+        "(do not proceed until fixed)."))
+    reason: str = Field("", description="Why, in two or three sentences, citing the numbers the decision rests on.",
+                        json_schema_extra={"multiline": True})
+
+
+class Classroom(BaseModel):
+    """A student's copy of a case, made by aipm-kit class variants: the kit shows the evidence and withholds its
+    verdicts, and the student answers the blank questions and makes the call."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["student"] = Field("student", description=(
+        "student: the notebooks show the evidence but not the kit's verdicts, and `aipm-kit check` says nothing."))
+    student: str = Field("", description="The student's id, as on the teacher's roster.")
+    blank: list[str] = Field(default_factory=list, description=(
+        "The questions left for the student to answer (question keys: problem, need_ai … monitoring)."))
+    answers: dict[str, StudentAnswer] = Field(default_factory=dict, description=(
+        "The student's decision and reason per blank question, keyed by question."))
+    flaws: list[str] = Field(default_factory=list, description=(
+        "Find-the-flaw exercises: the fields (section.field, as `aipm-kit check` names them) the student "
+        "says contradict another answer."))
+
+    @model_validator(mode="after")
+    def _known_questions(self) -> Classroom:
+        for where, keys in (("blank", self.blank), ("answers", list(self.answers))):
+            unknown = [k for k in keys if k not in BY_KEY]
+            if unknown:
+                raise ValueError(f"{where} names {unknown[0]!r}, which is not a question; questions: "
+                                 f"{', '.join(BY_KEY)}")
+        return self
 
 
 class CaseError(ValueError):
@@ -186,6 +224,12 @@ class Case:
     loaded_hash: str | None = field(default=None, repr=False, compare=False)
     stage: Stage | None = None  # idea, pilot or launched; None when the case does not say
     as_of: datetime.date | None = None
+    classroom: Classroom | None = None  # a student's copy made by `aipm-kit class variants`
+
+    @property
+    def student_mode(self) -> bool:
+        """Whether this is a student's copy: the kit shows evidence and withholds its verdicts and check."""
+        return self.classroom is not None and self.classroom.mode == "student"
 
     @property
     def base_dir(self) -> Path:
@@ -220,6 +264,10 @@ class Case:
     def results(self) -> dict[str, Result]:
         """Every implemented question's result, in order."""
         return {q.key: self.analyze(q.key) for q in QUESTIONS if q.available}
+
+    def shown(self, result: Result) -> Result:
+        """``result`` as this case's reader may see it: the one place that decides what a student sees."""
+        return result.withheld() if self.student_mode else result
 
     def with_answers(self, key: str, answers: BaseModel | Mapping[str, Any]) -> Case:
         """A copy of this case with question ``key`` answered by ``answers`` (validated)."""
@@ -394,6 +442,16 @@ def _case_from_mapping(data: dict[str, Any], path: Path) -> Case:
         for error in exc.errors():
             key = str(error["loc"][0])
             problems.append(CaseError(f"{error['msg']}, found {data[key]!r}", path, key))
+    classroom = None
+    if data.get("classroom") is not None:
+        if not isinstance(data["classroom"], dict):
+            problems.append(CaseError(f"expected a mapping of fields, found {_kind(data['classroom'])}", path,
+                                      "classroom"))
+        else:
+            try:
+                classroom = Classroom.model_validate(data["classroom"])
+            except ValidationError as exc:
+                problems.append(section_error(exc, Classroom, "classroom", path))
     sections: dict[str, BaseModel] = {}
     raw: dict[str, Any] = {}
     for q in QUESTIONS:
@@ -417,7 +475,8 @@ def _case_from_mapping(data: dict[str, Any], path: Path) -> Case:
     if problems:
         raise _all_problems(problems, path)
     return Case(name=str(data.get("name") or path.stem), summary=str(data.get("summary") or ""),
-                sections=sections, path=path, raw_sections=raw, stage=about.stage, as_of=about.as_of)
+                sections=sections, path=path, raw_sections=raw, stage=about.stage, as_of=about.as_of,
+                classroom=classroom)
 
 
 def _all_problems(problems: list[CaseError], path: Path) -> CaseError:
@@ -558,6 +617,11 @@ def _fresh_document(case: Case, base_dir: Path) -> Any:
             document[key] = _node(value)
             document.yaml_set_comment_before_after_key(key, before="\n".join(_comment_lines(info.description, 0)),
                                                        indent=0)
+    if case.classroom is not None:
+        document["classroom"] = _model_node(Classroom, case.classroom.model_dump(mode="json"), indent=2)
+        document.yaml_set_comment_before_after_key("classroom", before=(
+            "\nA student's copy: the notebooks show the evidence, not the kit's verdicts. Answer the blank "
+            "questions,\nthen give your decision and reason for each under classroom.answers."), indent=0)
     document.yaml_set_start_comment(_HEADER)
     for q in QUESTIONS:
         if q.key in case.sections or q.key in case.raw_sections:
@@ -568,6 +632,9 @@ def _fresh_document(case: Case, base_dir: Path) -> Any:
 def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path) -> None:
     """Write ``case``'s values for ``keys`` (name, summary, question keys) into the loaded ``document``."""
     for key in keys:
+        if key == "classroom":
+            _apply_classroom(document, case)
+            continue
         if key in TOP_LEVEL:
             value = getattr(case, key)
             if value is None and key in About.model_fields:
@@ -601,6 +668,21 @@ def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path
         before = validate_section(key, _plain(current), base_dir).model_dump(mode="json",
                                                                              context={"base_dir": base_dir})
         _set(document, key, _merge(current, new, before))
+
+
+def _apply_classroom(document: Any, case: Case) -> None:
+    if case.classroom is None:
+        if "classroom" in document:
+            del document["classroom"]
+        return
+    new = case.classroom.model_dump(mode="json")
+    current = document.get("classroom")
+    if isinstance(current, CommentedMap):
+        before = Classroom.model_validate(_plain(current)).model_dump(mode="json")
+        _set(document, "classroom", _merge(current, new, before))
+    else:
+        place = list(document).index("summary") + 1 if "summary" in document else 0
+        document.insert(place, "classroom", _model_node(Classroom, new, indent=2))
 
 
 def template_case(name: str, summary: str = "") -> str:

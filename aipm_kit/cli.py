@@ -13,6 +13,10 @@
     aipm-kit watch CASE [--json FILE] [--sample FILE]
                                                    question 7 on a schedule: exit 0 Stable, 1 Act now, 3 Watch
     aipm-kit app [--port N] [--no-browser]         the seven forms and a live brief as one app (Voila)
+    aipm-kit class variants CASE --roster CSV --out DIR [--secret S] [--blank Q,Q]
+                                                   a variant of a case per student, and a key for the teacher
+    aipm-kit class grade SUBMISSIONS --key DIR/key --out REPORT [--rubric FILE]
+                                                   grade the filled variants into a class matrix
     aipm-kit import FORMAT FILE --out EVAL.csv [--map COLUMN=FIELD ...]
                                                    another eval tool's results as question 6's eval table
     aipm-kit export FORMAT CASE --out FILE         the eval set (and question 7's promoted failures) as
@@ -111,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="port (default: Voila's 8866, or the next free one)")
     app.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
+    _class_parser(commands)
+
     commands.add_parser("list", help="the bundled cases with their verdicts, and the notebooks with their parameters",
                         description="List the bundled worked cases (summary and the seven verdicts) and the "
                                     "notebooks with the parameters papermill can set.")
@@ -118,6 +124,55 @@ def _parser() -> argparse.ArgumentParser:
     _add_gate(commands)
     _add_watch(commands)
     return parser
+
+
+def _class_parser(commands) -> None:
+    klass = commands.add_parser("class", help="for teachers: a variant per student, and grading into a class matrix",
+                                description="Give each student their own variant of a case, then grade what they "
+                                            "hand back.")
+    sub = klass.add_subparsers(dest="class_command", metavar="COMMAND", required=True, parser_class=_Parser)
+    variants = sub.add_parser(
+        "variants", help="a variant of a case per student of a roster, and a key",
+        description="For each student of ROSTER (a CSV with columns id and name) write DIR/students/<id>/: the case "
+                    "with the student's own numbers and data files, in student mode (the notebooks show the "
+                    "evidence, not the kit's verdicts), the --blank questions left for the student. The reference "
+                    "answers and verdicts go to DIR/key/, which students never get. The same roster and secret "
+                    "always give the same files.")
+    variants.add_argument("case", metavar="CASE", help="a bundled case's name or a case file")
+    variants.add_argument("--roster", metavar="CSV", required=True, help="the students: columns id and name")
+    variants.add_argument("--out", metavar="DIR", required=True, help="where students/ and key/ go")
+    variants.add_argument("--secret", default=None,
+                          help="the teacher's secret the variants are drawn from (default: $AIPM_KIT_CLASS_SECRET; "
+                               "without one the variants depend on the ids alone)")
+    variants.add_argument("--blank", metavar="Q,Q", default="",
+                          help="questions left for the students to answer, e.g. evaluation,monitoring")
+    variants.add_argument("--exercise", choices=("decide", "flaw"), default=None,
+                          help="flaw: a find-the-flaw exercise, graded on the contradictions named (default: flaw "
+                               "for a case whose file name says flaw, else decide)")
+    variants.add_argument("--attempts", type=_positive_int, default=None,
+                          help="draws per student before giving up on keeping the teaching point (default 12)")
+    for command in (variants,):
+        _cohort_options(command)
+    grade = sub.add_parser(
+        "grade", help="grade the students' filled variants into a class matrix",
+        description="Read SUBMISSIONS/<id>/<case file> for every student in the key and score it on the rubric; "
+                    "write REPORT/matrix.csv, REPORT/index.html (the matrix as a heatmap) and a page per student. A "
+                    "missing or unreadable submission is a row that says so.")
+    grade.add_argument("submissions", metavar="SUBMISSIONS")
+    grade.add_argument("--key", metavar="DIR", required=True, help="the key folder `class variants` wrote (DIR/key)")
+    grade.add_argument("--out", metavar="REPORT", required=True, help="where the report goes")
+    grade.add_argument("--rubric", metavar="FILE", default=None,
+                       help="your rubric (YAML; `aipm-kit class rubric` prints the default to start from)")
+    _cohort_options(grade)
+    sub.add_parser("rubric", help="print the default rubric (YAML) to copy and change",
+                   description="Print the rubric `class grade` uses by default, with what each item scores.")
+
+
+def _cohort_options(command) -> None:
+    command.add_argument("--jobs", metavar="N", type=_positive_int, default=None,
+                         help="students worked on at once (default: the number of cores)")
+    command.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                         help="run on a Dask cluster, e.g. tcp://host:8786 (its workers must see the same paths)")
 
 
 def _add_interchange_commands(commands) -> None:
@@ -243,7 +298,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         answered = [q.key for q in QUESTIONS if case.is_answered(q.key) or q.key in case.raw_sections]
         print(f"OK  {case.path}: {case.name} ({len(answered)} of {len(QUESTIONS)} questions answered)")
-        findings = check(case, results)  # the analyses just run, not run again
+        findings = [] if case.student_mode else check(case, results)  # the analyses just run, not run again
         if findings:
             print(f"    Warning: the answers disagree in {len(findings)} place{'s' if len(findings) > 1 else ''} "
                   f"(`{as_typed('aipm-kit')} check {name}` says how to fix each):")
@@ -261,6 +316,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         case = _load(name)
         if case is None:
             status = EXIT_BAD_INPUT
+            continue
+        if case.student_mode:  # finding the contradictions is the student's work
+            print(f"{case.path}: a student's copy; the consistency check is for your teacher.")
             continue
         findings = check(case)
         contradictions = sum(f.contradiction for f in findings)
@@ -304,6 +362,9 @@ def cmd_brief(args: argparse.Namespace) -> int:
     case = _load(args.case)
     if case is None:
         return EXIT_BAD_INPUT
+    if case.student_mode:
+        return _bad_input(f"{case.path}: a student's copy: the brief would show the kit's verdicts, which are "
+                          f"yours to decide here")
     if args.out == "-":
         sys.stdout.write(brief_markdown(case, case_results(case)))
         return EXIT_OK
@@ -374,6 +435,35 @@ def cmd_app(args: argparse.Namespace) -> int:
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
+
+
+def cmd_class(args: argparse.Namespace) -> int:
+    if args.class_command == "rubric":
+        from .grading import DEFAULT_RUBRIC
+
+        sys.stdout.write(DEFAULT_RUBRIC)
+        return EXIT_OK
+    if args.class_command == "variants":
+        from .classroom import ATTEMPTS, SECRET_ENV, make_variants
+
+        secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV) or None
+        try:
+            report = make_variants(args.case, args.roster, args.out, secret=secret, blank=args.blank.split(","),
+                                   exercise=args.exercise, attempts=args.attempts or ATTEMPTS, jobs=args.jobs,
+                                   scheduler=args.scheduler)
+        except ImportError as exc:
+            return _bad_input(str(exc))
+        print(report.summary())
+        return report.exit_code
+    from .grading import grade
+
+    try:
+        report = grade(args.submissions, args.key, args.out, rubric=args.rubric, jobs=args.jobs,
+                       scheduler=args.scheduler)
+    except ImportError as exc:
+        return _bad_input(str(exc))
+    print(report.summary())
+    return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -512,7 +602,7 @@ def _bad_input(message: str) -> int:
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
             "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema, "import": cmd_import,
-            "export": cmd_export, "gate": cmd_gate, "watch": cmd_watch}
+            "export": cmd_export, "gate": cmd_gate, "watch": cmd_watch, "class": cmd_class}
 
 
 def main(argv: list[str] | None = None) -> int:

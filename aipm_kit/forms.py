@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from .bundled import is_bundled
-from .case import Case, CaseConflict, CaseError, field_problem, load_case
+from .case import Case, CaseConflict, CaseError, StudentAnswer, field_problem, load_case
 from .labels import field_label
 from .questions import BY_KEY
 from .result import NO_MATHS, Result
@@ -263,6 +263,17 @@ def _case_fields(case: Case) -> dict[str, Any]:
                                   layout=w.Layout(width="96%", height="60px"))}
 
 
+def _decision_fields(answer: StudentAnswer) -> dict[str, Any]:
+    import ipywidgets as w
+
+    style = {"description_width": _LABEL_WIDTH}
+    return {"decision": w.Dropdown(options=[("(not decided)", ""), ("go", "go"), ("caution", "caution"),
+                                            ("stop", "stop")], value=answer.decision, description="Your decision",
+                                   style=style),
+            "reason": w.Textarea(value=answer.reason, description="Your reason", continuous_update=False,
+                                 style=style, layout=w.Layout(width="96%", height="80px"))}
+
+
 def _labelled(box: Any, help_text: str) -> Any:
     import ipywidgets as w
 
@@ -377,6 +388,7 @@ class Form:
         self.last_result: Result | None = None
         self.status_message = ""
         self._editors: dict[str, FieldEditor] | None = None
+        self._decision_fields: dict[str, Any] = {}
         self._widget: ipywidgets.Widget | None = None
 
     def _starting_answers(self) -> BaseModel:
@@ -389,7 +401,8 @@ class Form:
         """The result of the current answers (a "not answered" result for an untouched missing section)."""
         if not self.answered and not self.interactive:
             return Result.not_answered(self.question.key, self.question.title)
-        self.last_result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
+        result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
+        self.last_result = self.case.shown(result)
         return self.last_result
 
     @property
@@ -409,7 +422,35 @@ class Form:
                     f"(<code>aipm-kit new</code> writes one with every field explained).</p>")
         values = self.answers.model_dump(mode="json", context=self.case.validation_context())
         return (f"<div class='aipm-answers {NO_MATHS}'><h4>Answers: {html.escape(self.case.name)}</h4>"
-                f"{_answers_table(self.model, values)}</div>")
+                f"{_answers_table(self.model, values)}{self._decision_table_html()}</div>")
+
+    # ---- a student's copy: the decision and reason on a question left blank for them -------------------
+    @property
+    def asks_decision(self) -> bool:
+        """Whether this form asks the student for their own decision and reason (a blank question of theirs)."""
+        return self.case.student_mode and self.question.key in self.case.classroom.blank
+
+    def decision(self) -> StudentAnswer:
+        if self._decision_fields:
+            return StudentAnswer(decision=self._decision_fields["decision"].value,
+                                 reason=self._decision_fields["reason"].value)
+        return self.case.classroom.answers.get(self.question.key) or StudentAnswer()
+
+    def _decision_table_html(self) -> str:
+        if not self.asks_decision:
+            return ""
+        values = self.decision().model_dump(mode="json")
+        return f"<h4>Your call</h4>{_answers_table(StudentAnswer, values)}"
+
+    def _with_decision(self, case: Case) -> Case:
+        """``case`` with this form's decision and reason in its classroom section (a student's blank question)."""
+        import dataclasses
+
+        if not self.asks_decision:
+            return case
+        classroom = case.classroom or self.case.classroom
+        answers = {**classroom.answers, self.question.key: self.decision()}
+        return dataclasses.replace(case, classroom=classroom.model_copy(update={"answers": answers}))
 
     def _repr_html_(self) -> str:
         return self.answers_table_html()
@@ -467,7 +508,11 @@ class Form:
         for box in self._case_fields.values():
             box.observe(self._changed, names="value")
         about = [_labelled(box, help_text) for box, help_text in zip(self._case_fields.values(), _CASE_FIELD_HELP)]
-        self._widget.children = [header, *about, *(e.box for e in self._editors.values()), self._form_error,
+        self._decision_fields = _decision_fields(self.decision()) if self.asks_decision else {}
+        decision = [w.HTML("<h4 style='margin:8px 0 2px'>Your call</h4>")] if self._decision_fields else []
+        decision += [_labelled(box, StudentAnswer.model_fields[name].description)
+                     for name, box in self._decision_fields.items()]
+        self._widget.children = [header, *about, *(e.box for e in self._editors.values()), *decision, self._form_error,
                                  w.HBox([self._save, self._reload, self._keep_both, self._status])]
 
     def _renamed(self) -> list[str]:
@@ -555,10 +600,11 @@ class Form:
         try:
             if is_bundled(self.case.path):
                 return self._save_copy()
-            saved = self._named(self.case.with_answers(key, self.answers))
+            saved = self._with_decision(self._named(self.case.with_answers(key, self.answers)))
             if saved.document is None and self.case.path.exists():  # a case made in code: add to the file
-                saved = self._named(load_case(self.case.path).with_answers(key, self.answers))
+                saved = self._with_decision(self._named(load_case(self.case.path).with_answers(key, self.answers)))
             keys = [key, *self._renamed()]  # and the product's name or summary, if changed in this form
+            keys += ["classroom"] if self.asks_decision else []  # and a student's decision and reason
             try:
                 path = saved.save(sections=keys) if saved.document is not None else saved.save()
             except CaseConflict:
@@ -566,7 +612,7 @@ class Form:
                 on_disk = load_case(self.case.path)
                 if on_disk.loaded_section(key) != self.case.loaded_section(key):
                     raise
-                saved = self._named(on_disk.with_answers(key, self.answers))
+                saved = self._with_decision(self._named(on_disk.with_answers(key, self.answers)))
                 path = saved.save(sections=keys)
         except CaseConflict:
             self._show_conflict()

@@ -23,6 +23,8 @@ FindingLevel = Literal["go", "caution", "stop", "info"]
 LEVELS: tuple[Level, ...] = ("go", "caution", "stop")
 NOT_ANSWERED = "Not answered"  # the one word for a question without the answers its verdict needs (no level)
 
+WITHHELD = "Your call"  # a student's copy: the kit shows the evidence, the student decides
+WITHHELD_HEADLINE = "The kit's verdict is withheld in this student copy: decide from the evidence below."
 _COLOURS = {"go": "#1b7f3b", "caution": "#a15c00", "stop": "#b3261e", "info": "#44546a", "none": "#6b7280"}
 # JupyterLab typesets anything between two `$` as maths; MathJax skips elements of these classes (MathJax 3,
 # in JupyterLab 4: mathjax_ignore; MathJax 2, in nbconvert's HTML pages: tex2jax_ignore), so the kit's HTML
@@ -112,6 +114,17 @@ class Result:
         if needed:
             result.data["needed"] = list(needed)
         return result
+
+    def withheld(self) -> Result:
+        """This result as a student sees it: the evidence (metrics, findings, tables, figures, notes) without
+        the kit's call (no verdict, level or headline, findings without their go / caution / stop marks)."""
+        import dataclasses
+
+        return dataclasses.replace(
+            self, verdict=WITHHELD, level=None, headline=WITHHELD_HEADLINE,
+            findings=[Finding("info", f.message) for f in self.findings], metrics=list(self.metrics),
+            tables=dict(self.tables), figures=dict(self.figures), notes=dict(self.notes),
+            data={k: v for k, v in self.data.items() if k != "blocks_launch"})
 
     # ---- reading --------------------------------------------------------------------------------
     @property

@@ -25,7 +25,7 @@ def case_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a whole case file: name, summary, stage, as_of, a section per question."""
     from pydantic.json_schema import models_json_schema
 
-    from .case import About
+    from .case import About, Classroom
     from .labels import field_label
     from .questions import QUESTIONS
 
@@ -43,6 +43,9 @@ def case_schema() -> dict[str, Any]:
     about = About.model_json_schema()["properties"]
     for key in About.model_fields:
         properties[key] = {**about[key], "title": field_label(key)}
+    classroom = Classroom.model_json_schema(ref_template="#/$defs/{model}")
+    definitions.update(classroom.pop("$defs", {}))
+    properties["classroom"] = {**classroom, "title": "Classroom", "description": " ".join(Classroom.__doc__.split())}
     for q in QUESTIONS:
         ref = refs[(q.answers_model, "validation")]["$ref"]
         properties[q.key] = {"$ref": ref, "title": f"Question {q.number}: {q.title}",
