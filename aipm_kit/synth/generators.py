@@ -96,7 +96,8 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
     labels = spec.get("labels", {})
     for category, (cases, c_rate, b_rate) in spec["categories"].items():
         fixed = spec.get("category_label", {}).get(category)
-        expected = np.full(cases, fixed, dtype=object) if fixed else _exact(rng, labels, cases)
+        shares = spec.get("category_labels", {}).get(category, labels)
+        expected = np.full(cases, fixed, dtype=object) if fixed else _exact(rng, shares, cases)
         c_fail, b_fail = round(cases * (1 - c_rate)), round(cases * (1 - b_rate))
         both = round(min(c_fail, b_fail) * spec.get("overlap", 2 / 3))
         order = rng.permutation(cases)
@@ -183,7 +184,8 @@ def traffic(rng: "np.random.Generator", spec: Mapping[str, Any]) -> "pd.DataFram
     ``spec``: ``start`` (a Monday), ``weeks``, ``per_week`` (Poisson mean), ``segments`` (value → share at
     launch), ``wrong_rate`` (segment → share of wrong outputs), optional ``mix_shift`` ({from_week, over_weeks,
     to}: the mix moves linearly to ``to``), ``episodes`` (a list of {weeks, wrong_rate (segment → rate),
-    volume (factor), mix}), ``labels``/``confused`` for outputs, ``texts`` (segment → templates, or segment →
+    volume (factor), mix}), ``labels``/``confused`` for outputs (``segment_labels``: segment →
+    label → share), ``texts`` (segment → templates, or segment →
     label → templates) with ``fill``, ``confidence`` ({right: (a, b), wrong: (a, b)} beta parameters, and
     optionally a per-segment ``factor``), ``feedback`` ({negative, positive, if_wrong, if_right, blank}),
     ``failure_modes`` (segment or "*" → mode → share), ``id_prefix``/``id_start``, ``hours`` (24 weights) and
@@ -243,8 +245,10 @@ def traffic(rng: "np.random.Generator", spec: Mapping[str, Any]) -> "pd.DataFram
         shares = modes.get(segment[i], modes.get("*"))
         failure_mode[i] = list(shares)[int(rng.choice(len(shares), p=_normal(shares.values())))]
 
-    labels = spec["labels"]
-    expected = _choice(rng, labels, n)
+    expected = _choice(rng, spec["labels"], n)
+    for name, shares in spec.get("segment_labels", {}).items():  # what is asked depends on the segment
+        mask = segment == name
+        expected[mask] = _choice(rng, shares, int(mask.sum()))
     output = np.where(wrong, _wrong(rng, expected, spec), expected)
     text = [compose(rng, _texts_for(spec["texts"][s], e), spec.get("fill", {}))[0]
             for s, e in zip(segment, expected)]
