@@ -116,6 +116,8 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
         base += list(b_pass)
     frame = pd.DataFrame(rows)
     for column, shares in spec.get("slices", {}).items():
+        if not shares:  # every template sets this column itself
+            continue
         drawn = _choice(rng, shares, len(frame))
         frame[column] = frame[column].fillna(pd.Series(drawn)) if column in frame else drawn
     cand, base = np.array(cand), np.array(base)
