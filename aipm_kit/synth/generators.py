@@ -84,8 +84,8 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
     ``slices`` (column → value → share; a template or ``label_slices`` may set a value), optional
     ``regression`` ({column, value, share}: the candidate fails this share of that slice's cases the baseline
     passes), ``outputs`` (second outputs: column → {expected, accuracy, wrong}), ``label_columns`` (reviewer
-    labels that equal ``passed``), ``id_prefix`` and ``duplicates`` (share of rows that repeat an earlier input:
-    0 for a real eval set). A failed case whose template sets ``forbidden_output`` obeys it. ``promoted``
+    labels that equal ``passed``), ``id_prefix`` and ``duplicates`` (share of rows that repeat an earlier case's
+    input in the same category: 0 for a sound eval set, more for a flawed one). A failed case whose template sets ``forbidden_output`` obeys it. ``promoted``
     adds reviewed failures from production (question 7) as cases both runs pass.
     """
     import numpy as np
@@ -105,9 +105,15 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
         c_pass[order[:c_fail]] = False
         b_pass[order[:both]] = False
         b_pass[order[c_fail:c_fail + b_fail - both]] = False
+        drawn: list[tuple[str, dict[str, str]]] = []
         for i in range(cases):
-            text, attrs = compose(rng, _texts_for(spec["texts"][category], expected[i]), spec.get("fill", {}),
-                                  None if rng.random() < spec.get("duplicates", 0) else taken)
+            repeat = rng.random() < spec.get("duplicates", 0)  # drawn for every row, so the rows do not shift
+            if repeat and drawn:  # the same case again, as a careless eval set has
+                text, attrs = drawn[int(rng.integers(len(drawn)))]
+            else:
+                text, attrs = compose(rng, _texts_for(spec["texts"][category], expected[i]), spec.get("fill", {}),
+                                      taken)
+                drawn.append((text, attrs))
             row = {"category": category, "expected": expected[i], "input": text}
             row.update(spec.get("label_slices", {}).get(expected[i], {}))
             row.update(attrs)
