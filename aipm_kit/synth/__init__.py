@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SPECS", "bundled_spec", "case_frames", "write_case_data", "write_bundled", "main"]
+__all__ = ["SPECS", "bundled_spec", "case_frames", "draw", "write_case_data", "write_bundled", "main"]
 
 # the bundled cases whose data comes from a spec (a case with no data files, such as meeting-notes, has none)
 SPECS = ("invoice-reminders", "policy-assistant", "support-triage", "travel-rebooking")
@@ -30,14 +30,18 @@ def bundled_spec(name: str) -> Mapping[str, Any]:
 
 
 def case_frames(spec: Mapping[str, Any], seed: int | None = None) -> dict[str, Any]:
-    """File name → DataFrame for every file the spec describes, drawn with ``seed`` (default: the spec's)."""
+    """File name → DataFrame for every file the spec describes, drawn with ``seed`` (default: the spec's, and
+    a part's own ``seed`` where it pins one, as support-triage's scores do so question 5's worked numbers stay)."""
     import numpy as np
 
     from . import generators as g
 
+    pinned = seed is None  # the bundled files: a part may pin its own seed (kept from an earlier generator)
     seed = spec["seed"] if seed is None else seed
 
     def rng(part: str) -> "np.random.Generator":
+        if pinned and "seed" in spec.get(part, {}):
+            return np.random.default_rng(spec[part]["seed"])
         return np.random.default_rng([seed, _STREAMS[part]])
 
     files = spec["files"]
@@ -62,6 +66,35 @@ def case_frames(spec: Mapping[str, Any], seed: int | None = None) -> dict[str, A
         if "baseline" in files:
             frames[files["baseline"]] = baseline
     return frames
+
+
+def draw(case: str, part: str, seed: int = 0, **changes: Any) -> Any:
+    """One part of a bundled case's data, drawn with a plain ``seed`` and the spec's section changed by
+    ``changes`` (a smaller log, more eval cases): for tests and benchmarks.
+
+    ``part``: ``need_ai_sample``, ``data_sample``, ``scores`` (DataFrames), ``eval`` (candidate, baseline),
+    ``log`` (the log's columns) or ``traffic`` (the log plus ``expected``, ``wrong`` and ``failure_mode``).
+    For ``eval``, ``n=`` scales every category to about ``n`` cases in all.
+    ``draw("support-triage", "scores", seed=5)`` is the bundled ``confidence_scores.csv``.
+    """
+    import numpy as np
+
+    from . import generators as g
+
+    spec = bundled_spec(case)
+    section = {**spec["log" if part == "traffic" else part], **changes}
+    if part == "eval" and "n" in changes:  # the same categories and rates, on n cases in all
+        total = sum(cases for cases, _, _ in section["categories"].values())
+        section["categories"] = {name: (max(1, round(cases * changes["n"] / total)), c, b)
+                                 for name, (cases, c, b) in section["categories"].items()}
+    rng = np.random.default_rng(seed)
+    if part in ("log", "traffic"):
+        truth = g.traffic(rng, section)
+        return truth if part == "traffic" else truth[list(g.LOG_COLUMNS)]
+    if part == "eval":
+        return g.eval_runs(rng, section)
+    kinds = {"need_ai_sample": g.need_ai_sample, "data_sample": g.labelled_sample, "scores": g.confidence_scores}
+    return kinds[part](rng, section)
 
 
 def _promoted(reviewed: Any, truth: Any, spec: Mapping[str, Any]) -> Any:

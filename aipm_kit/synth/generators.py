@@ -127,7 +127,7 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
         drawn = _choice(rng, shares, len(frame))
         frame[column] = frame[column].fillna(pd.Series(drawn)) if column in frame else drawn
     cand, base = np.array(cand), np.array(base)
-    if "regression" in spec:
+    if spec.get("regression"):
         r = spec["regression"]
         hit = (frame[r["column"]] == r["value"]).to_numpy() & cand & base & (rng.random(len(frame)) < r["share"])
         cand &= ~hit
@@ -220,7 +220,7 @@ def traffic(rng: "np.random.Generator", spec: Mapping[str, Any]) -> "pd.DataFram
     names = list(spec["segments"])
     launch = np.array(list(spec["segments"].values()), float)
     mix = np.tile(launch / launch.sum(), (weeks, 1))
-    if "mix_shift" in spec:
+    if spec.get("mix_shift"):
         s = spec["mix_shift"]
         to = np.array([s["to"][k] for k in names], float)
         step = np.clip((np.arange(weeks) - s["from_week"] + 1) / s.get("over_weeks", 1), 0, 1)[:, None]

@@ -82,8 +82,9 @@ SPEC = {
         "label_column": "queue", "labels": QUEUES, "second_rater_column": "queue_second_rater",
         "second_share": 0.4, "agreement": 0.86, "confused": CONFUSED, "blank": {"queue": 4, "channel": 9},
     },
-    "scores": {"n": 2000, "id_column": "ticket_id", "id_prefix": "T", "routine_share": 0.8, "routine": (25, 1.2),
-               "hard": (4, 2.5), "bias": -0.02},
+    # seed 5: the scores question 5's notebook and self-check quote (threshold 0.98, 7 of 260 held-out wrong)
+    "scores": {"seed": 5, "n": 2000, "id_column": "ticket_id", "id_prefix": "T", "routine_share": 0.8,
+               "routine": (25, 1.2), "hard": (4, 2.5), "bias": -0.02},
     "eval": {
         "id_prefix": "EV-",
         # cases, candidate pass rate, baseline pass rate
