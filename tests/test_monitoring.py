@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from scipy.stats import chi2, entropy
 
-from aipm_kit import datasets
+from aipm_kit import synth
 from aipm_kit.case import CaseError, load_case
 from aipm_kit.questions import monitoring
 from aipm_kit.questions.monitoring import (
@@ -77,7 +77,7 @@ def bundled() -> Answers:
 def small_log(tmp_path_factory) -> Path:
     """Three weeks of triage traffic, 80 outputs a week: big enough for every step, quick to analyse."""
     path = tmp_path_factory.mktemp("log") / "log.csv"
-    datasets.production_log(weeks=3, tickets_per_week=80).to_csv(path, index=False)
+    synth.draw("support-triage", "log", weeks=3, per_week=80).to_csv(path, index=False)
     return path
 
 
@@ -429,7 +429,7 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
 
 
 def test_steady_traffic_raises_no_alarm(tmp_path):
-    write(tmp_path, "log.csv", datasets.production_log(drift_week=99))
+    write(tmp_path, "log.csv", synth.draw("support-triage", "log", mix_shift=None))
     result = analyze(Answers.model_validate({"log": "log.csv", "negative_feedback": "corrected",
                                              "review_budget": 300},
                                             context={"base_dir": tmp_path}))
@@ -454,18 +454,19 @@ def test_analyze_is_pure_and_writes_nothing(tmp_path):
 
 
 def test_the_generated_files_are_deterministic():
-    pd.testing.assert_frame_equal(datasets.production_log(weeks=2, tickets_per_week=50),
-                                  datasets.production_log(weeks=2, tickets_per_week=50))
-    # the bundled files are exactly what the generators write (datasets.write_monitoring_files)
+    pd.testing.assert_frame_equal(synth.draw("support-triage", "log", weeks=2, per_week=50),
+                                  synth.draw("support-triage", "log", weeks=2, per_week=50))
+    # the bundled files are exactly what the spec writes (tests/test_synth.py checks every file byte for byte)
+    frames = synth.case_frames(synth.bundled_spec("support-triage"))
     folder = CASES / "support-triage"
-    assert datasets.production_log().to_csv(index=False) == (folder / "production_log.csv").read_text()
-    assert datasets.reviewed_failures().to_csv(index=False) == (folder / "reviewed_failures.csv").read_text()
+    for name in ("production_log.csv", "reviewed_failures.csv"):
+        assert frames[name].to_csv(index=False) == (folder / name).read_text()
 
 
 # ---- properties ---------------------------------------------------------------------------------------------------
 
 def answer_values(log: Path):
-    days = [(pd.Timestamp("2025-09-01") + pd.Timedelta(days=d)).date().isoformat() for d in range(0, 21, 3)]
+    days = [(pd.Timestamp("2026-09-07") + pd.Timedelta(days=d)).date().isoformat() for d in range(0, 21, 3)]
     return st.fixed_dictionaries({
         "log": st.sampled_from([str(log), None]),
         "negative_feedback": st.sampled_from(["corrected", "negative", "", "ACCEPTED"]),
@@ -511,7 +512,7 @@ def test_anything_rejected_is_a_validation_error(change):
 
 
 def test_the_shuffled_log_gives_the_same_result(tmp_path):
-    frame = datasets.production_log(weeks=9, tickets_per_week=120)
+    frame = synth.draw("support-triage", "log", weeks=9, per_week=120)
     rows = list(range(len(frame)))
     random.Random(4).shuffle(rows)
     results = []

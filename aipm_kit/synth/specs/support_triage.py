@@ -114,6 +114,9 @@ SPEC = {
         "start": "2026-09-07", "weeks": 12, "per_week": 1040, "id_prefix": "TK-", "id_start": 100001,
         "segments": CHANNELS, "wrong_rate": {"web form": 0.06, "email": 0.08, "chat": 0.33},
         "mix_shift": {"from_week": 8, "over_weeks": 2, "to": {"web form": 0.385, "email": 0.315, "chat": 0.30}},
+        # web-form corrections creep up a little in the last weeks, inside their own control limits: a rise that
+        # tempts a rollback, while the mix explains the overall jump
+        "episodes": [{"weeks": [8, 9, 10, 11], "wrong_rate": {"web form": 0.075}}],
         "labels": QUEUES, "confused": CONFUSED,
         "texts": {"web form": {q: ["{hello}" + s for s in SUBJECTS[q]] for q in QUEUES},
                   "email": {q: ["Hi, " + s + ".{detail}{sign}" for s in SUBJECTS[q]] for q in QUEUES},
