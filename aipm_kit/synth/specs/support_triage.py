@@ -81,6 +81,7 @@ SPEC = {
                     "plan tier": {"Starter": 0.38, "Professional": 0.44, "Enterprise": 0.18}, "channel": CHANNELS},
         "label_column": "queue", "labels": QUEUES, "second_rater_column": "queue_second_rater",
         "second_share": 0.4, "agreement": 0.86, "confused": CONFUSED, "blank": {"queue": 4, "channel": 9},
+        "duplicates": 6,  # a double export: the last six rows repeat earlier tickets
     },
     # seed 5: the scores question 5's notebook and self-check quote (threshold 0.98, 7 of 260 held-out wrong)
     "scores": {"seed": 5, "n": 2000, "id_column": "ticket_id", "id_prefix": "T", "routine_share": 0.8,
