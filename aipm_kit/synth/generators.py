@@ -25,9 +25,11 @@ def _fields(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-def _fill(rng: "np.random.Generator", template: str, fill: Mapping[str, Sequence[Any]]) -> str:
+def _fill(rng: "np.random.Generator", template: str, fill: Mapping[str, Sequence[Any]], depth: int = 3) -> str:
+    """``template`` with each placeholder drawn from ``fill``; a drawn value may hold placeholders of its own."""
     values = {name: fill[name][int(rng.integers(len(fill[name])))] for name in _fields(template)}
-    return template.format(**values)
+    text = template.format(**values)
+    return _fill(rng, text, fill, depth - 1) if depth and _fields(text) else text
 
 
 def _split(template: "Template") -> tuple[str, dict[str, str]]:
