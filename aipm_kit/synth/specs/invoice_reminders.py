@@ -3,7 +3,7 @@
 The story in numbers: the rules agree with the bookkeepers on 97% of past decisions (question 2); two
 bookkeepers agree on almost every label (question 3); the rules' payment-status certainty has a few levels, by
 the age of the bank feed (question 5); the rules pass their test set of 1,120 distinct invoices where the first
-draft failed four in ten (question 6); and twelve weeks after launch nothing has moved: retractions stay within
+draft failed about half (question 6); and twelve weeks after launch nothing has moved: retractions stay within
 their limits, the tier mix is steady, and every failure the weekly review found is already in the test set
 (question 7, Stable).
 """
