@@ -12,6 +12,8 @@ from aipm_kit import ledger
 from aipm_kit.bundled import bundled_cases
 
 CASES = sorted(bundled_cases())
+# the find-the-flaw case repeats eval inputs and contradicts itself on purpose: its own test checks that
+SOUND = [name for name in CASES if "flaw" not in name]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def verdicts():
             for name in CASES}
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SOUND)
 def test_every_eval_set_holds_at_least_90_percent_distinct_inputs(name):
     case = aipm_kit.load_case(name)
     if not case.is_answered("evaluation"):
@@ -29,7 +31,7 @@ def test_every_eval_set_holds_at_least_90_percent_distinct_inputs(name):
     assert frame["input"].nunique() >= 0.9 * len(frame), name
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SOUND)
 def test_aipm_kit_check_finds_no_contradiction(name):
     # depends on question 2 taking question 4's run cost (the run-cost rework): until then "Run cost a month"
     # is the one relation some cases still break

@@ -8,11 +8,19 @@ import pandas as pd
 from aipm_kit import synth
 from aipm_kit.bundled import cases_dir
 
+# a bundled case whose data another generator writes is checked by its own test (the find-the-flaw case's)
+OTHER_WRITERS = {"flaw-hunt"}
+
+
+def _spec_folders() -> list[str]:
+    return sorted(p.name for p in cases_dir().iterdir() if p.is_dir() and p.name not in OTHER_WRITERS)
+
 
 def test_regenerating_every_bundled_case_gives_the_committed_files_byte_for_byte(tmp_path, capsys):
     assert synth.main(["--out", str(tmp_path)]) == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    bundled = sorted(p.relative_to(cases_dir()).as_posix() for p in cases_dir().glob("*/*") if p.is_file())
+    bundled = sorted(p.relative_to(cases_dir()).as_posix() for p in cases_dir().glob("*/*")
+                     if p.is_file() and p.parent.name not in OTHER_WRITERS)
     assert written == bundled
     for name in written:
         assert (tmp_path / name).read_bytes() == (cases_dir() / name).read_bytes(), name
@@ -20,7 +28,7 @@ def test_regenerating_every_bundled_case_gives_the_committed_files_byte_for_byte
 
 
 def test_every_bundled_case_with_a_data_folder_has_a_spec():
-    assert sorted(synth.SPECS) == sorted(p.name for p in cases_dir().iterdir() if p.is_dir())
+    assert sorted(synth.SPECS) == _spec_folders()
 
 
 def test_each_worked_example_keeps_its_data_small():
