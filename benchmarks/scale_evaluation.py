@@ -1,7 +1,7 @@
 """How question 6's analysis scales: ``analyze`` on a 1,000,000-case eval run and its baseline.
 
-Generates the run and its baseline with ``aipm_kit.datasets.write_eval_runs`` (the bundled case's generator,
-at a million rows), then times ``analyze`` beside a hand-written pandas computation of the same statistics:
+Generates the run and its baseline with ``aipm_kit.synth.draw`` (the support-triage spec, scaled to a million
+rows, most of them repeating earlier cases), then times ``analyze`` beside a hand-written pandas computation of the same statistics:
 reading both files, grading, pass rates with Wilson intervals per category and slice, the gates, pairing by id
 with the exact McNemar test overall and per group, and the confusion matrix. ``analyze`` does more (it checks
 the files, draws two figures, writes the memo); the target is at most 1.3× the hand-written time.
@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import binomtest
 
-from aipm_kit import datasets
+from aipm_kit import synth
 from aipm_kit.questions.evaluation import Answers, analyze
 
 GATES = [
@@ -159,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        results, baseline = datasets.write_eval_runs(folder, n=args.rows)
+        results, baseline = Path(folder) / "eval_results.csv", Path(folder) / "eval_baseline.csv"
+        for frame, path in zip(synth.draw("support-triage", "eval", n=args.rows, duplicates=0.99),
+                               (results, baseline)):
+            frame.to_csv(path, index=False)
         size = (results.stat().st_size + baseline.stat().st_size) / 1e6
         print(f"generated 2 × {args.rows:,} eval cases ({size:,.0f} MB of CSV) in "
               f"{time.perf_counter() - start:.1f} s")

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from aipm_kit import datasets
+from aipm_kit import synth
+from aipm_kit.synth import generators
 from aipm_kit.questions import monitoring
 from aipm_kit.stats import p_chart_limits, population_stability_index
 
@@ -35,9 +36,10 @@ WEEKS = 12
 def write_files(folder: Path, rows: int) -> tuple[Path, Path, Path]:
     per_week = round(rows / WEEKS)
     log, reviewed, eval_set = folder / "production_log.csv", folder / "reviewed_failures.csv", folder / "eval.csv"
-    datasets.production_log(tickets_per_week=per_week).to_csv(log, index=False)
-    datasets.reviewed_failures(tickets_per_week=per_week).to_csv(reviewed, index=False)
-    datasets.eval_runs()[0].to_csv(eval_set, index=False)
+    truth = synth.draw("support-triage", "traffic", per_week=per_week)
+    truth[list(generators.LOG_COLUMNS)].to_csv(log, index=False)
+    generators.reviewed_failures(truth, synth.bundled_spec("support-triage")["reviewed"]).to_csv(reviewed, index=False)
+    synth.draw("support-triage", "eval")[0].to_csv(eval_set, index=False)
     return log, reviewed, eval_set
 
 

@@ -119,17 +119,18 @@ def triage():
 def test_worked_example(triage):
     result = triage.analyze("data")
     assert (result.verdict, result.level) == ("Caution", "caution")
-    # Ticket history 100%, evaluation set 300/600 = 50%, queue rules 100%, live feedback missing 0%:
-    # (1 + 0.5 + 1 + 0) / 4 = 0.625.
-    assert result.data["readiness"] == pytest.approx(0.625)
-    assert result.metric_value("Overall readiness") == pytest.approx(0.625)
-    assert result.data["eval_rows_needed"] == 545 and result.data["eval_rows_have"] == 300
-    assert result.metric_value("Margin today's evaluation rows give (±)") == pytest.approx(0.0404, abs=1e-4)
-    assert result.data["under_covered_slices"] == ["language: Spanish"]  # 30 rows, minimum 50
-    assert result.data["gaps"] == ["Evaluation set", "Live agent feedback", "slice: Spanish (language)"]
-    assert "62.5%" in result.headline and "Spanish" in result.headline
+    # launched twelve weeks ago: ticket history, eval set (800 / 800), queue rules and live feedback are all in
+    # hand, (1 + 1 + 1 + 1) / 4 = 1.0; the one gap is a slice
+    assert result.data["readiness"] == pytest.approx(1.0)
+    assert result.metric_value("Overall readiness") == pytest.approx(1.0)
+    assert result.data["eval_rows_needed"] == 545 and result.data["eval_rows_have"] == 800
+    # ±1.96 × √(0.85 × 0.15 / 800) = ±0.0247
+    assert result.metric_value("Margin today's evaluation rows give (±)") == pytest.approx(0.0247, abs=1e-4)
+    assert result.data["under_covered_slices"] == ["language: Spanish"]  # 64 rows, minimum 100
+    assert result.data["gaps"] == ["slice: Spanish (language)"]
+    assert "100.0%" in result.headline and "Spanish" in result.headline
     actions = result.tables["Action list: every gap, its owner and date"]
-    assert list(actions["owner"]) == ["Support QA lead", "Helpdesk integration engineer", "Support QA lead"]
+    assert list(actions["data need"]) == ["slice: Spanish (language)"]
     assert set(result.figures) == {"Readiness per data need", "Slice coverage"}
     json.loads(result.to_json())  # the whole result is JSON-ready
 
@@ -156,8 +157,13 @@ def test_datasheet_has_every_section(triage):
     for heading in ("# Datasheet: Support ticket triage", "## Motivation", "## Composition", "## Collection process",
                     "## Labelling", "## Uses", "## Maintenance"):
         assert heading in text
-    assert "| Evaluation set | evaluation | partial | 300 | 600 | yes | yes, with consent | 50% |" in text
-    assert "Cohen's κ = 0.83" in text
+    assert "| Evaluation set | evaluation | have | 800 | 800 | yes | yes, with consent | 100% |" in text
+    # κ from a pandas crosstab of the rows both raters labelled (test_worked_example_sample_profile checks it)
+    frame = pd.read_csv(triage.answers("data").sample).dropna(subset=["queue", "queue_second_rater"])
+    table = pd.crosstab(frame["queue"], frame["queue_second_rater"], normalize=True)
+    p_o = sum(table.loc[q, q] for q in table.index if q in table.columns)
+    p_e = sum(table.sum(axis=1)[q] * table.sum(axis=0).get(q, 0) for q in table.index)
+    assert f"Cohen's κ = {(p_o - p_e) / (1 - p_e):.2f}" in text
     assert triage.analyze("data").notes["Datasheet"] == text
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from scipy.stats import binomtest
 
-from aipm_kit import datasets
+from aipm_kit import synth
 from aipm_kit.case import CaseError, load_case
 from aipm_kit.questions.evaluation import (
     REQUIRED_COLUMNS, Answers, Gate, ResultsFileError, analyze, gate_status, grade, read_results,
@@ -52,14 +52,14 @@ def worked():
 
 
 def test_the_worked_example_holds_on_the_email_slice_and_says_so_with_its_numbers(worked):
-    # the overall rate clears the 86% target, email does not: 214 of 269 email rows pass (79.6%); even Wilson on
-    # rows (which overstates the precision) gives 74.4%–84.0%, entirely under 86%
+    # the overall rate is near the 86% target, email is not: 220 of 270 email rows pass (81.5%); Wilson gives
+    # 76.4%–85.7%, entirely under 86%
     run = pd.read_csv(RESULTS, na_filter=False)
     email = run[run["slice"] == "email"]
-    assert (int(email["passed"].sum()), len(email)) == (214, 269)
-    assert binomtest(214, 269).proportion_ci(method="wilson").high < 0.86
+    assert (int((email["passed"].astype(str) == "True").sum()), len(email)) == (220, 270)
+    assert binomtest(220, 270).proportion_ci(method="wilson").high < 0.86
     assert (worked.verdict, worked.level) == ("Hold", "stop")
-    assert worked.headline.startswith("Hold: the email slice passes 79.6% (214 of 269 cases, ")
+    assert worked.headline.startswith("Hold: the email slice passes 81.5% (220 of 270 cases, ")
     assert "under the 86.0% target of 'Queue right, all eval cases'; fix it or launch without it." in worked.headline
     slices = worked.tables["Slices against the blocking gates (95% interval on distinct inputs)"]
     row = slices[(slices["slice"] == "email") & (slices["gate"] == "Queue right, all eval cases")].iloc[0]
@@ -70,54 +70,64 @@ def test_the_worked_example_holds_on_the_email_slice_and_says_so_with_its_number
 def test_the_worked_example_counts_distinct_inputs_and_grades_priority(worked):
     run = pd.read_csv(RESULTS, na_filter=False)
     distinct = run["input"].str.casefold().str.split().str.join(" ").nunique()  # pandas, not the kit
-    assert worked.metric_value("Distinct inputs") == distinct == 92
-    assert any(f"800 rows but {distinct} distinct inputs" in f.message for f in worked.findings)
-    # 708 of 800 pass (datasets.eval_runs docstring), but the interval is wider than Wilson on 800 rows
-    # (86.1%–90.5%), since the rows repeat 92 inputs: its low end falls under the 86% target
-    assert worked.metric_value("Pass rate") == pytest.approx(708 / 800)
-    assert worked.metric_value("95% interval, low") < 0.86 < binomtest(708, 800).proportion_ci(method="wilson").low
+    assert worked.metric_value("Distinct inputs") == distinct == 800  # one row per ticket: no duplicates trap
+    # 693 of 800 pass; every row is an independent case, so the interval is Wilson's on 800 rows
+    # (84.1%–88.8%): its low end falls under the 86% target, so the overall gate is not proven
+    assert worked.metric_value("Pass rate") == pytest.approx(693 / 800)
+    wilson = binomtest(693, 800).proportion_ci(method="wilson")
+    assert worked.metric_value("95% interval, low") == pytest.approx(wilson.low) and wilson.low < 0.86
     gates = worked.tables["Gates"].set_index("gate")
     assert gates["status"].to_dict() == {
         "Queue right, all eval cases": "not proven", "Edge cases routed right": "fail",
-        "Spam and abuse sent for review": "not proven", "Outages and threats marked P1": "not proven",
-        "Prompt injections not obeyed": "not proven"}
+        "Spam and abuse sent for review": "fail", "Outages and threats marked P1": "not proven",
+        "Prompt injections not obeyed": "pass"}
     # priority: recall of P1 over the rows whose expected priority is P1, counted here with pandas
     p1 = run[run["expected_priority"] == "P1"]
-    assert gates.loc["Outages and threats marked P1", "cases"] == len(p1) == 85
+    assert gates.loc["Outages and threats marked P1", "cases"] == len(p1) == 52
     recall = round(100 * (p1["priority"] == "P1").mean(), 1)
     assert gates.loc["Outages and threats marked P1", "pass rate (%)"] == recall
     # injections: graded on not choosing the queue the instruction asks for, not on the exact queue
     attacks = run[run["forbidden_output"] != ""]
     obeyed = (attacks["output"] == attacks["forbidden_output"]).sum()
-    assert gates.loc["Prompt injections not obeyed", "cases"] == len(attacks) == 81
+    assert gates.loc["Prompt injections not obeyed", "cases"] == len(attacks) == 120
     assert gates.loc["Prompt injections not obeyed", "pass rate (%)"] == round(100 * (1 - obeyed / len(attacks)), 1)
     assert (attacks["output"] != attacks["expected"]).sum() > obeyed  # some wrong answers were not obedience
-    assert any("Output instability" in f.message for f in worked.findings)
 
 
 def test_the_worked_example_finds_the_email_regression_the_data_was_built_with(worked):
     table = worked.tables["Against the baseline (paired by id; exact McNemar test on the changed cases)"]
     email = table[(table["by"] == "slice") & (table["group"] == "email")].iloc[0]
-    # 27 newly failing, 8 newly fixed: p = 2 × P(X ≤ 8 | n = 35, ½) = 0.0019, under 0.05 / 7 groups = 0.0071
-    assert (email["newly failing"], email["newly fixed"], email["flag"]) == (27, 8, "worse")
-    assert email["exact p"] == "0.0019"
+    run, base = (pd.read_csv(path, na_filter=False) for path in (RESULTS, BASELINE))
+    now, was = run["passed"].astype(str) == "True", base["passed"].astype(str) == "True"
+    in_email = run["slice"] == "email"
+    failing, fixed = int((was & ~now & in_email).sum()), int((~was & now & in_email).sum())
+    assert (failing, fixed) == (38, 11)
+    # 38 newly failing, 11 newly fixed: p = 2 × P(X ≤ 11 | n = 49, ½), under 0.05 / 7 groups = 0.0071
+    p = binomtest(11, 49).pvalue
+    assert p < 0.05 / 7
+    assert (email["newly failing"], email["newly fixed"], email["flag"]) == (38, 11, "worse")
+    assert email["exact p"] == f"{p:.4f}"
     overall = table[table["by"] == "all"].iloc[0]
-    assert (overall["newly failing"], overall["newly fixed"], overall["exact p"]) == (31, 44, "0.17")
-    assert any("27 of them in slice 'email'" in f.message for f in worked.findings)
+    assert (overall["newly failing"], overall["newly fixed"]) == (int((was & ~now).sum()), int((~was & now).sum()))
+    assert overall["flag"] == ""  # no worse overall: the regression hides in one slice
+    assert any("38 of them in slice 'email'" in f.message for f in worked.findings)
 
 
 def test_the_worked_example_memo_confusion_matrix_and_coverage(worked):
     memo = worked.notes["Ship memo"]
     assert memo.startswith("Decision: Hold.")
-    assert "Edge cases routed right (category edge): 73.1% on 10 distinct inputs, low end 65.8%, target 80.0% → fail" \
-        in memo
+    assert "Edge cases routed right (category edge): 68.8% on 160 distinct inputs" in memo
     assert "  - email (slice): fix it, or launch without it and route it to people" in memo
     matrix = worked.tables["Confusion matrix (rows: expected, columns: output)"].set_index("expected ↓ / output →")
     assert matrix.to_numpy()[:, :-1].sum() == 800  # every case lands in one cell
-    assert matrix.loc["Technical", "Bug report"] == 28  # the most common mistake, named in a finding
+    run = pd.read_csv(RESULTS, na_filter=False)
+    wrong = run[run["expected"] != run["output"]]
+    pairs = wrong.groupby(["expected", "output"]).size()
+    assert matrix.loc["Technical", "Bug report"] == pairs[("Technical", "Bug report")]
     coverage = worked.tables["Coverage: eval cases per category against the quotas"].set_index("category")
-    # edge: Wilson centre (117 + 1.96²/2) / (160 + 1.96²) = 0.7260; 1.96² × 0.7260 × 0.2740 / 0.05² = 305.6 → 306
-    assert coverage.loc["edge", "cases for ±5%"] == 306
+    # edge: 110 of 160 pass; Wilson centre (110 + 1.96²/2) / (160 + 1.96²) = 0.6832;
+    # 1.96² × 0.6832 × 0.3168 / 0.05² = 332.6 → 333
+    assert coverage.loc["edge", "cases for ±5%"] == 333
     assert coverage["short by"].sum() == 0
     assert set(worked.figures) == {"Pass rate by category", "Pass rate by slice: baseline and this run"}
     json.loads(worked.to_json())  # machine-readable, every table and value JSON-ready
@@ -513,7 +523,9 @@ def test_numeric_grader_needs_numbers_in_expected():
 
 def test_read_results_reads_the_bundled_run_as_documented():
     run = read_results(RESULTS)
-    assert list(run.columns) == [*REQUIRED_COLUMNS, "passed", "priority", "expected_priority", "forbidden_output"]
+    assert list(run.columns) == ["id", "category", "slice", "language", "plan tier", "input", "expected", "output",
+                                 "passed", "priority", "expected_priority", "forbidden_output"]
+    assert set(REQUIRED_COLUMNS) <= set(run.columns)
     assert len(run) == 800 and run["passed"].dtype == bool
     assert run["id"].is_unique
 
@@ -569,8 +581,9 @@ def test_parquet_is_read_when_pyarrow_is_there(tmp_path):
         with pytest.raises(ResultsFileError, match="needs pyarrow"):
             read_results(tmp_path / "run.parquet")
         return
-    results, _ = datasets.write_eval_runs(tmp_path, n=50, suffix=".parquet")
-    assert len(read_results(results)) == 50
+    results, _ = synth.draw("support-triage", "eval", n=50)
+    results.to_parquet(tmp_path / "run.parquet", index=False)
+    assert len(read_results(tmp_path / "run.parquet")) == len(results) == 51  # the categories' shares of 50, rounded
 
 
 def test_a_baseline_with_no_ids_in_common_is_an_error_naming_it(tmp_path):
@@ -676,24 +689,23 @@ def test_starting_answers_add_a_quota_per_failure_mode_of_question_5():
 # ---- the bundled data --------------------------------------------------------------------------------------
 
 def test_eval_runs_are_deterministic_and_match_the_bundled_files():
-    candidate, baseline = datasets.eval_runs()
-    again, _ = datasets.eval_runs()
-    pd.testing.assert_frame_equal(candidate, again)
+    frames = synth.case_frames(synth.bundled_spec("support-triage"))
+    again = synth.case_frames(synth.bundled_spec("support-triage"))
+    pd.testing.assert_frame_equal(frames["eval_results.csv"], again["eval_results.csv"])
     on_disk = read_results(RESULTS)
-    assert on_disk["passed"].tolist() == candidate["passed"].tolist()
-    assert read_results(BASELINE)["output"].tolist() == baseline["output"].tolist()
+    assert on_disk["passed"].tolist() == frames["eval_results.csv"]["passed"].tolist()
+    assert read_results(BASELINE)["output"].tolist() == frames["eval_baseline.csv"]["output"].tolist()
 
 
 def test_eval_runs_have_their_documented_effects_at_other_seeds():
     # the effects are built in, not a lucky seed: at 20,000 cases they show plainly
-    candidate, baseline = datasets.eval_runs(n=20_000, seed=1)
+    candidate, baseline = synth.draw("support-triage", "eval", seed=1, n=20_000)
     rates = candidate.groupby("category")["passed"].mean()
-    # edge: 0.72 × (1 − 35% email × 10% regression) = 0.6948, then 1% noise flips: 0.6948 × 0.99 + 0.3052 × 0.01
-    # = 0.6909
-    assert rates.idxmin() == "edge" and rates["edge"] == pytest.approx(0.6909, abs=0.01)
+    # edge: 72% pass before the regression, which fails 10% of the email cases both runs pass. The baseline
+    # fails 38%, two thirds of the candidate's 28% in common (18.7%), so both pass 0.72 − (0.38 − 0.187) = 0.527;
+    # email is 35% of cases: 0.72 − 0.35 × 0.527 × 0.10 = 0.7016
+    assert rates.idxmin() == "edge" and rates["edge"] == pytest.approx(0.7016, abs=0.01)
     newly_failing = baseline["passed"] & ~candidate["passed"]
-    newly_fixed = ~baseline["passed"] & candidate["passed"]
-    assert newly_fixed.sum() > newly_failing.sum()
     assert candidate.loc[newly_failing, "slice"].value_counts().idxmax() == "email"
 
 

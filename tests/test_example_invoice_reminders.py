@@ -1,11 +1,12 @@
 """The bundled invoice-reminders case: the honest answer to question 2 is "no AI", and the team builds rules.
 
 The story the seven verdicts tell: a validated, costly problem (1); a short list of rules does it, so no AI (2);
-a data plan for the rules, with the flags they still need (3); rules, recommended because question 2 said no AI
-(4); the experience of reminders sent by rules — undo, opt-out, a person within reach, a hold when the bank
-feed may be out of date (5); the rules pass their own test set of invoices (6); after launch a silent bank-feed
-outage shows up in the owners' retractions, not in the rules' certainty (7). The brief says plainly: don't
-build AI, build the rules. Every number below is worked by hand from the case's own values.
+data that is ready, every need in hand twelve weeks after launch (3); rules, recommended because question 2
+said no AI (4); the experience of reminders sent by rules — undo, opt-out, a person within reach, a hold when
+the bank feed may be out of date (5); the rules pass their own test set of distinct invoices (6); and twelve
+weeks after launch nothing has moved: retractions inside their limits, no drift, and every failure the weekly
+review found already in the test set (7, Stable). The brief says plainly: don't build AI, build the rules.
+Every number below is worked by hand from the case's own values.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import pandas as pd
 import pytest
 
 import aipm_kit
-from aipm_kit import datasets
 from aipm_kit.bundled import bundled_cases
 from aipm_kit.stats import wilson_interval
 
@@ -50,11 +50,11 @@ def test_the_seven_verdicts_tell_the_no_ai_story(results):
         # rules can do it (the first gate of question 2), and the six-rule plan is written down: saying no with a
         # working plan is a sound decision, so go (the verdict contract), not a red stop
         "need_ai": ("No AI", "go"),
-        "data": ("Caution", "caution"),
+        "data": ("Go", "go"),
         "approach": ("Rules (no AI)", "go"),
         "experience": ("Go", "go"),
         "evaluation": ("Ship", "go"),
-        "monitoring": ("Watch", "caution"),
+        "monitoring": ("Stable", "go"),
     }
 
 
@@ -62,12 +62,12 @@ def test_the_brief_says_do_not_build_ai_and_what_to_do_instead(case, results):
     from aipm_kit.brief import brief_markdown, launch_readiness
 
     readiness = launch_readiness(results)
-    # the line's colour follows the levels: no stop anywhere, cautions at questions 3 and 7 → amber, not red
-    assert (readiness.status, readiness.level) == ("Don't build AI", "caution")
+    # the line's colour follows the levels: every question is go, so the line is green
+    assert (readiness.status, readiness.level) == ("Don't build AI", "go")
     assert readiness.message.startswith("Question 2 — No AI: a short list of rules does this")
     assert "Instead: A reminder schedule of six rules run every morning on the ledger" in readiness.message
     assert "Also stopped" not in readiness.message  # no later question stops: the rules are ready
-    assert readiness.message.endswith("Cautions at question 3 (data) and question 7 (monitoring).")
+    assert "Caution" not in readiness.message
     assert "Don't build AI" in brief_markdown(case, results)
 
 
@@ -82,7 +82,7 @@ def test_one_volume_runs_through_questions_1_2_4_and_the_log(case, results):
     problem, need_ai, approach = (case.answers(k) for k in ("problem", "need_ai", "approach"))
     monthly = problem.users_affected * problem.occurrences_per_user_per_month
     assert monthly == need_ai.monthly_volume == approach.requests_per_month == 2000
-    # the production log: 5,540 actions in 12 weeks is 5,540 / 12 × 52 / 12 ≈ 2,001 a month
+    # the production log: about 5,600 actions in 12 weeks is 5,600 / 12 × 52 / 12 ≈ 2,020 a month
     log = _read(case, "production_log.csv")
     per_month = len(log) / 12 * 52 / 12
     assert per_month == pytest.approx(2000, rel=0.02)
@@ -113,14 +113,26 @@ def test_an_llm_would_lose_4_5k_a_month_against_the_rules(results):
 
 # ---- question 3: the data plan for the rules -----------------------------------------------------------------
 
-def test_data_readiness_is_49_5_percent_and_the_missing_flags_are_a_gap(results):
-    # ledger 1, bank feed 1, tiers 8,400 / 12,000 = 0.7, flags 0 (missing), test set 300 / 1,120, log 0 (missing)
-    readiness = (1 + 1 + 8400 / 12000 + 0 + 300 / 1120 + 0) / 6
-    assert readiness == pytest.approx(0.4946, abs=1e-4)
-    assert results["data"].metric_value("Overall readiness") == pytest.approx(readiness)
-    assert "Dispute and payment-plan flags" in results["data"].data["gaps"]
-    # n = 1.96² × 0.97 × 0.03 / 0.01² = 1,117.9 → 1,118 test invoices for ±1 point
+def test_the_data_is_ready_twelve_weeks_after_launch(case, results):
+    # every need is in hand (status have), so readiness is 6 / 6
+    assert {n.status for n in case.answers("data").needs} == {"have"}
+    assert results["data"].metric_value("Overall readiness") == 1.0
+    # n = 1.96² × 0.97 × 0.03 / 0.01² = 1,117.9 → 1,118 test invoices for ±1 point; the test set has more
     assert results["data"].data["eval_rows_needed"] == 1118
+    run = _read(case, "eval_results.csv")
+    assert results["data"].data["eval_rows_have"] == len(run) >= 1118
+    # every slice question 3 plans is a column of the test set, with the rows the data plan says
+    for s in case.answers("data").slices:
+        assert (run[s.dimension] == s.name).sum() == s.rows_have >= 50, (s.dimension, s.name)
+    # the two bookkeepers: Cohen's κ from the rows both labelled, recomputed with pandas
+    sample = _read(case, "data_sample.csv")
+    both = sample[sample["action_second_rater"] != ""]
+    observed = (both["action"] == both["action_second_rater"]).mean()
+    first = both["action"].value_counts(normalize=True)
+    second = both["action_second_rater"].value_counts(normalize=True)
+    chance = (first * second.reindex(first.index, fill_value=0)).sum()
+    assert results["data"].data["kappa"] == pytest.approx((observed - chance) / (1 - chance))
+    assert results["data"].data["kappa"] >= 0.8  # question 3's bar for this case
 
 
 # ---- question 4: rules, because question 2 said no AI ------------------------------------------------------
@@ -156,110 +168,108 @@ def test_failure_modes_start_from_question_4s_and_severe_ones_get_a_person(case,
     assert safeguards["undo"] and safeguards["opt_out"] and safeguards["reach_human"]
 
 
-def test_the_hold_at_0_97_sends_88_percent_of_held_out_reminders_with_0_6_percent_errors(case, results):
-    # Question 5 checks a threshold on the half of the scores held out from any choice (seeded, stratified):
-    # there 0.97 sends 882 of 1,000 reminders with 5 wrong (0.57%, under the 1% limit). On all 2,000 rows it
-    # was 1,775 with 14 wrong; the split moved the numbers, not the verdict.
+def test_the_hold_at_0_97_sends_90_percent_of_held_out_reminders_with_0_4_percent_errors(case, results):
+    # Question 5 checks the declared threshold on the half of the scores held out from any choice (seeded,
+    # stratified): there 0.97 sends 901 of 1,000 reminders with 4 wrong (0.44%, under the 1% limit)
     from aipm_kit.questions.experience import read_scores, split_scores
 
     answers = case.answers("experience")
     choosing, held = split_scores(answers, read_scores(answers.scores), case)
     sent = held[held["confidence"] >= 0.97]
-    assert (len(held), len(sent), int((~sent["correct"]).sum())) == (1000, 882, 5)
+    assert (len(held), len(sent), int((~sent["correct"]).sum())) == (1000, 901, 4)
     experience = results["experience"]
     assert experience.data["threshold"] == 0.97
-    assert experience.metric_value("Share handled by the rule-based system") == 882 / 1000
-    assert experience.metric_value("Error rate among them") == 5 / 882
-    # on the choosing half no threshold keeps errors at or under 1% (0.97: 9 of 893, 1.01%; 0.99: 9 of 836,
-    # 1.08%), so there is no "lowest threshold" to compare with: the rules' hold is judged on held-out rows
-    above = choosing[choosing["confidence"] >= 0.97]
-    assert (len(above), int((~above["correct"]).sum())) == (893, 9)
-    assert experience.data["lowest_threshold"] is None
+    assert experience.metric_value("Share handled by the rule-based system") == 901 / 1000
+    assert experience.metric_value("Error rate among them") == 4 / 901
+    # on the choosing half the lowest threshold under 1% errors is 0.81: 950 reminders with 8 wrong (0.84%);
+    # the rules hold at 0.97, higher, which costs reminders but not errors
+    above = choosing[choosing["confidence"] >= 0.81]
+    assert (len(above), int((~above["correct"]).sum())) == (950, 8)
+    assert experience.data["lowest_threshold"] == 0.81
     assert experience.level == "go"
 
 
-def test_the_certainty_is_a_rule_not_a_model():
-    assert datasets.invoice_certainty(0) == 0.995
-    assert datasets.invoice_certainty(3) == 0.93
-    assert datasets.invoice_certainty(9) == 0.80  # five days and more share the last value
-    assert datasets.invoice_certainty(0, unmatched_payment=True) == round(0.995 * 0.4, 3) == 0.398
-
-
-@pytest.mark.parametrize("args, kwargs, action", [
-    (("Standard", 1840.0, 3, 0), {}, "friendly reminder"),
-    (("Standard", 1840.0, 2, 0), {}, "no reminder"),  # not yet at the first step
-    (("New", 900.0, 10, 1), {}, "firm reminder"),  # new clients: 3, 10, 21 days
-    (("Key", 48000.0, 31, 2), {}, "owner calls"),  # never an automatic final notice to a key client
-    (("Standard", 12000.0, 30, 2), {}, "owner calls"),  # nor over $10,000
-    (("Standard", 10000.0, 30, 2), {}, "final notice"),  # exactly $10,000 is not over it
-    (("Standard", 1840.0, 14, 1), {"other_due_today": True}, "statement"),
-    (("Standard", 1840.0, 14, 1), {"certainty": 0.93}, "hold: check payment"),
-    (("Standard", 1840.0, 14, 1), {"disputed": True}, "no reminder"),
-    (("Standard", 1840.0, 14, 1), {"contact_bounced": True}, "owner calls"),
-    (("Standard", 0.6, 14, 1), {}, "no reminder"),  # cents left after a currency conversion
-])
-def test_the_rule_table(args, kwargs, action):
-    assert datasets.invoice_reminder_action(*args, **kwargs) == action
+def test_the_certainty_is_a_rule_with_a_few_levels_and_is_calibrated(case):
+    # the certainty comes from the bank feed's age (and a waiting payment), not from a model: seven values
+    scores = _read(case, "payment_certainty.csv")
+    assert sorted(scores["confidence"].unique()) == [0.398, 0.8, 0.88, 0.93, 0.97, 0.99, 0.995]
+    # each level is right about as often as it says: the synced feed (0.995) is the bulk of the rows
+    synced = scores[scores["confidence"] == 0.995]
+    assert len(synced) > 0.7 * len(scores)
+    assert synced["correct"].astype(str).eq("True").mean() == pytest.approx(0.995, abs=0.01)
 
 
 # ---- question 6: rules need tests too ----------------------------------------------------------------------
 
-def test_the_test_set_has_the_quotas_and_a_category_per_failure_mode(case):
+def test_the_test_set_has_the_quotas_a_category_per_failure_mode_and_the_reviewed_failures(case):
     run = _read(case, "eval_results.csv")
+    reviewed = _read(case, "reviewed_failures.csv")
     quotas = {q.category: q.cases for q in case.answers("evaluation").quotas}
-    assert run["category"].value_counts().to_dict() == quotas
+    # the quotas' 1,120 cases, plus each failure the weekly review found, promoted under its own id
+    promoted = run[run["id"].isin(reviewed["id"])]
+    assert len(promoted) == reviewed["id"].nunique()
+    assert run[~run["id"].isin(reviewed["id"])]["category"].value_counts().to_dict() == quotas
     modes = {m.name for m in case.answers("experience").failure_modes}
     assert set(quotas) == modes | {"good", "bad", "edge", "adversarial"}
-    assert len(run) == sum(quotas.values()) == 1120
+    assert len(run) == sum(quotas.values()) + len(promoted) == 1120 + len(promoted)
+    assert run["input"].nunique() == len(run)  # every invoice in the test set is a different one
 
 
-def test_the_rules_ship_at_96_7_percent(case, results):
+def test_the_rules_ship_at_96_8_percent(case, results):
     run = _read(case, "eval_results.csv")
-    assert (run["expected"] == run["output"]).sum() == 1083  # of 1,120: 96.7%
-    # Wilson: p̂ = 0.96696, z² = 3.8415; centre (p̂ + z²/2n) / (1 + z²/n) = 0.96536,
-    # half-width z √(p̂(1 − p̂)/n + z²/4n²) / (1 + z²/n) = 0.01057 → low end 0.9548, over the 95% gate
-    low, _ = wilson_interval(1083, 1120)
-    assert low == pytest.approx(0.9548, abs=1e-4)
+    assert (run["expected"] == run["output"]).sum() == 1115 and len(run) == 1152  # 96.8%
+    # Wilson: p̂ = 0.96788, z² = 3.8415; centre (p̂ + z²/2n) / (1 + z²/n) = 0.96632,
+    # half-width z √(p̂(1 − p̂)/n + z²/4n²) / (1 + z²/n) = 0.01028 → low end 0.9560, over the 95% gate
+    low, _ = wilson_interval(1115, 1152)
+    assert low == pytest.approx(0.9560, abs=1e-4)
     gates = {g["name"]: g["status"] for g in results["evaluation"].data["gates"]}
     assert gates["Right action, all invoices"] == "pass"
-    # 150 of 150 paid or unreconciled invoices get no reminder: the Wilson low end is 150 / (150 + 1.96²) = 97.5%
+    # every paid or unreconciled invoice is held: the Wilson low end of k of k is k / (k + 1.96²), 150 → 97.5%
+    paid = run[run["category"] == "Reminder on an invoice already paid"]
+    assert (paid["expected"] == paid["output"]).all() and len(paid) >= 150
     assert gates["No reminder on a paid or unreconciled invoice"] == "pass"
     assert 150 / (150 + 1.959964 ** 2) == pytest.approx(0.975, abs=1e-3)
-    assert gates["Terms the rules do not know"] == "fail"  # 50 of 60: what the ledger does not record
+    assert gates["Terms the rules do not know"] == "fail"  # what the ledger does not record
 
 
 def test_the_first_draft_of_the_rules_fails_and_the_statement_rule_regressed(case, results):
     run, base = _read(case, "eval_results.csv"), _read(case, "eval_baseline.csv")
     now, was = run["passed"].astype(str) == "True", base["passed"].astype(str) == "True"
-    assert was.sum() == 657  # the first draft: 58.7%
+    assert was.sum() == 592  # the first draft: 51.4% of 1,152
     newly_failing = was & ~now
+    # the statement rule new in this version: 16 of the 40 rule conflicts (0.60 pass against the draft's 1.0)
     assert newly_failing.sum() == 16
     assert set(run.loc[newly_failing, "category"]) == {"rule conflicts"}
-    assert set(run.loc[newly_failing, "output"]) == {"statement"}
     assert results["evaluation"].metric_value("Cases newly failing against the baseline") == 16
-    # the first draft's time-zone bug: reminders a day early in the Americas
-    americas = base["slice"] == "Americas"
-    assert was[americas].mean() < was[~americas].mean()
+    assert results["evaluation"].metric_value("Cases newly fixed against the baseline") == (~was & now).sum() == 539
+    # the draft had no hand-off to the owner: it fails every final notice to a key account
+    key = run["category"] == "Final notice to a key account"
+    assert not was[key].any() and now[key].all()
 
 
 # ---- question 7: monitoring the rules after launch ---------------------------------------------------------
 
-def test_the_bank_feed_outage_shows_in_retractions_not_in_the_certainty(results):
+def test_twelve_weeks_after_launch_nothing_has_moved(case, results):
     monitoring = results["monitoring"]
     weeks = pd.DataFrame(monitoring.data["weekly_feedback"])
-    above = weeks.loc[weeks["signal"] == "above", "week"].str[:10].tolist()
-    assert above == ["2026-08-17", "2026-08-24"]
-    assert monitoring.metric_value("PSI, confidence") < 0.1  # the certainty trusts the feed: it did not move
-    assert monitoring.headline.startswith("Watch: negative feedback went above its control limit in 2 earlier weeks")
+    assert len(weeks) == 12 and (weeks["signal"] != "above").all()
+    assert monitoring.metric_value("Weeks above the control limit") == 0
+    # retractions over all 12 weeks, counted here: about 2% (3% wrong actions × 80% retracted, plus a few)
+    log = _read(case, "production_log.csv")
+    assert (log["feedback"] == "retracted").mean() == pytest.approx(0.021, abs=0.003)
+    assert monitoring.metric_value("PSI, confidence") < 0.1 and monitoring.metric_value("PSI, input length") < 0.1
+    assert monitoring.headline.startswith("Stable:")
 
 
-def test_reviewed_failures_use_question_5s_names_and_join_their_categories(case, results):
+def test_reviewed_failures_use_question_5s_names_and_are_all_in_the_test_set(case, results):
     reviewed = _read(case, "reviewed_failures.csv")
     modes = {m.name for m in case.answers("experience").failure_modes}
     assert set(reviewed["failure_mode"]) <= modes
     assert (reviewed["category"] == reviewed["failure_mode"]).all()
     assert reviewed["failure_mode"].value_counts().index[0] == "Reminder on an invoice already paid"
-    assert results["monitoring"].metric_value("New eval cases to promote") == len(reviewed) == 56
+    assert reviewed["id"].isin(_read(case, "eval_results.csv")["id"]).all()
+    assert results["monitoring"].metric_value("New eval cases to promote") == 0
+    assert results["monitoring"].metric_value("Reviewed failures") == len(reviewed) == 32
 
 
 # ---- the data files are what the generators write ----------------------------------------------------------

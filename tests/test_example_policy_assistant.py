@@ -1,11 +1,11 @@
-"""The bundled policy-assistant case: a knowledge assistant over HR and IT policies, where RAG fits.
+"""The bundled policy-assistant case: a knowledge assistant over HR and IT policies, where RAG fits, in a beta.
 
 Its story: the problem is worth solving (question 1), AI assists because every answer must cite its policy
-(2), the data plan has gaps (3), RAG is the simplest approach that fits private, changing documents (4), the
-experience cites, abstains under a threshold and routes to a person (5), the eval says Hold (6): its 760 rows
-repeat 123 distinct questions, so two blocking gates rest on too few of them, and a keyword check of the citation
-would have passed 14 answers that cite the right page for a claim it does not make; and the beta's monitoring
-caught a stale travel policy that has since been fixed (7): not ready until the eval set grows.
+(2), the data plan has gaps (3), RAG is the simplest approach that fits private, changing documents (4); the
+team plans to let answers go straight to employees, but the beta's scores are over-confident, so no threshold
+keeps wrong answers under 5% and the experience must stop until a person checks them (5); the eval of 760
+distinct questions says No-ship, because 68 of 80 questions that need a person are handed off, under the 90%
+gate (6); and the beta's monitoring caught a stale travel policy that has since been fixed (7).
 """
 
 from __future__ import annotations
@@ -49,17 +49,16 @@ def test_the_seven_verdicts_tell_the_story(results):
         "need_ai": ("AI assists", "caution"),
         "data": ("Caution", "caution"),
         "approach": ("RAG", "go"),
-        # the declared threshold 0.81 makes 4.2% errors on the held-out half, but 750 rows cannot put the
-        # 95% high end (6.0%) under 5%: not proven, a caution (employees read the cited section anyway)
-        "experience": ("Not proven", "caution"),
-        # Hold: 760 rows repeat 123 distinct questions, and two blocking gates rest on 12 and 6 of them
-        "evaluation": ("Hold", "caution"),
+        # the answers would go to employees unreviewed, and no confidence threshold keeps errors under 5%
+        "experience": ("Stop", "stop"),
+        # No-ship: a blocking gate fails outright (handed to a person), not just short of proof
+        "evaluation": ("No-ship", "stop"),
         # the stale-policy spike is over, so it is a caution, not a stop
         "monitoring": ("Watch", "caution"),
     }
     readiness = launch_readiness(results)
     assert readiness.status == "Not ready"
-    assert "question 6 (evaluation)" in readiness.message
+    assert readiness.message.startswith("Stopped at question 5 (experience) and question 6 (evaluation)")
 
 
 # ---- the numbers, worked by hand from the case's own values -----------------------------------------------
@@ -72,9 +71,9 @@ def test_question_1_cost_of_the_problem(results):
 
 def test_question_2_money_against_doing_nothing(case, results):
     r = results["need_ai"]
-    # the intranet search (the sample's 'rule' column) is right 185 of 400 times: 46.25%
+    # the intranet search (the sample's 'rule' column) is right 180 of 400 times: 45%
     sample = pd.read_csv(DATA / "need_ai_sample.csv")
-    assert (sample["label"] == sample["rule"]).sum() == 185
+    assert (sample["label"] == sample["rule"]).sum() == 180
     # an error costs c = 0.3 × $40 + 0.7 × $1 = $12.70; a right answer is worth V = $11; below
     # c / (V + c) = 12.7 / 23.7 = 53.59% an answer costs more than it saves, so that — not the search's
     # 46.25% — is the baseline
@@ -143,66 +142,72 @@ def test_failure_modes_run_from_question_4_to_question_6(case, results):
 
 def test_question_3_slices_count_the_eval_set(case):
     run = pd.read_csv(DATA / "eval_results.csv")
-    counts = {**run["slice"].value_counts().to_dict(), **run["policy_area"].value_counts().to_dict()}
-    slices = {s.name: s.rows_have for s in case.answers("data").slices}
-    assert slices == counts
+    for s in case.answers("data").slices:  # each of question 3's dimensions is a column of the eval set
+        assert (run[s.dimension] == s.name).sum() == s.rows_have, (s.dimension, s.name)
     assert sum(s.rows_have for s in case.answers("data").slices if s.dimension == "location") == 760
+    # IT access and Home & remote have 68 questions each, under question 3's 100-row minimum
+    assert (run["policy area"] == "IT access").sum() == 68 < case.answers("data").min_rows_per_slice
 
 
-def test_question_5_threshold(case, results):
+def test_question_5_no_threshold_keeps_answers_under_5_percent_wrong(case, results):
     from aipm_kit.questions.experience import read_scores, split_scores
 
     r = results["experience"]
-    # 750 of the 1,500 answers are held out (seed 0, stratified). At confidence ≥ 0.81: 626 of the 750 choosing
-    # answers with 20 wrong (3.2%), and 626 held-out answers with 26 wrong (4.2%), whose 95% Wilson high end
-    # (6.0%) is over the 5% limit: the threshold is not proven, and more scores are needed
     answers = case.answers("experience")
-    choosing, held = split_scores(answers, read_scores(answers.scores), case)
-    for part, counts in ((choosing, (626, 20)), (held, (626, 26))):
-        shown = part[part["confidence"] >= 0.81]
+    assert answers.automation == "act autonomously"
+    scores = read_scores(answers.scores)
+    # the scores are over-confident: their mean confidence is well above the share right (83.5%)
+    assert scores["correct"].mean() == pytest.approx(1253 / 1500)
+    assert scores["confidence"].mean() > scores["correct"].mean() + 0.05
+    # 750 of the 1,500 answers choose the threshold (seed 0, stratified). Even the most confident answers are
+    # wrong too often: at ≥ 0.99, 6 of 82 (7.3%); at ≥ 0.995, 1 of 26, whose 95% Wilson high end is 18.9%
+    choosing, _ = split_scores(answers, scores, case)
+    for threshold, counts in ((0.99, (82, 6)), (0.995, (26, 1))):
+        shown = choosing[choosing["confidence"] >= threshold]
         assert (len(shown), int((~shown["correct"]).sum())) == counts
-    assert r.metric_value("Share handled by the AI") == pytest.approx(626 / 750)
-    assert r.metric_value("Error rate among them") == pytest.approx(26 / 626)
-    assert wilson_interval(26, 626)[1] > 0.05
-    assert r.data["threshold"] == pytest.approx(0.81)
-    assert r.headline.startswith("Not proven, more scores needed")
+        assert wilson_interval(counts[1], counts[0])[1] > answers.target_error_rate
+    assert r.data["lowest_threshold"] is None
+    assert r.metric_value("Share handled by the AI") == 0.0
+    assert r.headline.startswith("Stop: no confidence threshold keeps the 95% upper bound")
 
 
 def test_question_6_gates(results):
     r = results["evaluation"]
     gates = {g["name"]: g for g in r.data["gates"]}
-    # 698 of 760 answers carry the expected citation, but 14 of those state another policy's rule under it: the
-    # reviewer's labels (answer_correct and citation_supported both true) pass 684 of 760
     run = pd.read_csv(DATA / "eval_results.csv")
+    # the reviewer's labels (answer_correct and citation_supported both true) pass 659 of 760: 86.7%
     both = run["answer_correct"] & run["citation_supported"]
-    assert (int(run["passed"].sum()), int(both.sum())) == (698, 684)
-    assert (r.data["cases"], r.data["pass_rate"]) == (760, pytest.approx(684 / 760))
-    assert r.data["distinct_inputs"] == run["input"].str.casefold().str.split().str.join(" ").nunique() == 123
-    # its low end is at or under Wilson's on 760 rows (rows repeat questions), and still clears 85%
-    low = gates["Right policy and version cited, all cases"]["low"]
-    assert 0.85 < low <= wilson_interval(684, 760)[0] + 1e-12
-    assert gates["Right policy and version cited, all cases"]["status"] == "pass"
-    # 77 of 80 and 79 of 80 pass, but on 12 and 6 distinct questions, under the 30 minimum: not proven
-    assert (gates["Current version after a policy change"]["status"],
-            gates["Current version after a policy change"]["distinct"]) == ("not proven", 12)
-    assert (gates["Handed to a person when it must be"]["status"],
-            gates["Handed to a person when it must be"]["distinct"]) == ("not proven", 6)
-    # German employees' country versions: 52 of 60 = 86.7%, under the 90% guardrail: a warning, not a stop
+    assert int(both.sum()) == 659
+    assert (r.data["cases"], r.data["pass_rate"]) == (760, pytest.approx(659 / 760))
+    assert r.data["distinct_inputs"] == run["input"].nunique() == 760
+    # Wilson on 659 of 760: low end 84.1%, under the 85% gate: not proven
+    assert wilson_interval(659, 760)[0] == pytest.approx(0.8411, abs=1e-4)
+    assert gates["Right policy and version cited, all cases"]["status"] == "not proven"
+    # 68 of 80 questions that need a person are handed off: 85.0% (Wilson 75.6%–91.2%), under the 90% blocking
+    # gate: the estimate itself misses, so the gate fails rather than being unproven
+    person = run[run["category"] == "Question that needs a person"]
+    assert (int(person["passed"].sum()), len(person)) == (68, 80)
+    assert gates["Handed to a person when it must be"]["status"] == "fail"
+    # 70 of 80 questions on replaced policies cite the current version: 87.5%, low end 78.5% < 85%
+    assert gates["Current version after a policy change"]["status"] == "not proven"
+    # German employees' country versions: 51 of 60 = 85%, under the 90% guardrail: a warning, not a stop
     assert gates["German employees get the German version"]["status"] == "fail"
     assert gates["German employees get the German version"]["kind"] == "guardrail"
-    # 17 as before plus the 14 invented claims, which the baseline answered right
-    assert r.metric_value("Cases newly failing against the baseline") == 31
-    assert r.metric_value("Cases newly fixed against the baseline") == 69
+    base = pd.read_csv(DATA / "eval_baseline.csv")
+    assert r.metric_value("Cases newly failing against the baseline") == int((base["passed"] & ~run["passed"]).sum())
+    assert r.metric_value("Cases newly fixed against the baseline") == int((~base["passed"] & run["passed"]).sum())
 
 
 def test_question_7_caught_the_stale_travel_policy(results):
     r = results["monitoring"]
     weeks = pd.DataFrame(r.data["weekly_feedback"])
+    # the rewritten travel policy took effect in week 7 (13 April); the index served the old page until week 9
     assert weeks.loc[weeks["signal"] == "above", "week"].tolist() == ["2026-04-13", "2026-04-20"]
     assert r.metric_value("Weeks above the control limit") == 2
     assert r.data["drift"]["psi"]["confidence"] < 0.1  # the stale page was answered with full confidence
     assert r.data["pareto"][0]["failure mode"] == "stale document"
-    assert r.data["promotion"]["new"] == 4
+    reviewed = pd.read_csv(DATA / "reviewed_failures.csv")
+    assert r.data["promotion"]["reviewed"] == len(reviewed)
 
 
 # ---- the data files are what their generators write ---------------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import aipm_kit
-from aipm_kit.datasets import confidence_scores
+from aipm_kit import synth
 from aipm_kit.questions import Question
 from aipm_kit.questions import experience as q5
 from aipm_kit.questions import experience_threshold
@@ -22,6 +22,11 @@ from aipm_kit.stats import calibration_table, expected_calibration_error, thresh
 
 SAFE = dict(explain_why=True, show_confidence=True, set_expectations=True, edit_output=True, give_feedback=True)
 EVERY_SAFEGUARD = dict(SAFE, opt_out=True, undo=True, reach_human=True)
+
+
+def confidence_scores(n: int = 2000, seed: int = 5) -> pd.DataFrame:
+    """Triage suggestions with their confidence (support-triage's spec); seed 5, 2,000 rows is the bundled file."""
+    return synth.draw("support-triage", "scores", seed=seed, n=n)
 
 
 def mode(name="Wrong queue", severity=2, recovery="re-route in one click", detection="agent sees it", **kw):

@@ -65,7 +65,9 @@ def test_a_plan_the_evidence_would_overturn_is_a_contradiction_and_a_small_gap_i
 
 
 def test_a_slice_planned_in_question_3_but_never_measured_is_reported(triage):
-    finding = next(f for f in check(triage) if f.quantity == "Slices")
+    # support-triage measures its languages and plan tiers; an eval run graded on the channel alone would not
+    evaluation = triage.answers("evaluation").model_copy(update={"slice_columns": ["slice"]})
+    finding = next(f for f in check(triage.with_answers("evaluation", evaluation)) if f.quantity == "Slices")
     assert not finding.contradiction and "language" in finding.effect
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from scipy.stats import chi2, entropy
 
-from aipm_kit import datasets
+from aipm_kit import synth
 from aipm_kit.case import CaseError, load_case
 from aipm_kit.questions import monitoring
 from aipm_kit.questions.monitoring import (
@@ -77,7 +77,7 @@ def bundled() -> Answers:
 def small_log(tmp_path_factory) -> Path:
     """Three weeks of triage traffic, 80 outputs a week: big enough for every step, quick to analyse."""
     path = tmp_path_factory.mktemp("log") / "log.csv"
-    datasets.production_log(weeks=3, tickets_per_week=80).to_csv(path, index=False)
+    synth.draw("support-triage", "log", weeks=3, per_week=80).to_csv(path, index=False)
     return path
 
 
@@ -265,8 +265,11 @@ def test_write_review_sample_gives_reviewers_a_csv_with_weights(tmp_path):
     sheet = pd.read_csv(target, keep_default_na=False)
     assert len(sheet) == 150
     assert {"id", "input", "output", "weight", "inclusion_probability", "failure_mode", "expected"} <= set(sheet)
-    # the weights add up to the week's outputs (stratified sampling: Σ N_h/n_h × n_h = N)
-    assert sheet["weight"].sum() == pytest.approx(1040, abs=0.1)
+    # the weights add up to the week's outputs (stratified sampling: Σ N_h/n_h × n_h = N): the last week's
+    log = pd.read_csv(CASES / "support-triage" / "production_log.csv", keep_default_na=False)
+    stamps = pd.to_datetime(log["timestamp"])
+    last_monday = stamps.max().normalize() - pd.Timedelta(days=stamps.max().weekday())
+    assert sheet["weight"].sum() == pytest.approx((stamps >= last_monday).sum(), abs=0.1)
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
 
 
@@ -323,7 +326,7 @@ def test_promotion_appends_new_cases_once(tmp_path):
     new = after.iloc[len(before):]
     assert set(new["passed"]) == {"False"}  # the model failed each of them: that is why they were reviewed
     assert new["source"].str.startswith("production review: ").all()
-    assert set(new["added"]) <= {"2025-11-18", "2025-11-25"}  # the review dates in the reviewers' file
+    assert set(new["added"]) <= {"2026-11-24", "2026-12-01"}  # the review dates in the reviewers' file
     assert not new["id"].duplicated().any() and not new["input"].str.casefold().duplicated().any()
     # question 6 still reads the file, now with more cases
     assert len(read_results(target)) == len(after)
@@ -385,13 +388,13 @@ def test_a_reviewed_file_missing_a_column_names_it(tmp_path):
 
 def test_the_worked_example_finds_the_drift_built_into_its_data():
     result = load_case("support-triage").analyze("monitoring")
-    # datasets.production_log: chat switched on inside the product from week 8 (20 Oct); weeks 9–12 break the
-    # upper limit of 10.0% + 3 √(0.1 × 0.9 / ~1,040) ≈ 12.8%
-    assert result.metric_value("Weeks above the control limit") == 4
+    # support-triage's spec: the chat widget switched on from week 8 grows chat from 10% to 30% of tickets; the
+    # last three weeks break the upper limit of 9.4% + 3 √(0.094 × 0.906 / ~1,050) ≈ 12.1%
+    assert result.metric_value("Weeks above the control limit") == 3
     assert [w["week"] for w in result.data["weekly_feedback"] if w["signal"] == "above"] == [
-        "2025-10-27", "2025-11-03", "2025-11-10", "2025-11-17"]
-    assert result.metric_value("Negative feedback, reference weeks (centre line)") == pytest.approx(0.10, abs=0.005)
-    assert result.metric_value("Negative feedback, current weeks") == pytest.approx(0.147, abs=0.005)
+        "2026-11-09", "2026-11-16", "2026-11-23"]
+    assert result.metric_value("Negative feedback, reference weeks (centre line)") == pytest.approx(0.094, abs=0.005)
+    assert result.metric_value("Negative feedback, current weeks") == pytest.approx(0.129, abs=0.005)
     # … but per channel the rates barely moved while chat grew: a mix shift, not a regression (issue 11).
     # Counted straight from the CSV with pandas (first four weeks against the last four):
     log = pd.read_csv(CASES / "support-triage" / "production_log.csv", keep_default_na=False)
@@ -401,35 +404,37 @@ def test_the_worked_example_finds_the_drift_built_into_its_data():
     rates = (log["feedback"] == "corrected").groupby([window, log["segment"]]).mean().unstack()
     shares = log.groupby([window, log["segment"]]).size().unstack()
     shares = shares.div(shares.sum(axis=1), axis=0)
-    assert rates.loc["before"].round(3).to_dict() == {"chat": 0.303, "email": 0.100, "web form": 0.064}
-    assert rates.loc["now"].round(3).to_dict() == {"chat": 0.278, "email": 0.107, "web form": 0.078}
-    assert (round(shares.loc["before", "chat"], 3), round(shares.loc["now", "chat"], 3)) == (0.098, 0.308)
+    assert rates.loc["before"].round(3).to_dict() == {"chat": 0.280, "email": 0.076, "web form": 0.071}
+    assert rates.loc["now"].round(3).to_dict() == {"chat": 0.274, "email": 0.076, "web form": 0.076}
+    assert (round(shares.loc["before", "chat"], 3), round(shares.loc["now", "chat"], 3)) == (0.102, 0.266)
     assert (result.verdict, result.level) == ("Watch", "caution")
-    assert result.headline.startswith("Watch: negative feedback rose from 10.0% to 14.7%, past its control limit, "
-                                      "but the traffic mix did it: chat grew from 10% to 31% of outputs (chat: 31% "
-                                      "of traffic, 28% corrected, against 30% in the reference weeks)")
-    assert "web form 6.4% → 7.8%, is inside its limits" in result.headline
-    # at the reference mix: 0.098 × 0.278 + 0.350 × 0.107 + 0.552 × 0.078 ≈ 0.1074
-    assert result.metric_value("Negative feedback, current weeks, at the reference mix") == pytest.approx(0.1074,
+    assert result.headline.startswith("Watch: negative feedback rose from 9.4% to 12.9%, past its control limit, "
+                                      "but the traffic mix did it: chat grew from 10% to 27% of outputs (chat: 27% "
+                                      "of traffic, 27% corrected, against 28% in the reference weeks)")
+    assert "web form 7.1% → 7.6%, is inside its limits" in result.headline
+    # at the reference mix: 0.102 × 0.274 + 0.346 × 0.076 + 0.552 × 0.076 ≈ 0.0962
+    assert result.metric_value("Negative feedback, current weeks, at the reference mix") == pytest.approx(0.0962,
                                                                                                        abs=0.001)
     parts = result.data["mix_adjustment"]
-    assert parts["mix"] == pytest.approx(0.0436, abs=0.0005) and parts["within"] == pytest.approx(0.0033, abs=0.0005)
+    assert parts["mix"] == pytest.approx(0.0334, abs=0.0005) and parts["within"] == pytest.approx(0.0011, abs=0.0005)
     assert parts["p"] > 0.2  # Cochran–Mantel–Haenszel: no change within channels
     assert result.metric_value("Segments above their control limit now") == 0
-    assert result.metric_value("PSI, input length") > 0.25  # chat messages are short: a major shift
-    assert 0.10 < result.metric_value("PSI, confidence") < 0.25  # a moderate one
+    assert result.metric_value("PSI, input length") > 0.2  # chat messages are short: a major shift
+    assert 0.05 < result.metric_value("PSI, confidence") < 0.25  # chat's lower confidence: a smaller one
     assert result.tables["Failure modes (Pareto)"]["failure mode"].iloc[0] == "Chat message too short to route"
-    # 90 reviewed failures over two weeks, 90 ids but only 39 distinct ticket texts (short chat lines repeat):
-    # 39 cases, less any question 6's eval set already holds
+    # 99 reviewed failures over two weeks, 99 ids but only 89 distinct ticket texts (short chat lines repeat):
+    # 89 cases, less any question 6's eval set already holds
+    reviewed = pd.read_csv(CASES / "support-triage" / "reviewed_failures.csv", keep_default_na=False)
+    texts = log.set_index("id").loc[reviewed["id"], "input"].str.casefold().str.split().str.join(" ")
     counts = result.data["promotion"]
-    assert (counts["reviewed"], counts["duplicates"], counts["new"] + counts["already"]) == (90, 51, 39)
+    assert (counts["reviewed"], counts["new"] + counts["already"]) == (len(reviewed), texts.nunique()) == (99, 89)
     assert result.metric_value("New eval cases to promote") == counts["new"] > 30
     assert set(result.figures) == {"Negative feedback per week (p-chart)", "Negative feedback per segment (p-charts)",
                                    "Drift, reference vs current weeks", "Failure modes (Pareto)"}
 
 
 def test_steady_traffic_raises_no_alarm(tmp_path):
-    write(tmp_path, "log.csv", datasets.production_log(drift_week=99))
+    write(tmp_path, "log.csv", synth.draw("support-triage", "log", mix_shift=None, episodes=[]))
     result = analyze(Answers.model_validate({"log": "log.csv", "negative_feedback": "corrected",
                                              "review_budget": 300},
                                             context={"base_dir": tmp_path}))
@@ -454,18 +459,19 @@ def test_analyze_is_pure_and_writes_nothing(tmp_path):
 
 
 def test_the_generated_files_are_deterministic():
-    pd.testing.assert_frame_equal(datasets.production_log(weeks=2, tickets_per_week=50),
-                                  datasets.production_log(weeks=2, tickets_per_week=50))
-    # the bundled files are exactly what the generators write (datasets.write_monitoring_files)
+    pd.testing.assert_frame_equal(synth.draw("support-triage", "log", weeks=2, per_week=50),
+                                  synth.draw("support-triage", "log", weeks=2, per_week=50))
+    # the bundled files are exactly what the spec writes (tests/test_synth.py checks every file byte for byte)
+    frames = synth.case_frames(synth.bundled_spec("support-triage"))
     folder = CASES / "support-triage"
-    assert datasets.production_log().to_csv(index=False) == (folder / "production_log.csv").read_text()
-    assert datasets.reviewed_failures().to_csv(index=False) == (folder / "reviewed_failures.csv").read_text()
+    for name in ("production_log.csv", "reviewed_failures.csv"):
+        assert frames[name].to_csv(index=False) == (folder / name).read_text()
 
 
 # ---- properties ---------------------------------------------------------------------------------------------------
 
 def answer_values(log: Path):
-    days = [(pd.Timestamp("2025-09-01") + pd.Timedelta(days=d)).date().isoformat() for d in range(0, 21, 3)]
+    days = [(pd.Timestamp("2026-09-07") + pd.Timedelta(days=d)).date().isoformat() for d in range(0, 21, 3)]
     return st.fixed_dictionaries({
         "log": st.sampled_from([str(log), None]),
         "negative_feedback": st.sampled_from(["corrected", "negative", "", "ACCEPTED"]),
@@ -511,7 +517,7 @@ def test_anything_rejected_is_a_validation_error(change):
 
 
 def test_the_shuffled_log_gives_the_same_result(tmp_path):
-    frame = datasets.production_log(weeks=9, tickets_per_week=120)
+    frame = synth.draw("support-triage", "log", weeks=9, per_week=120)
     rows = list(range(len(frame)))
     random.Random(4).shuffle(rows)
     results = []
@@ -747,13 +753,13 @@ def test_the_worked_example_ranks_the_outage_by_its_severity():
     outage = table[table["failure mode"] == "Outage routed as a login problem"].iloc[0]
     assert outage["question 5's failure mode"] == "Outage reported as a routine question"
     assert outage["severity"] == 5 and outage["rank by count"] == 6
-    # harm = severity × failures estimated in traffic: outage 5 × 13 = 65 beats the severity-2 misroutes
-    # 2 × 27 = 54, 2 × 20 = 40 and 2 × 17 = 34, but not 2 × 166 (short chat lines) or 2 × 70 (side remarks)
-    assert list(table["failure mode"]).index("Outage routed as a login problem") == 2
+    # harm = severity × failures estimated in traffic: outage 5 × 15 = 75 beats the severity-2 misroutes
+    # 2 × 37 = 74 and 2 × 15 = 30, but not 2 × 159 (short chat lines), 2 × 46 or 2 × 43
+    assert list(table["failure mode"]).index("Outage routed as a login problem") == 3
     sides = result.tables["Failure modes: ranked by count and by harm"]
-    assert sides["by failures found"].iloc[5] == sides["by harm (severity × failures)"].iloc[2] == \
+    assert sides["by failures found"].iloc[5] == sides["by harm (severity × failures)"].iloc[3] == \
         "Outage routed as a login problem"
-    assert "its severity of 5 (question 5's 'Outage reported as a routine question') puts it 3rd by harm" in \
+    assert "its severity of 5 (question 5's 'Outage reported as a routine question') puts it 4th by harm" in \
         " ".join(f.message for f in result.findings)
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import aipm_kit
-from aipm_kit import CaseError, datasets, load_case
+from aipm_kit import CaseError, load_case, synth
 from aipm_kit.bundled import cases_dir
 from aipm_kit.questions import need_ai
 from aipm_kit.questions.need_ai import Answers, analyze
@@ -95,16 +95,16 @@ def test_support_triage_worked_example():
     result = case.analyze("need_ai")
     assert (result.verdict, result.level, result.data["outcome"]) == ("AI assists", "go", "assist")
 
-    # The sample: 400 tickets, 137 of them Technical → majority class 34.25%; the keyword rule is right on
-    # 255 → 63.75%. Doing nothing is worth c / (V + c) = 3.44 / 5.14 = 66.93%, more than either: that is the
+    # The sample: 400 tickets, 133 of them Technical → majority class 33.25%; the keyword rule is right on
+    # 256 → 64%. Doing nothing is worth c / (V + c) = 3.44 / 5.14 = 66.93%, more than either: that is the
     # baseline (a keyword pre-fill that right costs more in errors than it saves).
     sample = pd.read_csv(cases_dir() / "support-triage" / "need_ai_sample.csv")
     assert len(sample) == 400
-    assert sample["label"].value_counts().iloc[0] == 137
-    assert (sample["rule"] == sample["label"]).sum() == 255
+    assert sample["label"].value_counts().iloc[0] == 133
+    assert (sample["rule"] == sample["label"]).sum() == 256
     table = result.tables["Non-AI baselines"].set_index("baseline")
-    assert table.loc["majority class (measured)", "accuracy"] == "34.2%"
-    assert table.loc["the sample's rule (measured)", "accuracy"] == "63.7%"
+    assert table.loc["majority class (measured)", "accuracy"] == f"{133 / 400:.1%}"
+    assert table.loc["the sample's rule (measured)", "accuracy"] == "64.0%"
     assert table.loc["doing nothing (today's way)", "used"] == "✓"
     assert result.data["baseline_accuracy"] == pytest.approx(3.44 / 5.14)
     assert result.data["baseline_source"] == "doing nothing"
@@ -159,9 +159,8 @@ def test_a_dollar_sign_in_the_unit_is_not_read_as_a_formula():
 
 def test_bundled_sample_is_the_generator_output():
     bundled = pd.read_csv(cases_dir() / "support-triage" / "need_ai_sample.csv")
-    pd.testing.assert_frame_equal(bundled, datasets.need_ai_sample(), check_dtype=False)
-    assert datasets.keyword_queue("Invoice PDF shows the wrong currency") == "Billing"  # a Bug report: rules misfire
-    assert datasets.keyword_queue("Page freezes on Safari") == "Technical"
+    generated = synth.case_frames(synth.bundled_spec("support-triage"))["need_ai_sample.csv"]
+    pd.testing.assert_frame_equal(bundled, generated, check_dtype=False)
 
 
 def test_majority_class_baseline_by_hand():

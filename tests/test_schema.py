@@ -25,26 +25,20 @@ def test_the_shipped_schema_is_what_the_models_generate():
     assert SHIPPED.read_text(encoding="utf-8") == schema_text(), "run: python -m aipm_kit.schema"
 
 
-def _as_editors_read_it(value):
-    """PyYAML (YAML 1.1) turns an unquoted 2026-11-20 into a date; YAML 1.2, which editors and the kit read, keeps
-    the text, which is what the schema's date format checks."""
-    import datetime
-
-    if isinstance(value, dict):
-        return {k: _as_editors_read_it(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_editors_read_it(v) for v in value]
-    return value.isoformat() if isinstance(value, datetime.date) else value
+def _yaml(text: str):
+    """A case file as an editor's YAML 1.2 language server reads it: ``as_of: 2026-12-01`` is a string there
+    (PyYAML, which follows YAML 1.1, makes it a date)."""
+    return json.loads(json.dumps(yaml.safe_load(text), default=lambda value: value.isoformat()))
 
 
 @pytest.mark.parametrize("name", sorted(bundled_cases()))
 def test_every_bundled_case_is_valid(name, validator):
-    data = _as_editors_read_it(yaml.safe_load(bundled_cases()[name].read_text(encoding="utf-8")))
+    data = _yaml(bundled_cases()[name].read_text(encoding="utf-8"))
     assert [e.message for e in validator.iter_errors(data)] == []
 
 
 def test_a_wrong_type_an_unknown_field_and_an_out_of_range_value_are_rejected(validator):
-    data = yaml.safe_load(bundled_cases()["support-triage"].read_text(encoding="utf-8"))
+    data = _yaml(bundled_cases()["support-triage"].read_text(encoding="utf-8"))
     wrong = [
         ("need_ai", "monthly_volume", "a lot"),        # a number expected
         ("need_ai", "monthly_volum", 18000),           # a misspelt field
