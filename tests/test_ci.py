@@ -11,6 +11,8 @@ from scipy.stats import binomtest
 
 from aipm_kit.cli import main
 
+CASES = Path(__file__).resolve().parent.parent / "cases"
+
 CASE = """\
 name: Gate check
 evaluation:
@@ -81,9 +83,9 @@ def test_a_rate_above_target_with_a_low_end_below_it_is_hold_with_exit_3(tmp_pat
 
 
 @pytest.mark.parametrize("name, expected", [("invoice-reminders", 0), ("support-triage", 3),
-                                            ("policy-assistant", 3), ("travel-rebooking", 3)])
+                                            ("policy-assistant", 1), ("travel-rebooking", 3)])
 def test_the_bundled_cases_gate_as_their_question_6_verdicts(capsys, name, expected):
-    # `aipm-kit list`: invoice-reminders Ship; the three others Hold
+    # `aipm-kit list`: invoice-reminders Ship, policy-assistant No-ship, the two others Hold
     assert _run(capsys, "gate", name)[0] == expected
 
 
@@ -171,7 +173,10 @@ def test_watch_on_the_bundled_case_is_watch_with_exit_3(tmp_path, capsys):
     assert status == 3
     report = json.loads((tmp_path / "w.json").read_text())
     assert report["verdict"] == "Watch" and len(report["control_chart"]) == 8
-    assert report["review_week"] == "2025-11-17" and len(pd.read_csv(tmp_path / "review.csv")) == 150
+    # the review sample is drawn from the log's last week: the Monday of its latest timestamp
+    last = pd.read_csv(CASES / "support-triage" / "production_log.csv", usecols=["timestamp"])["timestamp"].max()
+    monday = pd.Timestamp(last[:10]) - pd.Timedelta(days=pd.Timestamp(last[:10]).weekday())
+    assert report["review_week"] == monday.strftime("%Y-%m-%d") and len(pd.read_csv(tmp_path / "review.csv")) == 150
 
 
 def test_watch_on_an_unreadable_log_or_no_log_exits_2(tmp_path, capsys):

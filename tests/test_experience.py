@@ -786,5 +786,6 @@ def test_with_rules_chosen_in_question_4_the_result_speaks_of_the_system_not_an_
 
     result = load_case("invoice-reminders").analyze("experience")
     assert "the AI" not in result.headline and "the rule-based system acts and users can undo" in result.headline
-    assert result.metric_value("Share handled by the rule-based system") == 882 / 1000
+    # the metric is named for the rules (its value is worked in test_example_invoice_reminders.py)
+    assert "Share handled by the rule-based system" in {m.name for m in result.metrics}
     assert not any("the AI" in f.message for f in result.findings)

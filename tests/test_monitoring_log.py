@@ -21,6 +21,9 @@ duckdb = pytest.importorskip("duckdb")
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 LOG = CASES / "support-triage" / "production_log.csv"
+ROWS = sum(1 for _ in LOG.open(encoding="utf-8")) - 1  # the CSV's lines less its header (no line breaks in cells)
+FIRST = pd.Timestamp(LOG.read_text(encoding="utf-8").splitlines()[1][:10])
+FIFTH_MONDAY = (FIRST - pd.Timedelta(days=FIRST.weekday()) + pd.Timedelta(weeks=4)).strftime("%Y-%m-%d")
 
 
 def _answers(base: Path, **changes) -> Answers:
@@ -94,12 +97,12 @@ def test_one_seed_draws_the_same_review_sample_from_every_store(stores):
 
 
 def test_a_log_query_selects_part_of_a_table(stores):
-    # the query keeps the first four weeks only: 4 weeks in the log, and nothing to compare with yet
+    # the query keeps the first four weeks only (before the fifth week's Monday): 4 weeks in the log
     a = _answers(stores, log="duckdb:///warehouse.duckdb", log_columns={"timestamp": "created_at"},
-                 log_query="SELECT * FROM ai_log WHERE created_at < '2025-09-29'")
+                 log_query=f"SELECT * FROM ai_log WHERE created_at < '{FIFTH_MONDAY}'")
     result = analyze(a)
     assert result.metric_value("Weeks in the log") == 4
-    expected = sum(1 for line in LOG.read_text().splitlines()[1:] if line < "2025-09-29")
+    expected = sum(1 for line in LOG.read_text().splitlines()[1:] if line < FIFTH_MONDAY)
     assert result.metric_value("Outputs in the log") == expected
 
 
@@ -123,10 +126,10 @@ def test_the_database_is_opened_read_only(stores):
     a = _answers(stores, log="duckdb:///warehouse.duckdb", log_query="DELETE FROM ai_log")
     with pytest.raises(CaseError, match="one SELECT"):
         analyze(a)
-    # the table is whole: 12,478 rows (the CSV's 12,479 lines less its header)
+    # the table is whole: as many rows as the CSV
     a = _answers(stores, log="duckdb:///warehouse.duckdb", log_table="main.ai_log",  # schema.table works too
                  log_columns={"timestamp": "created_at"})
-    assert analyze(a).metric_value("Outputs in the log") == 12478
+    assert analyze(a).metric_value("Outputs in the log") == ROWS
 
 
 def test_a_missing_column_names_the_table_and_the_mapping(stores):
@@ -159,7 +162,7 @@ def test_credentials_come_from_the_environment_and_never_show(stores, monkeypatc
     a = Answers.model_validate({"log": "duckdb:///${LOG_FOLDER}/warehouse.duckdb", "log_table": "ai_log",
                                 "log_columns": {"timestamp": "created_at"}, "negative_feedback": "corrected"})
     assert a.model_dump()["log"] == "duckdb:///${LOG_FOLDER}/warehouse.duckdb"  # kept as written
-    assert analyze(a).metric_value("Outputs in the log") == 12478
+    assert analyze(a).metric_value("Outputs in the log") == ROWS
     monkeypatch.setenv("LOG_FOLDER", str(stores / "elsewhere"))
     with pytest.raises(CaseError) as caught:
         analyze(a.model_copy(update={"log_table": "missing_table"}))
