@@ -87,6 +87,92 @@ def holds_together(findings: list[Finding]) -> bool:
     return not any(f.contradiction for f in findings)
 
 
+# ---- quantities declared once, read by the questions -----------------------------------------------------
+
+# What "share handled" means at each of question 5's automation levels: the share of decisions the product
+# takes on, the rest going to a person as today. At every level it is the share whose confidence is at or above
+# question 5's threshold (its coverage on held-out scores); what "taking on" means differs.
+SHARE_HANDLED = {
+    "suggest": "the share that gets a confident suggestion (confidence at or above question 5's threshold); a "
+               "person confirms each, and the rest are handled as today",
+    "draft for review": "the share that gets a draft (confidence at or above question 5's threshold); a person "
+                        "reviews each draft, and the rest are written as today",
+    "act with undo": "the share the product acts on (confidence at or above question 5's threshold), each action "
+                     "undoable; the rest go to a person",
+    "act autonomously": "the share the product acts on alone (confidence at or above question 5's threshold); "
+                        "the rest go to a person",
+}
+SHARE_HANDLED_METRIC = "Share handled by the AI"  # question 5's coverage on held-out scores
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A number and where the case declares it (``section.field`` or a question's result), as sentences say it."""
+
+    value: float
+    source: str
+
+
+def share_handled(case: Case, experience: Result | None = None) -> Sourced | None:
+    """The share of decisions the product handles, as question 5's automation level defines it (``SHARE_HANDLED``),
+    or None while question 5 has no threshold measured on scores."""
+    if not case.is_answered("experience"):
+        return None
+    result = experience if experience is not None else case.analyze("experience")
+    if not result.answered:
+        return None
+    value = next((m.value for m in result.metrics if m.name == SHARE_HANDLED_METRIC and m.value is not None), None)
+    if value is None:
+        return None
+    level = case.answers("experience").automation
+    return Sourced(float(value), f"question 5 at '{level}': {SHARE_HANDLED[level]}")
+
+
+def measured_accuracy(case: Case, evaluation: Result | None = None) -> Sourced | None:
+    """Question 6's pass rate over every eval case, when the case's stage reaches question 6 and it ran."""
+    if not case.is_answered("evaluation"):
+        return None
+    result = evaluation if evaluation is not None else case.analyze("evaluation")
+    if not result.answered:
+        return None
+    value = next((m.value for m in result.metrics if m.name == "Pass rate" and m.value is not None), None)
+    return None if value is None else Sourced(float(value), "question 6's measured pass rate")
+
+
+def expected_accuracy(case: Case) -> Sourced | None:
+    """The accuracy the case plans on before any eval: question 4's chosen approach, else question 2's guess."""
+    if case.is_answered("approach"):
+        a = case.answers("approach")
+        if a.chosen and a.chosen != "rules":
+            from .questions.approach import LABELS, expected_quality
+
+            rate = expected_quality(a).get(a.chosen)
+            if rate is not None and rate.rate is not None:
+                return Sourced(rate.rate, f"question 4's expected share right for {LABELS[a.chosen]}")
+    if case.is_answered("need_ai"):
+        return Sourced(case.answers("need_ai").ai_accuracy, "need_ai.ai_accuracy")
+    return None
+
+
+def accuracy_bar(case: Case) -> Sourced | None:
+    """The accuracy the product must keep: question 6's overall blocking gate, else approach.accuracy_needed."""
+    target = _overall_target(case)
+    if target is not None:
+        return Sourced(float(target), "question 6's overall blocking gate")
+    if case.is_answered("approach"):
+        return Sourced(case.answers("approach").accuracy_needed, "approach.accuracy_needed")
+    return None
+
+
+def monthly_volume(case: Case) -> Sourced | None:
+    """Decisions a month: question 2's volume, else question 4's requests (the ledger checks they agree)."""
+    for section, name in (("need_ai", "monthly_volume"), ("approach", "requests_per_month")):
+        value = _field(section, name)(case)
+        if value:
+            return Sourced(float(value), f"{section}.{name}")
+    return None
+
+
 # ---- reading the case ----------------------------------------------------------------------------------
 
 def _field(section: str, name: str) -> Callable[[Case], Value]:
