@@ -11,6 +11,12 @@ a shared quantity is declared (its home), where else it appears, and how the two
   planning question's verdict, the gap is a contradiction too, since the decision rested on the plan.
 - ``covers``: what one question plans to measure (question 3's slices) against what another measures.
 
+Some quantities are read straight from their home rather than compared: ``SHARE_HANDLED`` defines once what
+share of decisions the product handles at each automation level, and question 2 reads question 4's costs and
+question 5's and 6's evidence through this module. The case's ``stage`` decides which questions analyse and which
+plan (a log before launch is a contradiction), and its ``as_of`` date dates the plans: a plan overtaken by later
+evidence is out of date, while a plan dated after the evidence it contradicts was made with that evidence in hand.
+
 Adding a field to the ledger is one row in ``RELATIONS``. ``check(case)`` returns the findings;
 ``aipm-kit check`` prints them (exit 1 on a contradiction), ``validate`` shows them as warnings and the brief
 has a "Does the case hold together?" section.
@@ -18,6 +24,7 @@ has a "Does the case hold together?" section.
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
 
 Kind = Literal["same", "plan", "covers"]
 Value = float | int | str | frozenset | None
+Period = tuple[datetime.date, datetime.date]  # first and last day a piece of evidence covers
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class Relation:
     fix: str  # how to resolve it
     tolerance: float = 0.005  # difference still counted as rounding: relative, or in points for shares (unit %)
     revise: tuple[str, str] | None = None  # (section, field) of the plan, replaced by the evidence to test a flip
+    dated: Callable[[Case], Period | None] | None = None  # the period of the evidence (``other``), when known
 
 
 @dataclass(frozen=True)
@@ -245,9 +254,80 @@ def _data_need(purpose: str, attribute: str) -> Callable[[Case], Value]:
 
 
 def _feedback_logged(case: Case) -> Value:
-    if not case.is_answered("monitoring"):
+    """Whether live feedback is logged, as question 7 shows it; before launch the log is the stage's business
+    (the "Stage" relation), and question 3's "not yet" is right."""
+    if not case.is_answered("monitoring") or not _launched(case):
         return None
     return "yes" if case.answers("monitoring").log is not None else None
+
+
+def _launched(case: Case) -> bool:
+    from .questions import BY_KEY
+
+    return BY_KEY["monitoring"].reaches(case.stage)
+
+
+def _log_period(case: Case) -> Period | None:
+    """The first and last day of question 7's production log."""
+    if not case.is_answered("monitoring") or case.answers("monitoring").log is None:
+        return None
+    from .questions.monitoring import read_log
+
+    try:
+        stamps = read_log(case.answers("monitoring").log)["timestamp"]
+    except (OSError, ValueError):
+        return None
+    return stamps.min().date(), stamps.max().date()
+
+
+def _run_period(case: Case) -> Period | None:
+    """The day question 6's eval ran, when the case gives it."""
+    day = getattr(case.answers("evaluation"), "run_date", None) if case.is_answered("evaluation") else None
+    return (day, day) if day is not None else None
+
+
+def _evidence_period(case: Case) -> Period | None:
+    """The span of every dated piece of evidence in the case (question 6's run, question 7's log)."""
+    periods = [p for p in (_run_period(case), _log_period(case)) if p is not None]
+    if not periods:
+        return None
+    return min(p[0] for p in periods), max(p[1] for p in periods)
+
+
+def _as_of(case: Case) -> Value:
+    return case.as_of.isoformat() if case.as_of is not None else None
+
+
+def _evidence_after_as_of(case: Case) -> Value:
+    """The last day of evidence, when it is later than the case's as-of date (else None: nothing to report)."""
+    period = _evidence_period(case)
+    if case.as_of is None or period is None or period[1] <= case.as_of:
+        return None
+    return period[1].isoformat()
+
+
+def _stage(case: Case) -> Value:
+    return case.stage
+
+
+def _stage_shown(case: Case) -> Value:
+    """The stage the case's evidence shows, when it is later than the stage the case declares.
+
+    A production log means live traffic (launched); an eval run means something built (a pilot). A stage
+    ahead of its evidence is a gap question 6 or 7 reports itself, not a contradiction.
+    """
+    from .questions import STAGE_ORDER
+
+    if case.stage is None:
+        return None
+    shown = None
+    if case.is_answered("evaluation") and case.answers("evaluation").results_file is not None:
+        shown = "pilot"
+    if case.is_answered("monitoring") and case.answers("monitoring").log is not None:
+        shown = "launched"
+    if shown is None or STAGE_ORDER.index(shown) <= STAGE_ORDER.index(case.stage):
+        return None
+    return shown
 
 
 def _eval_rows(case: Case) -> Value:
@@ -304,7 +384,10 @@ def _planned_slices(case: Case) -> Value:
 
 def _measured_slices(case: Case) -> Value:
     """The slice dimensions question 6 measures: its slice columns, or the values of its single slice column."""
-    if not case.is_answered("evaluation") or case.answers("evaluation").results_file is None:
+    from .questions import BY_KEY
+
+    if not case.is_answered("evaluation") or case.answers("evaluation").results_file is None \
+            or not BY_KEY["evaluation"].reaches(case.stage):
         return None
     e = case.answers("evaluation")
     columns = getattr(e, "slice_columns", None) or ["slice"]
@@ -353,14 +436,6 @@ RELATIONS: tuple[Relation, ...] = (
         "agree the bar once: set the overall blocking gate's target to approach.accuracy_needed, or change "
         "accuracy_needed to the target you will ship against."),
     Relation(
-        "Run cost a month", "same",
-        Place("need_ai.run_cost_per_decision × monthly_volume + run_cost_per_month", _q2_run_cost, "$"),
-        Place("approach: monthly cost of the chosen approach", _chosen_ai_cost, "$"),
-        "question 2's net value subtracts a run cost that is not what question 4 says the chosen approach costs.",
-        "take question 4's monthly cost for the chosen approach into question 2 (run_cost_per_decision and "
-        "run_cost_per_month).",
-        tolerance=0.05),
-    Relation(
         "Number of labels", "same",
         Place("approach.label_count", _label_count),
         Place("data.sample: distinct values of data.label_column", _sample_labels),
@@ -374,14 +449,31 @@ RELATIONS: tuple[Relation, ...] = (
         "question 3 plans for feedback that does not exist yet, while question 7 analyses a log of it: one of "
         "them describes another moment of the product.",
         "bring question 3's monitoring need up to date (status have, with the rows the log holds), or, if the "
-        "log is from a pilot, say so in the data plan."),
+        "log is from a pilot, set the case's stage to pilot.",
+        dated=_log_period),
+    Relation(
+        "Stage", "same",
+        Place("stage", _stage),
+        Place("the stage the evidence shows (question 6's run: pilot; question 7's log: launched)", _stage_shown),
+        "a question the declared stage does not reach says Not yet and plans, so the evidence the case holds for it "
+        "is never read.",
+        "set the case's stage to the one the evidence shows, or remove the evidence if it is not from this "
+        "product."),
+    Relation(
+        "Date of the case", "plan",
+        Place("as_of", _as_of),
+        Place("the last day of dated evidence (evaluation.run_date, monitoring.log)", _evidence_after_as_of),
+        "the case says it is as of a date, yet holds evidence from after it: its plans may not have seen that "
+        "evidence.",
+        "move as_of to the day the case was last brought up to date, and read the plans again against the "
+        "evidence."),
     Relation(
         "Accuracy of the AI", "plan",
         Place("need_ai.ai_accuracy", _field("need_ai", "ai_accuracy"), "%"),
         Place("evaluation: measured pass rate", _result_metric("evaluation", "Pass rate"), "%"),
         "question 2's value rests on an accuracy the eval run did not measure.",
         "set need_ai.ai_accuracy to the measured pass rate (question 6) and read question 2 again.",
-        tolerance=0.02, revise=("need_ai", "ai_accuracy")),
+        tolerance=0.02, revise=("need_ai", "ai_accuracy"), dated=_run_period),
     Relation(
         "Accuracy of rules alone", "plan",
         Place("approach.rules_accuracy", _field("approach", "rules_accuracy"), "%"),
@@ -395,14 +487,15 @@ RELATIONS: tuple[Relation, ...] = (
         Place("evaluation.results_file: eval cases", _eval_rows),
         "question 3 judges the eval set's readiness on a size that is not the set question 6 ran.",
         "update the evaluation need's rows_have (and rows_needed) to the eval set you have now.",
-        tolerance=0.0, revise=("data", "needs")),
+        tolerance=0.0, revise=("data", "needs"), dated=_run_period),
     Relation(
         "Slices", "covers",
         Place("data.slices (dimensions)", _planned_slices),
         Place("evaluation slice columns", _measured_slices),
         "a slice question 3 worried about is never measured before launch, so a segment could fail unseen.",
         "add the missing dimension as a slice column of the eval results (evaluation.slice_columns), or drop it "
-        "from question 3 if it no longer matters."),
+        "from question 3 if it no longer matters.",
+        dated=_run_period),
 )
 
 
@@ -424,13 +517,43 @@ def _check(case: Case, relation: Relation) -> Finding | None:
     if _agree(a, b, relation.tolerance, points=relation.home.unit == "%"):
         return None
     home, other = _show(a, relation.home.unit), _show(b, relation.other.unit)
+    dating = _dating(case, relation)
     if relation.kind == "same":
-        return _finding(relation, home, other, contradiction=True)
+        contradiction = dating != "before"  # a plan overtaken by later evidence is out of date, not wrong
+        return _finding(relation, home, other, contradiction=contradiction, effect=_dated(relation.effect, dating, case))
     flipped = _flips(case, relation, b)
     effect = relation.effect
     if flipped:
         effect += f" With the evidence in place of the plan, question {flipped} changes its verdict."
-    return _finding(relation, home, other, contradiction=bool(flipped), effect=effect)
+    # a plan made with the evidence in hand that still contradicts it is a finding of its own
+    return _finding(relation, home, other, contradiction=bool(flipped) or dating == "after",
+                    effect=_dated(effect, dating, case))
+
+
+def _dating(case: Case, relation: Relation) -> Literal["before", "after", "during"] | None:
+    """Whether the case's plans (dated ``as_of``) were made before, after or during the evidence's period."""
+    if relation.dated is None or case.as_of is None:
+        return None
+    try:
+        period = relation.dated(case)
+    except Exception:  # noqa: BLE001 (an unreadable file is reported by its question)
+        return None
+    if period is None:
+        return None
+    start, end = period
+    if case.as_of < start:
+        return "before"
+    return "after" if case.as_of >= end else "during"
+
+
+def _dated(effect: str, dating: str | None, case: Case) -> str:
+    if dating == "before":
+        return (f"{effect} The plan, as of {case.as_of.isoformat()}, predates the evidence: it was overtaken, so "
+                f"bring it up to date.")
+    if dating == "after":
+        return (f"{effect} The plan is dated {case.as_of.isoformat()}, after the evidence it contradicts: it was "
+                f"made with the evidence in hand.")
+    return effect
 
 
 def _finding(relation: Relation, home: str, other: str, contradiction: bool, effect: str | None = None) -> Finding:

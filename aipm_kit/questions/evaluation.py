@@ -38,6 +38,7 @@ output instability; near-copies of an input are found with MinHash (``aipm_kit.e
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import math
@@ -249,6 +250,9 @@ class Answers(BaseModel):
     regression_blocks: bool = Field(
         True, description="Hold the launch when the run is significantly worse than the baseline (exact McNemar "
                           "test at the gates' confidence level).")
+    run_date: datetime.date | None = Field(
+        None, description="The day the eval ran (YYYY-MM-DD): the date of this evidence, which the case's plans "
+                          "are compared with.")
 
     @field_validator("results_file", "baseline_file")
     @classmethod
