@@ -253,6 +253,8 @@ class Answers(BaseModel):
     run_date: datetime.date | None = Field(
         None, description="The day the eval ran (YYYY-MM-DD): the date of this evidence, which the case's plans "
                           "are compared with.")
+    owner: str = Field(
+        "", description="Who acts on this question's next steps (a person or role); the brief names them.")
 
     @field_validator("results_file", "baseline_file")
     @classmethod

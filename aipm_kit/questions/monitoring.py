@@ -164,6 +164,8 @@ class Answers(BaseModel):
         default_factory=dict, description="Reviewed failure mode → question 5's failure mode it is an instance of, "
                                           "where the names differ (names that already match need no entry); "
                                           "question 5's severity then weights the Pareto.")
+    owner: str = Field(
+        "", description="Who acts on this question's next steps (a person or role); the brief names them.")
 
     @field_validator("failure_mode_map")
     @classmethod
