@@ -400,6 +400,8 @@ class Form:
     def analyze(self) -> Result:
         """The result of the current answers (a "not answered" result for an untouched missing section)."""
         if not self.answered and not self.interactive:
+            if not self.question.reaches(self.case.stage):  # "Not yet": the plan, which reads earlier questions
+                return self.case.analyze(self.question.key)
             return Result.not_answered(self.question.key, self.question.title)
         self.last_result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
         return self.last_result

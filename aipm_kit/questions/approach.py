@@ -479,9 +479,7 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
 def _question_2_says_no_ai(case: Case | None) -> bool:
     if case is None or case.answers("need_ai") is None:
         return False
-    from .need_ai import outcome  # the outcome alone: question 2 reads this question's costs and later evidence
-
-    return outcome(case.answers("need_ai"), case) == "no_ai"
+    return case.analyze("need_ai").data.get("outcome") == "no_ai"
 
 
 def quality_target(a: Answers, case: Case | None = None) -> Target:

@@ -39,6 +39,7 @@ ignore it and keep today's way.
 
 from __future__ import annotations
 
+import contextvars
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,20 +239,6 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     return result
 
 
-def outcome(answers: Answers, case: Case | None = None) -> str | None:
-    """The recommendation alone (no_ai, human, assist, automate), for questions that only need the outcome:
-    no later evidence is read, so question 4 can ask it while question 2 reads question 4's costs. None while
-    the worksheet lacks what a verdict needs."""
-    from . import BY_KEY
-
-    if case is not None and not case.is_answered(KEY) or BY_KEY[KEY].missing(answers):
-        return None
-    a = approach_costs(answers, case).answers
-    scratch = Result(KEY, TITLE, verdict="", level="go", headline="")
-    money = expected_value(a, _baselines(a, scratch, []).used)
-    return recommend(a, scorecard(a), money).outcome
-
-
 @dataclass(frozen=True)
 class Costs:
     """The answers with the run and build costs in force, and where those costs come from."""
@@ -281,13 +268,22 @@ def approach_costs(a: Answers, case: Case | None) -> Costs:
     return Costs(a.model_copy(update=update), f"question 4's prices for {LABELS[theirs.chosen]}")
 
 
+# Set while question 2 reads question 5's and 6's results: they ask question 4, which asks question 2 for its
+# outcome, and that nested reading needs only the plan (the outcome never rests on the evidence).
+_READING_EVIDENCE: contextvars.ContextVar[bool] = contextvars.ContextVar("need_ai_reading_evidence", default=False)
+
+
 def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result) -> float | None:
     """The value planned beside the value with question 5's share handled and question 6's measured accuracy."""
-    if case is None:
+    if case is None or _READING_EVIDENCE.get():
         return None
     from ..ledger import measured_accuracy, share_handled
 
-    share, measured = share_handled(case), measured_accuracy(case)
+    token = _READING_EVIDENCE.set(True)
+    try:
+        share, measured = share_handled(case), measured_accuracy(case)
+    finally:
+        _READING_EVIDENCE.reset(token)
     if share is None and measured is None:
         return None
     s = share.value if share is not None else 1.0
