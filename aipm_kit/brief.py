@@ -23,7 +23,7 @@ from pathlib import Path
 from .case import Case, load_case, write_atomic
 from .questions import QUESTIONS, Question
 from .ledger import Finding, check
-from .result import LEVELS, NO_MATHS, NOT_ANSWERED, NOT_YET, Level, Result, badge, level_colour
+from .result import LEVELS, NO_MATHS, NOT_ANSWERED, Level, Result, badge, level_colour
 
 # Question 2's outcomes that mean "do not build AI" (``result.data["outcome"]``, or the verdict's words), with
 # what to do instead when the result does not say.
@@ -184,14 +184,15 @@ def decision(case: Case | None, results: Mapping[str, Result]) -> Readiness:
         return Readiness(stop, "stop", message, ask)
     if missing:
         verb = "is" if len(missing) == 1 else "are"
-        return Readiness("Incomplete", None, f"{lead}{_list_numbers(missing).capitalize()} {verb} not answered yet, and "
-                                             f"the {stage} stage needs {'it' if len(missing) == 1 else 'them'} to "
-                                             f"decide.", ask)
+        them = "it" if len(missing) == 1 else "them"
+        return Readiness("Incomplete", None, f"{lead}{_list_numbers(missing).capitalize()} {verb} not answered "
+                                             f"yet, and the {stage} stage needs {them} to decide.", ask)
     later = [q for q in QUESTIONS if not q.reaches(stage)]
-    plans = f" {_list_numbers(later).capitalize()} plan{'s' if len(later) == 1 else ''} what comes next." if later else ""
+    plans = (f" {_list_numbers(later).capitalize()} plan{'s' if len(later) == 1 else ''} what comes next."
+             if later else "")
     if cautions:
-        return Readiness(caution, "caution", f"{lead}Nothing the {stage} stage reaches stops it; resolve the cautions at "
-                                             f"{_list_questions(q for q, _ in cautions)}.{plans}", ask)
+        return Readiness(caution, "caution", f"{lead}Nothing the {stage} stage reaches stops it; resolve the "
+                                             f"cautions at {_list_questions(q for q, _ in cautions)}.{plans}", ask)
     return Readiness(go, "go", f"{lead}Every question the {stage} stage reaches is sound, with no caution.{plans}", ask)
 
 
@@ -487,7 +488,8 @@ def _memo_html(case: Case, results: Mapping[str, Result], findings: list[Finding
         return f'<section class="memo"><h2>{e(title)}</h2>{body}</section>\n'
 
     steps = [f"{e(s.action)} <span class=\"owner\">— {e(s.owner or 'owner to name')}"
-             f"{', by ' + e(s.due) if s.due else ''} ({e(s.source)})</span>" for s in next_steps(case, results, findings)]
+             f"{', by ' + e(s.due) if s.due else ''} ({e(s.source)})</span>"
+             for s in next_steps(case, results, findings)]
     return (section("Top risks and their controls", [e(r) for r in top_risks(results)],
                     "No failure modes are listed yet (questions 4 and 5).")
             + section("What would change the decision", [e(c) for c in what_would_change(case, results)],
@@ -612,7 +614,8 @@ def brief_markdown(case: Case, results: Mapping[str, Result] | None = None,
                      f"but {md_escape(f.other)} = {md_escape(f.other_value)}. {md_escape(f.effect)} "
                      f"*Fix:* {md_escape(f.fix)}")
     lines += ["", "## Top risks and their controls", ""]
-    lines += [f"- {md_escape(r)}" for r in top_risks(results)] or ["No failure modes are listed yet (questions 4 and 5)."]
+    lines += [f"- {md_escape(r)}" for r in top_risks(results)] or [
+        "No failure modes are listed yet (questions 4 and 5)."]
     lines += ["", "## What would change the decision", ""]
     lines += [f"- {md_escape(c)}" for c in what_would_change(case, results)] or ["Nothing the results name."]
     lines += ["", "## Next steps", ""]

@@ -59,6 +59,7 @@ class Relation:
     tolerance: float = 0.005  # difference still counted as rounding: relative, or in points for shares (unit %)
     revise: tuple[str, str] | None = None  # (section, field) of the plan, replaced by the evidence to test a flip
     dated: Callable[[Case], Period | None] | None = None  # the period of the evidence (``other``), when known
+    flips: Callable[[Any, Any], bool] | None = None  # plan, evidence → whether the evidence overturns the decision
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,19 @@ def _evidence_period(case: Case) -> Period | None:
     return min(p[0] for p in periods), max(p[1] for p in periods)
 
 
+def _q2_value(key: str) -> Callable[[Case], Value]:
+    """Question 2's net monthly value: as planned, or with question 5's and 6's evidence (None without it)."""
+    def read(case: Case) -> Value:
+        if not case.is_answered("need_ai"):
+            return None
+        return case.analyze("need_ai").data.get(key)
+    return read
+
+
+def _loses_money(planned: Any, evidence: Any) -> bool:
+    return float(planned) > 0 >= float(evidence)
+
+
 def _as_of(case: Case) -> Value:
     return case.as_of.isoformat() if case.as_of is not None else None
 
@@ -475,6 +489,17 @@ RELATIONS: tuple[Relation, ...] = (
         "set need_ai.ai_accuracy to the measured pass rate (question 6) and read question 2 again.",
         tolerance=0.02, revise=("need_ai", "ai_accuracy"), dated=_run_period),
     Relation(
+        "Net value of the AI a month", "plan",
+        Place("need_ai: net monthly value as planned (every decision, at ai_accuracy)",
+              _q2_value("net_monthly_value"), "$"),
+        Place("need_ai: net monthly value with question 5's share handled and question 6's accuracy",
+              _q2_value("net_monthly_value_with_evidence"), "$"),
+        "question 2's value assumes the AI handles every decision at the accuracy planned; the evidence says how "
+        "many it handles and how well.",
+        "read question 2's table of the value planned and with the evidence; raise the share handled (question 5's "
+        "threshold) or the accuracy (question 6), or take the smaller value as the case's.",
+        tolerance=0.10, flips=_loses_money),
+    Relation(
         "Accuracy of rules alone", "plan",
         Place("approach.rules_accuracy", _field("approach", "rules_accuracy"), "%"),
         Place("need_ai.sample: how often its rule column is right", _rule_accuracy, "%"),
@@ -520,8 +545,11 @@ def _check(case: Case, relation: Relation) -> Finding | None:
     dating = _dating(case, relation)
     if relation.kind == "same":
         contradiction = dating != "before"  # a plan overtaken by later evidence is out of date, not wrong
-        return _finding(relation, home, other, contradiction=contradiction, effect=_dated(relation.effect, dating, case))
+        return _finding(relation, home, other, contradiction=contradiction,
+                        effect=_dated(relation.effect, dating, case))
     flipped = _flips(case, relation, b)
+    if relation.flips is not None and relation.flips(a, b):
+        flipped = "2"  # the evidence turns the planned gain into a loss: question 2 would say the simpler way
     effect = relation.effect
     if flipped:
         effect += f" With the evidence in place of the plan, question {flipped} changes its verdict."

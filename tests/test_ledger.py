@@ -214,3 +214,15 @@ def test_a_plan_dated_after_the_evidence_it_contradicts_is_a_contradiction_one_b
     dated = next(f for f in findings if f.quantity == "Date of the case")
     assert (dated.home_value, dated.other_value, dated.contradiction) == ("2025-08-01", "2025-11-23", False)
     assert not [f for f in check(_at(triage, "launched", datetime.date(2025, 12, 1))) if f.quantity == "Date of the case"]
+
+
+def test_the_value_planned_against_the_value_with_the_evidence_is_a_gap_and_a_loss_is_a_contradiction(triage):
+    # support-triage: planned $17.4k a month, with the evidence about $4.0k (26% handled): still a gain → a gap
+    gap = next(f for f in check(triage) if f.quantity == "Net value of the AI a month")
+    planned = triage.analyze("need_ai").data
+    assert not gap.contradiction
+    assert planned["net_monthly_value"] > planned["net_monthly_value_with_evidence"] > 0
+    # the trap: a threshold of 1.0 hands almost nothing to the AI, so the evidence turns the gain into a loss
+    strict = triage.with_answers("experience", triage.answers("experience").model_copy(update={"threshold": 1.0}))
+    loss = next(f for f in check(strict) if f.quantity == "Net value of the AI a month")
+    assert loss.contradiction and "question 2 changes its verdict" in loss.effect
