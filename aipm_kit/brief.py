@@ -284,27 +284,32 @@ def what_would_change(case: Case, results: Mapping[str, Result]) -> list[str]:
 
 
 def next_steps(case: Case, results: Mapping[str, Result], findings: list[Finding]) -> list[Step]:
-    """The next steps, derived: settle each contradiction, fix what holds each question the stage reaches (its
-    owner from the question's ``owner``), close question 3's data gaps (their owners and dates), and prepare the
-    questions the stage does not reach yet (their plans)."""
-    steps = [Step(f"Settle {f.quantity.lower()}: {f.fix}", "", "", "the ledger") for f in findings
-             if f.contradiction]
+    """The next steps, derived, most pressing first: settle each contradiction, fix what stops a question the
+    stage reaches (its owner from the question's ``owner``), prepare the questions the stage does not reach yet
+    (their plans), resolve the cautions, and close question 3's data gaps (their owners and dates)."""
+    settle = [Step(f"Settle {f.quantity.lower()}: {f.fix}", "", "", "the ledger") for f in findings
+              if f.contradiction]
+    stops: list[Step] = []
+    plans: list[Step] = []
+    cautions: list[Step] = []
+    gaps: list[Step] = []
     for q in QUESTIONS:
         r = results.get(q.key)
         if r is None:
             continue
         owner = str(getattr(case.answers(q.key), "owner", "") or "").strip()
+        actions = r.data.get("actions") or [] if q.key == "data" and r.answered else []
+        gaps += [Step(f"{a['data need']}: {a['action']}", a.get("owner", ""), a.get("due", ""), "question 3")
+                 for a in actions]
         if r.planned:
             plan = r.headline.split(". ", 1)[1] if ". " in r.headline else r.headline
-            steps.append(Step(plan, owner, "", f"question {q.number}'s plan"))
-        elif r.level in ("stop", "caution") and q.reaches(case.stage):
+            plans.append(Step(plan, owner, "", f"question {q.number}'s plan"))
+        elif r.level in ("stop", "caution") and q.reaches(case.stage) and not actions:
             finding = _first_finding(r)
             if finding:
-                steps.append(Step(finding, owner, "", f"question {q.number}"))
-        if q.key == "data" and r.answered:
-            steps += [Step(f"{a['data need']}: {a['action']}", a.get("owner", ""), a.get("due", ""), "question 3")
-                      for a in r.data.get("actions") or []]
-    return steps[:MOST_STEPS]
+                (stops if r.level == "stop" else cautions).append(Step(finding, owner, "", f"question {q.number}"))
+    # what holds the decision first, then what the next stage needs, then the rest
+    return (settle + stops + plans + cautions + gaps)[:MOST_STEPS]
 
 
 def _first_finding(r: Result) -> str:

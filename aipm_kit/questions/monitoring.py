@@ -276,14 +276,13 @@ def plan(answers: Answers, case: Case) -> Result:
         "from": [base_source, raised_source, "", "", "stats.sample_size_to_detect_rise",
                  "" if volume is None else f"{volume.source} × 12 ÷ 52", "monitoring.review_budget"],
     })
+    lead = (f"Not yet: question 7 starts at launch (the case is at the {stage} stage). Log {', '.join(uses)} for "
+            f"every output from the first day")
     if needed is None:
-        result.headline = (f"Not yet: question 7 starts at launch (the case is at the {stage} stage). Log the "
-                           f"{len(uses)} columns below for every output from the first day.")
+        result.headline = lead + "."
         return result
-    result.headline = (f"Not yet: question 7 starts at launch (the case is at the {stage} stage). Log the "
-                       f"{len(uses)} columns below for every output from the first day, and review {needed:,} "
-                       f"outputs a week: enough to catch the error rate rising from {base:.1%} to {raised:.1%} "
-                       f"with an {REVIEW_POWER:.0%} chance.")
+    result.headline = (f"{lead}, and review {needed:,} outputs a week: enough to catch the error rate rising from "
+                       f"{base:.1%} to {raised:.1%} with an {REVIEW_POWER:.0%} chance.")
     if weekly is not None and needed > weekly:
         result.add("caution", f"{needed:,} reviews a week is more than the {weekly:,.0f} outputs a week expected: "
                               f"review every output, or pool two or more weeks before judging a rise.")
