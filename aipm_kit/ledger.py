@@ -150,10 +150,11 @@ def measured_accuracy(case: Case, evaluation: Result | None = None) -> Sourced |
 
 
 def expected_accuracy(case: Case) -> Sourced | None:
-    """The accuracy the case plans on before any eval: question 4's chosen approach, else question 2's guess."""
+    """The accuracy the case plans on before any eval: question 4's chosen approach (rules included), else
+    question 2's guess for the AI."""
     if case.is_answered("approach"):
         a = case.answers("approach")
-        if a.chosen and a.chosen != "rules":
+        if a.chosen:  # rules too: a product built without AI is watched on its own accuracy
             from .questions.approach import LABELS, expected_quality
 
             rate = expected_quality(a).get(a.chosen)

@@ -818,7 +818,7 @@ def test_before_launch_question_7_says_what_to_log_and_the_weekly_sample_with_wo
     pilot = dataclasses.replace(load_case("support-triage"), stage="pilot")
     plan = pilot.analyze("monitoring")
     assert (plan.verdict, plan.level) == ("Not yet", None)
-    logged = plan.tables["What to log for every AI output, from the first day"]
+    logged = plan.tables["What to log for every output, from the first day"]
     assert list(logged["column"]) == list(monitoring.LOG_COLUMNS)
     # expected errors: 1 − question 6's measured pass rate; the rise to catch: to 1 − its overall gate's target
     base = 1 - pilot.analyze("evaluation").metric_value("Pass rate")

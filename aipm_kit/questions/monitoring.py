@@ -222,9 +222,9 @@ LOG_USES = {
     "timestamp": ("when the output was made", "the week it counts in: the control chart and the drift windows"),
     "id": ("the request's own id", "finding an output again to review it and to promote it into the eval set"),
     "segment": ("the slice the output belongs to", "telling a shift in the traffic mix from a real change"),
-    "input": ("what the AI was given", "reviewing it; drift in input length"),
-    "output": ("what the AI answered", "reviewing it; the expected answer of a promoted case"),
-    "confidence": ("how sure the AI was (0–1)", "oversampling risky outputs for review; drift in confidence"),
+    "input": ("what the product was given", "reviewing it; drift in input length"),
+    "output": ("what the product answered", "reviewing it; the expected answer of a promoted case"),
+    "confidence": ("how sure the product was (0–1)", "oversampling risky outputs for review; drift in confidence"),
     "feedback": ("what the user did with it (accepted, corrected …)", "the weekly rate of negative feedback"),
 }
 REVIEW_POWER = 0.8  # the chance the weekly review catches the rise the plan names
@@ -258,7 +258,7 @@ def plan(answers: Answers, case: Case) -> Result:
     if slices:
         uses["segment"] = (f"the slice it belongs to ({', '.join(slices)}: question 3's slices)", uses["segment"][1])
     result = Result.not_yet(KEY, TITLE, "")
-    result.tables["What to log for every AI output, from the first day"] = pd.DataFrame({
+    result.tables["What to log for every output, from the first day"] = pd.DataFrame({
         "column": list(uses), "what it holds": [u[0] for u in uses.values()],
         "what it is for": [u[1] for u in uses.values()]})
     volume = monthly_volume(case)
