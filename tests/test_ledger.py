@@ -226,3 +226,47 @@ def test_the_value_planned_against_the_value_with_the_evidence_is_a_gap_and_a_lo
     strict = triage.with_answers("experience", triage.answers("experience").model_copy(update={"threshold": 1.0}))
     loss = next(f for f in check(strict) if f.quantity == "Net value of the AI a month")
     assert loss.contradiction and "question 2 changes its verdict" in loss.effect
+
+
+# ---- properties of the stage and date relations ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(stage=st.sampled_from([None, "idea", "pilot", "launched"]), has_eval=st.booleans(), has_log=st.booleans(),
+       as_of=st.one_of(st.none(), st.dates()))
+def test_stage_and_date_findings_appear_exactly_when_the_evidence_is_ahead_of_them(triage, stage, has_eval, has_log,
+                                                                                  as_of):
+    import dataclasses
+    import datetime
+
+    from aipm_kit import ledger
+
+    sections = dict(triage.sections)
+    if not has_eval:
+        sections["evaluation"] = sections["evaluation"].model_copy(update={"results_file": None})
+    if not has_log:
+        sections["monitoring"] = sections["monitoring"].model_copy(update={"log": None})
+    case = dataclasses.replace(triage, sections=sections, stage=stage, as_of=as_of)
+    order = ["idea", "pilot", "launched"]
+    shown = "launched" if has_log else "pilot" if has_eval else None
+    ahead = stage is not None and shown is not None and order.index(shown) > order.index(stage)
+    assert ledger._stage_shown(case) == (shown if ahead else None)
+    # the log runs 2025-09-01 … 2025-11-23; question 6 gives no run date in this case
+    last = datetime.date(2025, 11, 23)
+    late = has_log and as_of is not None and as_of < last
+    assert ledger._evidence_after_as_of(case) == (last.isoformat() if late else None)
+
+
+@settings(max_examples=80, deadline=None)
+@given(base=st.floats(0.001, 0.5), rise=st.floats(0.005, 0.3), more=st.floats(0.001, 0.2))
+def test_a_larger_rise_never_needs_a_larger_weekly_sample(base, rise, more):
+    from aipm_kit.stats import sample_size_to_detect_rise
+
+    raised = min(base + rise, 0.99)
+    wider = min(raised + more, 1.0)
+    if raised <= base or wider <= raised:
+        return
+    assert sample_size_to_detect_rise(base, wider) <= sample_size_to_detect_rise(base, raised)
