@@ -548,11 +548,24 @@ def brief_html(case: Case, results: Mapping[str, Result] | None = None, links: M
           "<th>Finding and the numbers that matter</th></tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody></table>\n"
+        + (f'<p class="provenance">{e(_eval_provenance(case))}</p>\n' if _eval_provenance(case) else "")
         + _holds_together_html(findings)
         + _memo_html(case, results, findings)
         + f"<footer>Made by aipm-kit{source}.{note}</footer>"
     )
     return _page(f"{case.name} — AI product brief", body)
+
+
+def _eval_provenance(case: Case) -> str | None:
+    """Where question 6's eval run came from, when ``aipm-kit import`` wrote it (its provenance file beside it)."""
+    answers = case.answers("evaluation")
+    path = getattr(answers, "results_file", None)
+    if path is None:
+        return None
+    from .importers.provenance import describe, read_provenance
+
+    record = read_provenance(path)
+    return f"Question 6's eval run was imported from {describe(record)}." if record else None
 
 
 def _holds_together_html(findings: list[Finding]) -> str:
@@ -609,6 +622,8 @@ def brief_markdown(case: Case, results: Mapping[str, Result] | None = None,
         if q.key in failed:
             headline += " (the notebook failed in this build)"
         lines.append(f"| {q.number} | {title} | {verdict} | {headline} | {numbers} |")
+    if _eval_provenance(case):
+        lines += ["", f"*{md_escape(_eval_provenance(case))}*"]
     findings = check(case, results)
     lines += ["", "## Does the case hold together?", ""]
     if not findings:

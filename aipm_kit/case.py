@@ -476,6 +476,8 @@ def field_problem(err: Mapping[str, Any], model: type[BaseModel]) -> tuple[str, 
         return name, message
     if isinstance(found, (dict, list)):
         return name, f"{message} (found {_kind(found)})"
+    if isinstance(found, str) and "://" in found:  # a URL's password is never echoed back
+        found = re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", found)
     return name, f"{message} (found {found!r})"
 
 
@@ -578,6 +580,9 @@ def _apply(document: Any, case: Case, keys: typing.Iterable[str], base_dir: Path
             # what the file means without the key: the name defaults to the file's, the summary to nothing
             implied = _plain(current) if current is not None else (case.path.stem if key == "name" and
                                                                      case.path else "")
+            if key in About.model_fields and current is not None:  # '2026-11-20' quoted is the same date
+                with contextlib.suppress(ValidationError):
+                    implied = getattr(About.model_validate({key: _plain(current)}), key)
             if _same(implied, value):
                 continue
             if key in document:

@@ -9,7 +9,14 @@
                                                    run the notebooks for each case, write briefs and an index
     aipm-kit brief CASE [--out FILE]               the one-page brief without running notebooks (.md or .html)
     aipm-kit list                                  the bundled cases with their verdicts, and the notebooks
+    aipm-kit gate CASE [--json FILE]               question 6 as a CI step: exit 0 Ship, 1 No-ship, 3 Hold
+    aipm-kit watch CASE [--json FILE] [--sample FILE]
+                                                   question 7 on a schedule: exit 0 Stable, 1 Act now, 3 Watch
     aipm-kit app [--port N] [--no-browser]         the seven forms and a live brief as one app (Voila)
+    aipm-kit import FORMAT FILE --out EVAL.csv [--map COLUMN=FIELD ...]
+                                                   another eval tool's results as question 6's eval table
+    aipm-kit export FORMAT CASE --out FILE         the eval set (and question 7's promoted failures) as
+                                                   promptfoo tests or an inspect_ai dataset
 
 Bad input is one message on stderr naming the file, section and field, and exit status 2. A build with a
 failing notebook exits 1.
@@ -107,7 +114,70 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="the bundled cases with their verdicts, and the notebooks with their parameters",
                         description="List the bundled worked cases (summary and the seven verdicts) and the "
                                     "notebooks with the parameters papermill can set.")
+    _add_interchange_commands(commands)
+    _add_gate(commands)
+    _add_watch(commands)
     return parser
+
+
+def _add_interchange_commands(commands) -> None:
+    """``import`` and ``export``: eval results in and eval sets out, in other eval tools' formats."""
+    from .importers import FORMATS
+
+    imp = commands.add_parser(
+        "import", help="another eval tool's results as question 6's eval table (CSV)",
+        description="Read the results of promptfoo (the JSON of `promptfoo eval -o`), inspect_ai (a .eval or .json "
+                    "log), OpenAI evals (an oaieval record log), Braintrust (an experiment export: JSON or CSV) or "
+                    "any CSV/JSONL table, and write question 6's eval table to --out, with where it came from "
+                    "(tool, version, SHA-256, date) in OUT.provenance.json beside it. A file that cannot be read "
+                    "is named with the record to fix, exit 2, and nothing is written.")
+    imp.add_argument("file_format", metavar="FORMAT", choices=list(FORMATS), help=", ".join(FORMATS))
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--out", metavar="EVAL.csv", required=True, help="the eval table to write (.csv)")
+    imp.add_argument("--map", dest="mapping", metavar="COLUMN=FIELD", action="append", default=[],
+                     help="take a kit column from another field of each record (a dotted path, e.g. "
+                          "category=metadata.topic or input=prompt.raw); repeat for more columns")
+    imp.add_argument("--variant", metavar="NAME", help="promptfoo: keep only this prompt/provider variant")
+    imp.add_argument("--pass-at", dest="pass_at", metavar="SCORE", type=float, default=None,
+                     help="braintrust, csv, jsonl: a case passes when its score is at least SCORE")
+
+    exp = commands.add_parser(
+        "export", help="the eval set as promptfoo tests or an inspect_ai dataset",
+        description="Write the case's eval set (question 6's results file) and the reviewed failures question 7 "
+                    "would promote as promptfoo tests (YAML, or CSV when FILE ends in .csv) or an inspect_ai "
+                    "dataset (JSONL), so the set grows in the team's own eval tool.")
+    exp.add_argument("file_format", metavar="FORMAT", choices=["promptfoo", "inspect"], help="promptfoo, inspect")
+    exp.add_argument("case", metavar="CASE")
+    exp.add_argument("--out", metavar="FILE", required=True, help="where to write it")
+    exp.add_argument("--var", default="input", metavar="NAME",
+                     help="promptfoo: the var your prompt reads the input from (default: input)")
+    exp.add_argument("--assert", dest="assertion", default="equals", choices=["equals", "icontains", "contains"],
+                     help="promptfoo: how a test checks the expected answer (default: equals)")
+
+
+def _add_gate(commands) -> None:
+    gate = commands.add_parser(
+        "gate", help="question 6 as a CI step: exit 0 Ship, 1 No-ship, 3 Hold, 2 unreadable or not answered",
+        description="Run question 6 (the eval run against its gates) on CASE and exit 0 for Ship, 1 for No-ship, "
+                    "3 for Hold (not proven yet) and 2 when the case or its results cannot be read or question 6 "
+                    "is not answered (nothing judged is not a pass).")
+    gate.add_argument("case", metavar="CASE")
+    gate.add_argument("--json", metavar="FILE", help="also write the verdict, each gate with its interval, the "
+                                                     "slices and the regression against the baseline as JSON")
+
+
+def _add_watch(commands) -> None:
+    watch = commands.add_parser(
+        "watch", help="question 7 on a schedule: exit 0 Stable, 3 Watch, 1 Act now, 2 unreadable",
+        description="Run question 7 on CASE's production log as it stands now (a glob or a database table picks "
+                    "up new rows) and exit 0 for Stable, 3 for Watch, 1 for Act now and 2 when the case or its log "
+                    "cannot be read. Writes the latest week's review sample for the reviewers.")
+    watch.add_argument("case", metavar="CASE")
+    watch.add_argument("--json", metavar="FILE", help="also write the verdict, the control chart's last weeks and "
+                                                      "the review sample's path as JSON")
+    watch.add_argument("--sample", metavar="FILE", help="where to write the review sample (default: "
+                                                        "<case>-review-<week>.csv beside the case file; for a "
+                                                        "bundled case, here)")
 
 
 def _version() -> str:
@@ -214,6 +284,8 @@ def _count(n: int, word: str) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build, skip_iri_format_checker
 
+    if _missing_extra("build", "papermill", "nbconvert", "ipykernel"):
+        return EXIT_BAD_INPUT
     skip_iri_format_checker()  # this process is only the build
     cases = [_load(name) for name in args.cases]
     if any(case is None for case in cases):
@@ -297,9 +369,96 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     # runs in this process until Ctrl-C or SIGTERM, which stop the server and shut every kernel down
+    if _missing_extra("jupyter", "voila", "ipywidgets"):
+        return EXIT_BAD_INPUT
     from .app import serve
 
     return serve(port=args.port, open_browser=not args.no_browser)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_file, parse_mapping, sidecar_path, write_eval_table
+
+    try:
+        mapping = parse_mapping(args.mapping)
+    except ValueError as exc:
+        return _bad_input(str(exc))
+    options = {}
+    if args.variant is not None:
+        if args.file_format != "promptfoo":
+            return _bad_input("--variant applies to promptfoo results only")
+        options["variant"] = args.variant
+    if args.pass_at is not None:
+        if args.file_format not in ("braintrust", "csv", "jsonl"):
+            return _bad_input("--pass-at applies to braintrust, csv and jsonl (the others record a pass)")
+        options["pass_at"] = args.pass_at
+    imported = import_file(args.file_format, args.file, mapping, **options)
+    out = write_eval_table(imported, args.out, args.file)
+    passed = f", {imported.passed} passed" if "passed" in imported.frame.columns else ""
+    print(f"Wrote {out}: {imported.cases} eval cases{passed}, from {args.file} "
+          f"({imported.provenance['tool']} {imported.provenance.get('tool_version') or ''}".rstrip() + "); "
+          f"provenance in {sidecar_path(out).name}")
+    for note in imported.notes:
+        print(f"  Note: {note}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .importers.exporters import export
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    options = {"var": args.var, "assertion": args.assertion} if args.file_format == "promptfoo" else {}
+    path, cases, promoted = export(case, args.file_format, args.out, **options)
+    extra = f", {promoted} of them reviewed failures from question 7" if promoted else ""
+    print(f"Wrote {path}: {cases} eval cases{extra}")
+    return EXIT_OK
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from .ci import EXIT_UNREADABLE, gate_report, write_report
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    status, report = gate_report(case)
+    print(report["headline"])
+    if status == EXIT_UNREADABLE:
+        print("aipm-kit: question 6 has no verdict to gate on: name the eval results file and at least one "
+              "blocking gate in the case's evaluation section", file=sys.stderr)
+    if args.json:
+        write_report(Path(args.json), report)
+    return status
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from .ci import EXIT_UNREADABLE, watch_report, write_report
+
+    case = _load(args.case)
+    if case is None:
+        return EXIT_BAD_INPUT
+    status, report = watch_report(case, lambda week: Path(args.sample) if args.sample else
+                                  _beside(case, f"{case.slug}-review-{week}.csv"))
+    print(report["headline"])
+    if report["review_sample"]:
+        print(f"Review sample ({report['review_sampled']} outputs, week of {report['review_week']}): "
+              f"{report['review_sample']}")
+    if status == EXIT_UNREADABLE:
+        print("aipm-kit: question 7 has no verdict: name the production log in the case's monitoring section",
+              file=sys.stderr)
+    if args.json:
+        write_report(Path(args.json), report)
+    return status
+
+
+def _beside(case, name: str) -> Path:
+    """``name`` beside the case file; a bundled case lives inside the installed kit, so here instead."""
+    from .bundled import is_bundled
+
+    if case.path is None or is_bundled(case.path):
+        return Path(name)
+    return case.path.parent / name
 
 
 def as_typed(program: str) -> str:
@@ -316,6 +475,23 @@ def as_typed(program: str) -> str:
         return program
     relative = os.path.relpath(mine)
     return relative if not relative.startswith("..") else str(mine)
+
+
+def _missing_extra(extra: str, *modules: str) -> bool:
+    """Say which install a command needs when its libraries are missing (the core install has no Jupyter)."""
+    from importlib.util import find_spec
+
+    def absent(module: str) -> bool:
+        try:
+            return find_spec(module) is None
+        except (ImportError, ValueError):  # a package that is there but broken is as good as missing
+            return True
+
+    missing = [m for m in modules if absent(m)]
+    if missing:
+        _bad_input(f"this command needs {', '.join(missing)}, which the core install leaves out: pip install "
+                   f"'aipm-kit[{extra}]' (or 'aipm-kit[all]', everything a learner needs)")
+    return bool(missing)
 
 
 def _load(name: str):
@@ -335,7 +511,8 @@ def _bad_input(message: str) -> int:
 
 
 COMMANDS = {"new": cmd_new, "init": cmd_init, "validate": cmd_validate, "build": cmd_build, "brief": cmd_brief,
-            "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema}
+            "list": cmd_list, "app": cmd_app, "check": cmd_check, "schema": cmd_schema, "import": cmd_import,
+            "export": cmd_export, "gate": cmd_gate, "watch": cmd_watch}
 
 
 def main(argv: list[str] | None = None) -> int:

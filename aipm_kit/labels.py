@@ -14,6 +14,7 @@ ACRONYMS = {"ai": "AI", "ml": "ML", "rag": "RAG", "id": "ID", "psi": "PSI", "csv
 LABELS = {
     "non_ai_alternative": "Best way without AI",
     "as_of": "As of",
+    "non_ai_name": "Name of the non-AI way",
     "value_per_correct": "Value of a correct decision",
     "cost_false_positive": "Cost of a false positive",
     "cost_false_negative": "Cost of a false negative",

@@ -83,7 +83,8 @@ class SelfCheck:
 
 
 def self_check(key: str, interactive: bool = True) -> SelfCheck:
-    """The self-check of question ``key``, from its module's ``SELF_CHECK``."""
+    """The self-check of question ``key``, from its module's ``self_check()`` (built when first asked for: its
+    numbers come from the kit's statistics, which need scipy)."""
     from .questions import question
 
-    return SelfCheck(tuple(question(key).module.SELF_CHECK), interactive=interactive)
+    return SelfCheck(tuple(question(key).module.self_check()), interactive=interactive)

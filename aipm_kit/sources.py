@@ -121,7 +121,7 @@ def _scan(path: str, mtime_ns: int, size: int) -> TextFile:  # noqa: ARG001 (the
 def read_header(path: str | os.PathLike, *, rows: bool = True, what: str = "") -> list[str]:
     """The CSV file's column names, stripped, after ``check_text_file``; ``rows`` also requires a data row.
 
-    ``what`` names the rows a file should have, for the message when it has none ("one row per AI output").
+    ``what`` names the rows a file should have, for the message when it has none ("one row per output").
     """
     import pandas as pd
 

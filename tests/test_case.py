@@ -643,5 +643,12 @@ def test_stage_and_as_of_are_read_kept_on_save_and_checked(tmp_path):
     assert "as_of:" in message and "'soon'" in message
 
 
+def test_a_quoted_as_of_stays_as_written_on_save(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text("name: T\nas_of: '2026-11-20'\nproblem:\n  interviews: 3\n")
+    load_case(path).with_answers("problem", {"interviews": 4}).save()
+    assert path.read_text() == "name: T\nas_of: '2026-11-20'\nproblem:\n  interviews: 4\n"
+
+
 def test_a_new_case_starts_as_an_idea():
     assert "\nstage: idea\n" in template_case("Anything")

@@ -63,7 +63,7 @@ def test_kappa_of_the_self_check_example():
     first = ["a"] * 95 + ["b"] * 5
     second = ["a"] * 91 + ["b"] * 4 + ["a"] * 4 + ["b"] * 1
     assert cohen_kappa(first, second) == pytest.approx(0.015 / 0.095)
-    assert "0.16" in data.SELF_CHECK[1].question
+    assert "0.16" in data.self_check()[1].question
 
 
 def test_kappa_edges():

@@ -446,13 +446,15 @@ def test_near_copies_are_found_and_the_answer_is_cached(tmp_path, monkeypatch):
 
 
 def test_the_self_check_quotes_the_kits_numbers_and_spreads_its_answers():
-    from aipm_kit.questions.evaluation import SELF_CHECK
+    from aipm_kit.questions.evaluation import self_check
 
-    assert len({c.answer for c in SELF_CHECK}) == len(SELF_CHECK)  # not always the same position
+    checks = self_check()
+
+    assert len({c.answer for c in checks}) == len(checks)  # not always the same position
     low, high = wilson_interval(214, 269)
-    assert f"{low:.1%}–{high:.1%}" in SELF_CHECK[2].question and high < 0.86
+    assert f"{low:.1%}–{high:.1%}" in checks[2].question and high < 0.86
     # 40 tickets × 20 rows, all rows of a ticket agreeing: worth 40 cases
-    assert SELF_CHECK[1].options[SELF_CHECK[1].answer].startswith("40: one per distinct ticket")
+    assert checks[1].options[checks[1].answer].startswith("40: one per distinct ticket")
 
 
 # ---- graders ---------------------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def test_the_hold_at_0_97_sends_88_percent_of_held_out_reminders_with_0_6_percen
     assert (len(held), len(sent), int((~sent["correct"]).sum())) == (1000, 882, 5)
     experience = results["experience"]
     assert experience.data["threshold"] == 0.97
-    assert experience.metric_value("Share handled by the AI") == 882 / 1000
+    assert experience.metric_value("Share handled by the rule-based system") == 882 / 1000
     assert experience.metric_value("Error rate among them") == 5 / 882
     # on the choosing half no threshold keeps errors at or under 1% (0.97: 9 of 893, 1.01%; 0.99: 9 of 836,
     # 1.08%), so there is no "lowest threshold" to compare with: the rules' hold is judged on held-out rows

@@ -687,7 +687,7 @@ def test_support_triage_worked_example():
 def test_the_self_check_numbers_come_from_the_kit():
     # the threshold-on-its-own-data check quotes the worked example's counts: 6 of 268 on the choosing rows,
     # 7 of 260 held out, with the kit's Wilson interval
-    check = q5.SELF_CHECK[1]
+    check = q5.self_check()[1]
     text = check.question + " " + check.why
     assert f"268 of them with 6 wrong ({6 / 268:.1%}, 95% interval high {wilson_interval(6, 268)[1]:.1%})" in text
     assert f"260 with 7 wrong ({7 / 260:.1%}, 95% high {wilson_interval(7, 260)[1]:.1%})" in text
@@ -780,5 +780,6 @@ def test_with_rules_chosen_in_question_4_the_result_speaks_of_the_system_not_an_
     from aipm_kit.case import load_case
 
     result = load_case("invoice-reminders").analyze("experience")
-    assert "the AI" not in result.headline and "the system acts and users can undo" in result.headline
+    assert "the AI" not in result.headline and "the rule-based system acts and users can undo" in result.headline
+    assert result.metric_value("Share handled by the rule-based system") == 882 / 1000
     assert not any("the AI" in f.message for f in result.findings)

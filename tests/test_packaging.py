@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -76,3 +77,65 @@ def test_the_readme_binder_links_open_the_repository_pyproject_names():
     owner_name = repository.removeprefix("https://github.com/").removesuffix(".git").strip("/")
     links = re.findall(r"https://mybinder\.org/v2/gh/([^/\s)`]+/[^/\s)`]+)/", (ROOT / "README.md").read_text())
     assert len(links) == 4 and set(links) == {owner_name}, "run: python binder/set_repository.py"
+
+
+# ---- dependencies by role ----------------------------------------------------------------------------------
+
+JUPYTER = ("jupyterlab", "jupyter_client", "jupyter_core", "jupyter_server", "ipywidgets", "ipykernel", "IPython",
+           "papermill", "nbconvert", "nbclient", "nbformat", "voila", "yaml")
+
+
+def test_importing_the_kit_loads_no_jupyter():
+    script = (f"import sys, aipm_kit, aipm_kit.importers; print(sorted({{m.split('.')[0] for m in sys.modules}} & "
+              f"{set(JUPYTER) | {'matplotlib'}!r}))")
+    output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    assert output == "[]\n"
+
+
+def test_the_core_works_with_every_jupyter_library_missing(tmp_path):
+    # a finder that refuses the Jupyter family, as on a machine with the core install only
+    script = f"""
+import importlib.abc, sys
+class NoJupyter(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in {JUPYTER!r}:
+            raise ImportError('not installed: ' + name)
+sys.meta_path.insert(0, NoJupyter())
+import aipm_kit
+from aipm_kit.brief import brief_markdown
+from aipm_kit.cli import main
+case = aipm_kit.load_case('support-triage')
+verdicts = [case.analyze(q.key).verdict for q in aipm_kit.QUESTIONS if case.is_answered(q.key)]
+assert brief_markdown(case).startswith('# Support ticket triage')
+assert main(['import', 'inspect', {str(ROOT / 'tests/fixtures/importers/inspect/triage.json')!r},
+             '--out', {str(tmp_path / 'eval.csv')!r}]) == 0
+assert main(['build', 'support-triage', '--out', {str(tmp_path / 'build')!r}]) == 2  # says which extra it needs
+print(len(verdicts))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={
+        **__import__("os").environ, "AIPM_KIT_HEADLESS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "7"
+    assert "pip install 'aipm-kit[build]'" in done.stderr
+
+
+def test_the_core_names_no_jupyter_and_the_readme_installs_everything():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    name = lambda requirement: re.split(r"[<>=\[ ;]", requirement)[0].lower()  # noqa: E731
+    core = {name(r) for r in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    assert not core & {"jupyterlab", "ipywidgets", "voila", "papermill", "nbconvert", "ipykernel"}
+    assert extras["all"] == ["aipm-kit[jupyter,build,db,importers]"] and "aipm-kit[all]" in extras["test"]
+    # the README's two commands, and CI's, install the full kit
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install -c constraints.txt -e '.[all]' && .venv/bin/aipm-kit build" in readme
+    assert "pip install -q -c constraints.txt -e '.[test]' && .venv/bin/pytest" in readme
+    assert "pip install -q -c constraints.txt -e '.[test]' && .venv/bin/pytest" in (ROOT / ".ci" / "run").read_text()
+    # every library an extra names is pinned, so a fresh machine gets the versions the notebooks were made with
+    pinned = {line.split("==")[0].lower().replace("_", "-")
+              for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
+    for extra in ("jupyter", "build", "db", "importers"):
+        for requirement in extras[extra]:
+            assert name(requirement).replace("_", "-") in pinned, requirement

@@ -25,9 +25,21 @@ def test_the_shipped_schema_is_what_the_models_generate():
     assert SHIPPED.read_text(encoding="utf-8") == schema_text(), "run: python -m aipm_kit.schema"
 
 
+def _as_editors_read_it(value):
+    """PyYAML (YAML 1.1) turns an unquoted 2026-11-20 into a date; YAML 1.2, which editors and the kit read, keeps
+    the text, which is what the schema's date format checks."""
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _as_editors_read_it(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_editors_read_it(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 @pytest.mark.parametrize("name", sorted(bundled_cases()))
 def test_every_bundled_case_is_valid(name, validator):
-    data = yaml.safe_load(bundled_cases()[name].read_text(encoding="utf-8"))
+    data = _as_editors_read_it(yaml.safe_load(bundled_cases()[name].read_text(encoding="utf-8")))
     assert [e.message for e in validator.iter_errors(data)] == []
 
 

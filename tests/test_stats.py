@@ -97,11 +97,13 @@ def test_more_power_or_a_closer_target_needs_more_cases():
 
 
 def test_question_6_self_check_quotes_the_planning_figure():
-    from aipm_kit.questions.evaluation import SELF_CHECK
+    from aipm_kit.questions.evaluation import self_check
+
+    checks = self_check()
 
     figure = round(cases_to_clear_with_power(0.92, 0.90), -2)
-    assert f"about {figure:,} cases" in SELF_CHECK[0].why
-    assert "870" not in SELF_CHECK[0].why
+    assert f"about {figure:,} cases" in checks[0].why
+    assert "870" not in checks[0].why
 
 
 # ---- PSI: every share below the floor counts as the floor -----------------------------------------------------------

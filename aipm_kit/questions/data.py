@@ -41,27 +41,42 @@ MISSING_SHARE_LIMIT = 0.02
 RARE_LABEL_SHARE = 0.05
 MAX_SAMPLE_BYTES = 50_000_000
 
-SELF_CHECK = (
-    Check("The team says \"we have two years of tickets\". What is still missing from that answer?",
-          ("Nothing: two years of tickets is plenty.",
-           "What each piece of data is for, whether it is labelled, what is missing, and who closes each gap.",
-           "A bigger model to make up for any gaps."),
-          1, "Volume says nothing about fit. A plan names each need (training, evaluation, retrieval, "
-             "monitoring), what you have of it, what is missing, and an owner and date for every gap."),
-    Check("Two raters agree on 92% of items, yet Cohen's κ is only 0.16. How can that be?",
-          ("κ is unreliable when agreement is high.",
-           "One label dominates, so most of that 92% is agreement chance alone would give.",
-           "The raters labelled different items."),
-          1, "If 95% of items carry one label, two raters guessing with those frequencies already agree "
-             "0.95² + 0.05² = 90.5% of the time; κ = (0.92 − 0.905) / (1 − 0.905) ≈ 0.16."),
-    Check("The evaluation set has 300 rows, the pass rate is expected near 85%, and you want it within ±3 "
-          "points. What do you do?",
-          ("Ship: 300 rows is a lot.",
-           "Grow it to about 545 rows, or accept about ±4 points, and say which.",
-           "Score the model on its training data instead."),
-          1, "n = 1.96² × 0.85 × 0.15 / 0.03² ≈ 545 rows; 300 rows measure the rate within ±4 points. "
-             "Training data flatters a model: it has seen those answers."),
-)
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; the numbers it quotes come from the kit's own functions."""
+    # two raters, 200 items, one label on 95% of them: both say "a" on 182, both "b" on 2, and differ on 16
+    first = ["a"] * 182 + ["b"] * 2 + ["a"] * 8 + ["b"] * 8
+    second = ["a"] * 182 + ["b"] * 2 + ["b"] * 8 + ["a"] * 8
+    kappa = cohen_kappa(first, second)
+    needed, now = sample_size_for_margin(0.03, 0.85), margin_for_sample_size(300, 0.85)
+    proportional = 300 * now / 0.03
+    return (
+        Check("The team says \"we have two years of tickets\". What is still missing from that answer?",
+              ("Nothing: two years cover every season, so the volume is enough.",
+               "What each piece of data is for, whether it is labelled, what is missing, and who closes each "
+               "gap by when.",
+               "A check that the tickets hold no personal data; then the volume is enough."),
+              1, "Volume says nothing about fit. A plan names each need (training, evaluation, context, "
+                 "monitoring), what you have of it, what is missing, and an owner and date for every gap. Consent "
+                 "is one of those checks, not the whole plan."),
+        Check(f"Two raters label 200 items and agree on 92% of them, yet Cohen's κ is {kappa:.2f}. What does that "
+              f"mean?",
+              ("The labels are fine: κ above 0 means they agree more than chance, and 92% is high.",
+               "κ is unreliable when agreement is high: trust the 92%.",
+               "One label covers about 95% of items, so chance alone gives about 90% agreement: beyond chance the "
+               "raters barely agree."),
+              2, f"Two raters guessing with those frequencies agree 0.95² + 0.05² = 90.5% of the time; κ = "
+                 f"(0.92 − 0.905) ÷ (1 − 0.905) = {kappa:.2f}, far under the 0.6 bar. The rare label, the one "
+                 f"that matters, is where they disagree."),
+        Check("The evaluation set has 300 rows, the pass rate is expected near 85%, and you want it within ±3 "
+              "points. What do you do?",
+              (f"Grow it to about {needed:,} rows, or accept about ±{now * 100:.0f} points with 300, and say which.",
+               f"Grow it to about {proportional:,.0f} rows: 300 rows give ±{now * 100:.1f} points, and the margin "
+               f"shrinks in proportion to the rows.",
+               "Add training examples to the evaluation set until it reaches the size."),
+              0, f"n = 1.96² × 0.85 × 0.15 ÷ 0.03² ≈ {needed:,}: the margin shrinks with the square root of the "
+                 f"rows, not the rows. Training rows flatter a model: it has seen their answers."),
+    )
 
 
 class DataNeed(BaseModel):

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import json
 import math
 import os
@@ -79,8 +80,10 @@ NO_SLICE = "(none)"
 MAX_LABELS = 12  # expected answers with at most this many distinct values are labels: a confusion matrix helps
 LISTED_CASES = 20  # newly failing cases shown in full; the rest are counted
 
-def _self_check() -> tuple[Check, ...]:
-    """The self-check; its numbers come from the kit's own statistics, so they stay right if those change."""
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; its numbers come from the kit's own statistics, so they stay right
+    if those change."""
     low, high = wilson_interval(46, 50)
     # 40 distinct tickets run 20 times each, every ticket's rows agreeing: 34 pass (680 of 800 rows)
     tickets = np.repeat(np.arange(40), 20)
@@ -91,11 +94,11 @@ def _self_check() -> tuple[Check, ...]:
     return (
         Check("The new version passes 46 of 50 eval cases (92%) and the ship threshold is 90%. What do you say?",
               ("Ship: 92% is above 90%.",
-               "No-ship: 4 failures are too many.",
+               f"Ship: the 95% interval ({low:.0%}–{high:.0%}) holds 90%, so the threshold is within reach.",
                f"Not proven yet: the 95% interval ({low:.0%}–{high:.0%}) reaches below 90%, so run more cases."),
-              2, f"Fifty cases cannot tell 92% from 85%. A gate that uses the interval's low end asks for enough "
-                 f"evidence: if the new version truly passes 92%, about {planned:,} cases give it an 80% chance "
-                  f"of proving it."),
+              2, f"Fifty cases cannot tell 92% from {low:.0%}. A gate passes only when the interval's low end "
+                 f"clears the target: if the new version truly passes 92%, about {planned:,} cases give it an 80% "
+                 f"chance of proving it."),
         Check("An eval file has 800 rows but only 40 distinct tickets, each run 20 times, and each ticket's rows "
               "always agree; 680 rows pass (85%). How many independent cases is that evidence worth?",
               (f"{clustered['effective_n']:.0f}: one per distinct ticket, so the 95% interval is "
@@ -113,14 +116,6 @@ def _self_check() -> tuple[Check, ...]:
               1, "An average can clear while a third of the traffic fails. 269 tickets are plenty here: even the "
                  "interval's high end is under the target, so email customers would get a worse product."),
     )
-
-
-def __getattr__(name: str):
-    # the self-check's numbers need scipy: computed when a notebook asks for it, not whenever a case is loaded
-    if name == "SELF_CHECK":
-        globals()["SELF_CHECK"] = checks = _self_check()
-        return checks
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Gate(BaseModel):
@@ -392,6 +387,11 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         "slices": slices,
         "categories": sorted(run["category"].unique().tolist()),
         "gates": [{k: v for k, v in g.items() if k != "gate"} for g in gates],
+        "regression": None if regression is None else {
+            "newly_failing": regression["newly_failing"], "newly_fixed": regression["newly_fixed"],
+            "p": float(regression["p"]), "worse": bool(regression["worse"]), "blocks": bool(answers.regression_blocks),
+            "flagged": [{"by": r["by"], "group": str(r["group"]), "newly_failing": int(r["newly failing"]),
+                         "newly_fixed": int(r["newly fixed"])} for _, r in regression["flagged"].iterrows()]},
     })
     return result
 

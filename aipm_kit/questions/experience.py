@@ -38,6 +38,7 @@ choosing rows and flatter the result the same way. Those steps live in
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
@@ -47,10 +48,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..case import DataFile
 from ..result import Finding, Result
 from ..selfcheck import Check
+from .wording import speak_of_solution
 from .experience_threshold import (  # noqa: F401 (the threshold's public names are part of this question's face)
     MIN_HANDLED, NOT_PROVEN, SCORE_COLUMNS, ValueModel, check_calibration, check_score_columns, choose_threshold,
     read_scores, split_scores, value_model)
 from ..sources import MAX_LIST_ITEMS
+from ..stats import wilson_interval
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -107,30 +110,38 @@ CHECKLIST: tuple[tuple[str, str, str, str], ...] = (
     ("reach_human", "recovery", "Reach a human", "act with undo"),
 )
 
-SELF_CHECK = (
-    Check("The model suggests a queue for each ticket and an agent confirms it. One failure mode sends "
-          "outage reports to the billing queue (severity 5). What does the design still need?",
-          ("Nothing: an agent confirms every suggestion.",
-           "A recovery path: a way to spot and re-route a misrouted outage fast, and a person who owns it.",
-           "A bigger model."),
-          1, "Confirmation is a control, not a recovery path. People rubber-stamp confident suggestions, so a "
-             "severe failure still needs a way to be noticed and undone quickly."),
-    Check("You try every confidence threshold on 1,000 scored tickets and keep the one worth most whose errors "
-          "stay under a 5% limit: at 0.98 the AI handles 268 of them with 6 wrong (2.2%, 95% interval high "
-          "4.8%). What error rate do you report for 0.98?",
-          ("2.2%: it was measured on 1,000 real tickets.",
-           "4.8%, the interval's high end: the interval already allows for chance.",
-           "Its error rate on other tickets, held out from the choice."),
-          2, "Picking the best of 101 thresholds on some rows also picks those rows' luck, and an interval on the "
-             "same rows does not undo the picking. On 1,000 held-out tickets, 0.98 handles 260 with 7 wrong "
-             "(2.7%, 95% high 5.5%): over the limit, so the threshold is not proven. Collect more scores; "
-             "re-choosing on the held-out rows would flatter them the same way."),
-    Check("When does showing a confidence score help users?",
-          ("Always: more information is better.",
-           "When it is calibrated: outputs shown at 90% are right about 90% of the time.",
-           "Only for autonomous actions."),
-          1, "An over-confident score teaches users to trust wrong outputs. Check calibration before you show it."),
-)
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; the numbers it quotes come from the kit's own functions."""
+    _, chosen_high = wilson_interval(6, 268)
+    _, held_high = wilson_interval(7, 260)
+    return (
+        Check("The model suggests a queue for each ticket and an agent confirms it. One failure mode sends "
+              "outage reports to the billing queue (severity 5). What does the design still need?",
+              ("A recovery path: a way to notice a misrouted outage fast and re-route it, and a person who owns "
+               "it.",
+               "Nothing more: a person confirms every suggestion, the control the suggest level needs.",
+               "A confidence score on each suggestion, so the agent knows when to look twice."),
+              0, "Confirmation is a control, not a way back: people rubber-stamp confident suggestions, so a "
+                 "severe failure still needs to be noticed and undone fast. A confidence score builds trust; it "
+                 "does not recover anything."),
+        Check(f"You try every confidence threshold on 1,000 scored outputs and keep the one worth most whose errors "
+              f"stay under a 5% limit: at 0.98 the model handles 268 of them with 6 wrong ({6 / 268:.1%}, 95% "
+              f"interval high {chosen_high:.1%}). What error rate do you report for 0.98?",
+              (f"{6 / 268:.1%}: it was measured on 1,000 real outputs.",
+               f"{chosen_high:.1%}, the interval's high end: the interval already allows for chance.",
+               "Its error rate on other outputs, held out from the choice."),
+              2, f"Picking the best of 101 thresholds also picks those rows' luck, and an interval on the same rows "
+                 f"does not undo the picking. On 1,000 held-out outputs 0.98 handles 260 with 7 wrong "
+                 f"({7 / 260:.1%}, 95% high {held_high:.1%}): over the limit, so the threshold is not proven. "
+                 f"Collect more scores; choosing again on the held-out rows would flatter them the same way."),
+        Check("When does showing a confidence score help users?",
+              ("Whenever the model gives one: more information builds trust.",
+               "When it is calibrated: outputs shown at 90% are right about 90% of the time.",
+               "When it is high: show it only above 90%, so users are not worried."),
+              1, "An over-confident score teaches users to trust wrong outputs, and hiding low scores hides the "
+                 "outputs that most need a second look. Check calibration before you show a number."),
+    )
 
 
 class FailureMode(BaseModel):
@@ -277,19 +288,8 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         result.headline = (f"Go: {WHO_DECIDES[answers.automation]}; {covered} of {len(CHECKLIST)} safeguards are in "
                            f"place and all {len(risks)} failure modes have a way back and the control they need"
                            + (f"; {chosen}" if chosen else "") + ".")
-    _name_the_system(case, result)
+    speak_of_solution(case, result)
     return result
-
-
-def _name_the_system(case: Case | None, result: Result) -> None:
-    """When question 4 chose rules, the headline and findings speak of "the system", not of an AI that isn't there."""
-    try:
-        rules = case is not None and getattr(case.answers("approach"), "chosen", None) == "rules"
-    except KeyError:
-        rules = False
-    if rules:
-        result.headline = result.headline.replace("the AI", "the system")
-        result.findings = [Finding(f.level, f.message.replace("the AI", "the system")) for f in result.findings]
 
 
 # ---- the steps ---------------------------------------------------------------------------------------

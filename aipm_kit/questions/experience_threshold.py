@@ -405,7 +405,7 @@ def read_scores(path: str | Path) -> pd.DataFrame:
     name = Path(path).name
     raw = _read_scores_csv(path)
     if raw.empty:
-        raise data_error(name, "no rows; expected one row per AI output")
+        raise data_error(name, "no rows; expected one row per output")
     # the parser's own types are the fast path (a million rows in a fraction of a second); text that is not
     # plainly numbers or true/false takes the slow path, which also finds the first bad row to report
     column = raw["confidence"]

@@ -18,16 +18,42 @@ import os
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, ValidationInfo, \
+    field_validator, model_validator
 
 from ..case import DataFile
+from .monitoring_log import (  # the log's reading lives there; these names stay question 7's public API
+    OPTIONAL_COLUMNS,
+    Source,
+    SqlLog,
+    conversation_counts,
+    has_conversations,
+    log_counts,
+    log_numeric,
+    log_rows,
+    log_weeks,
+    _cached_log,
+    _check_header,
+    _load_log,
+    _matches,
+    _row,
+    needs_sql,
+    open_log,
+    prepare_log,
+    read_log,
+    psi_from_counts,
+    resolve_location,
+    rows_for_ids,
+    serialize_location,
+    week_rows,
+)
 from ..result import Result
 from ..selfcheck import Check
-from ..sources import data_error, iter_csv, read_csv, read_header
+from ..sources import data_error, read_csv
 from ..stats import (
     cochran_mantel_haenszel,
     kish_effective_sample_size,
@@ -37,13 +63,22 @@ from ..stats import (
     mix_adjusted_rate,
     p_chart_limits,
     sigmas_for_many_charts,
-    population_stability_index,
     psi_noise_level,
     sample_size_for_margin,
 )
 
 if TYPE_CHECKING:
     from ..case import Case
+
+LogLocation = Annotated[
+    Path,
+    PlainValidator(lambda value, info: resolve_location(value, (info.context or {}).get("base_dir")),
+                   json_schema_input_type=str),
+    PlainSerializer(lambda value, info: serialize_location(value, (info.context or {}).get("base_dir")),
+                    return_type=str),
+]
+"""Where the production log lives: a CSV or Parquet file, a glob of them, or a ``duckdb:///`` or ``sqlite:///``
+URL (see ``monitoring_log``); relative to the case file. A file is a ``Path``, a glob or URL a ``str``."""
 
 KEY = "monitoring"
 TITLE = "How do we keep making it better?"
@@ -78,38 +113,50 @@ def _trap_numbers() -> dict[str, Any]:
             "adjusted": mix_adjusted_rate(c1, p2), "mix": mix.sum(), "within": within.sum()}
 
 
-_TRAP = _trap_numbers()
-
-SELF_CHECK = (
-    Check(f"Corrected suggestions rose from {_TRAP['raw_before']:.1%} to {_TRAP['raw_now']:.1%} of tickets, past "
-          f"the control limit. Per channel: chat {_TRAP['rate_before'][0]:.0%} → {_TRAP['rate_now'][0]:.0%}, email "
-          f"{_TRAP['rate_before'][1]:.0%} → {_TRAP['rate_now'][1]:.0%}, web form {_TRAP['rate_before'][2]:.1%} → "
-          f"{_TRAP['rate_now'][2]:.1%}; meanwhile chat grew from {_TRAP['share_before'][0]:.0%} to "
-          f"{_TRAP['share_now'][0]:.0%} of tickets. What do you do?",
-          ("Roll back the last model change: a rise past the control limit is not chance.",
-           f"Retrain on web-form tickets: with +{(_TRAP['rate_now'][2] - _TRAP['rate_before'][2]) * 100:.1f} points "
-           f"they have the largest rise within a channel.",
-           f"Work on chat, the channel that grew: at the old mix today's rates give {_TRAP['adjusted']:.1%}, so "
-           f"the rise is the traffic mix, not a regression."),
-          2, f"Kitagawa's split puts {_TRAP['mix'] * 100:.1f} of the {(_TRAP['raw_now'] - _TRAP['raw_before']) * 100:.1f} "
-             f"points on the mix (more chat, where {_TRAP['rate_now'][0]:.0%} of suggestions are corrected) and "
-             f"{_TRAP['within'] * 100:.1f} within channels. A rollback sends the same traffic to the old model, and "
-             f"chat stays as hard: improve chat routing or send chat to people. The web-form rise is inside its "
-             f"own control limits: watch it."),
-    Check("Your review sample oversamples outputs with negative feedback, and 40% of the sampled outputs turn out "
-          "to be failures. What is the week's failure rate?",
-          ("40%.",
-           "The weighted rate: each reviewed output counts for the outputs it stands for (its weight).",
-           "It cannot be estimated from an oversampled review."),
-          1, "Oversampling finds more failures per hour of review, but the raw share is inflated. Weighting each "
-             "row by 1 / its chance of being picked gives an unbiased rate for the whole week."),
-    Check("Reviewers find a failure mode nobody had seen before launch. Where must it end up?",
-          ("In the bug tracker.",
-           "As new cases in the eval set, so every future model is tested on it before it ships.",
-           "Nowhere: it was one ticket."),
-          1, "A failure that is fixed once and never tested again comes back with the next prompt or model "
-             "change. The eval set is the product's memory; promoting reviewed failures keeps it current."),
-)
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; the numbers it quotes come from the kit's own functions."""
+    t = _trap_numbers()
+    # a review that samples 1 in 10 of the 500 outputs with negative feedback and 1 in 100 of the 3,000 others
+    failed = np.array([1] * 20 + [0] * 30 + [1] * 1 + [0] * 29)
+    weight = np.array([10.0] * 50 + [100.0] * 30)
+    raw, weighted = failed.mean(), float(np.average(failed, weights=weight))
+    per_group = (20 / 50 + 1 / 30) / 2
+    return (
+        Check(f"Corrected suggestions rose from {t['raw_before']:.1%} to {t['raw_now']:.1%} of tickets, past "
+              f"the control limit. Per channel: chat {t['rate_before'][0]:.0%} → {t['rate_now'][0]:.0%}, email "
+              f"{t['rate_before'][1]:.0%} → {t['rate_now'][1]:.0%}, web form {t['rate_before'][2]:.1%} → "
+              f"{t['rate_now'][2]:.1%}; meanwhile chat grew from {t['share_before'][0]:.0%} to "
+              f"{t['share_now'][0]:.0%} of tickets. What do you do?",
+              ("Roll back the last model change: a rise past the control limit is not chance.",
+               f"Retrain on web-form tickets: with +{(t['rate_now'][2] - t['rate_before'][2]) * 100:.1f} points "
+               f"they have the largest rise within a channel.",
+               f"Work on chat, the channel that grew: at the old mix today's rates give {t['adjusted']:.1%}, so "
+               f"the rise is the traffic mix, not a regression."),
+              2, f"Kitagawa's split puts {t['mix'] * 100:.1f} of the {(t['raw_now'] - t['raw_before']) * 100:.1f} "
+                 f"points on the mix (more chat, where {t['rate_now'][0]:.0%} of suggestions are corrected) and "
+                 f"{t['within'] * 100:.1f} within channels. A rollback sends the same traffic to the old model, and "
+                 f"chat stays as hard: improve chat routing or send chat to people. The web-form rise is inside its "
+                 f"own control limits: watch it."),
+        Check("This week 500 outputs got negative feedback and 3,000 did not. The review samples 1 in 10 of the "
+              "first (50, of which 20 are failures) and 1 in 100 of the others (30, of which 1 is a failure). "
+              "What is the week's failure rate?",
+              (f"{raw:.1%}: 21 failures among the 80 outputs reviewed.",
+               f"{weighted:.1%}: each reviewed output counts for the outputs it stands for (10 or 100).",
+               f"{per_group:.1%}: the average of the two groups' rates, {20 / 50:.0%} and {1 / 30:.1%}."),
+              1, f"(20 × 10 + 1 × 100) ÷ (50 × 10 + 30 × 100) = 300 ÷ 3,500 = {weighted:.1%}. Oversampling "
+                 f"negative feedback finds more failures per hour of review, but in the raw share an output with "
+                 f"negative feedback counts ten times as much as a quiet one, and a plain average of the groups "
+                 f"ignores that the quiet group is six times larger."),
+        Check("Reviewers find a failure mode nobody had seen before launch, and the prompt is fixed the same day. "
+              "Where must the failure end up?",
+              ("As new cases in the eval set, so every future version is tested on it before it ships.",
+               "In the bug tracker, closed once the fix is confirmed.",
+               "On the monitoring dashboard, as a new rate to watch each week."),
+              0, "A failure fixed once and never tested again comes back with the next prompt or model change. "
+                 "The eval set is the product's memory: promoting reviewed failures keeps it current. A tracker "
+                 "forgets once the ticket closes, and a dashboard only notices after users are hit again."),
+    )
 
 
 class Answers(BaseModel):
@@ -119,9 +166,19 @@ class Answers(BaseModel):
     # a verdict needs a production log; until then the question is "Not answered"
     NEEDED_FOR_VERDICT: ClassVar[tuple[str, ...]] = ("log",)
 
-    log: DataFile | None = Field(
-        None, description="Production log (CSV, or Parquet with pyarrow), one row per AI output, with columns "
-                          "timestamp, id, segment, input, output, confidence and feedback.")
+    log: LogLocation | None = Field(
+        None, description="Production log, one row per output with columns timestamp, id, segment, input, "
+                          "output, confidence and feedback (optional: conversation_id): a CSV or Parquet file, a "
+                          "glob of them (logs/*.parquet), or a database URL (duckdb:///warehouse.duckdb, "
+                          "sqlite:///app.db; ${NAME} reads an environment variable).")
+    log_table: str = Field(
+        "", description="With a database URL: the table or view that holds the log.")
+    log_query: str = Field(
+        "", description="With a database URL, instead of log_table: one SELECT that returns the log (it can read "
+                        "only that database).", json_schema_extra={"multiline": True})
+    log_columns: dict[str, str] = Field(
+        default_factory=dict, description="The log's own column names where they differ from the kit's "
+                                          "(kit name → theirs, e.g. timestamp: created_at).")
     negative_feedback: str = Field(
         "negative", description="The value in the log's feedback column that means the user rejected or corrected "
                                 "the output.")
@@ -188,12 +245,48 @@ class Answers(BaseModel):
                 raise ValueError("expected a date as YYYY-MM-DD, or nothing for the latest week") from None
         return value
 
-    @field_validator("log")
+    @field_validator("log_columns")
     @classmethod
-    def _log_columns(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            _check_header(value, LOG_COLUMNS, "one row per AI output", rows=True)
-        return value
+    def _kit_names(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {str(k).strip().lower(): str(v).strip() for k, v in value.items()}
+        known = LOG_COLUMNS + OPTIONAL_COLUMNS
+        unknown = [k for k in cleaned if k not in known]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not one of the kit's log columns ({', '.join(known)})")
+        if any(not v for v in cleaned.values()):
+            raise ValueError("every entry needs the log's own column name")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _log_readable(self) -> Answers:
+        """A CSV file's header has the columns (mapped by log_columns); a database URL names what to read. A
+        Parquet file, a glob or a database is checked when the log is opened."""
+        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+        def fail(field: str, message: str) -> None:
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError("value_error", "{message}", {"message": message}), loc=(field,),
+                input=getattr(self, field))])
+
+        if self.log is None:
+            if self.log_table or self.log_query:
+                fail("log", "log_table and log_query read a database: name its URL in log")
+            return self
+        address = isinstance(self.log, str) and "://" in self.log
+        if address and not (self.log_table.strip() or self.log_query.strip()):
+            fail("log_table", "a database log needs log_table (the table or view) or log_query (a SELECT)")
+        if address and self.log_table.strip() and self.log_query.strip():
+            fail("log_query", "name either log_table or log_query, not both")
+        if not address and (self.log_table.strip() or self.log_query.strip()):
+            fail("log_table" if self.log_table.strip() else "log_query",
+                 "log_table and log_query read a database URL (duckdb:///… or sqlite:///…), not a file")
+        if not needs_sql(self.log):
+            required = tuple(self.log_columns.get(c, c) for c in LOG_COLUMNS)
+            try:
+                _check_header(Path(self.log), required, "one row per output", rows=True)
+            except ValueError as exc:
+                fail("log", str(exc))
+        return self
 
     @field_validator("reviewed_failures")
     @classmethod
@@ -300,14 +393,14 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     cautions: list[str] = []
     facts: dict[str, str] = {}
 
-    log = _load_log(answers.log) if answers.log is not None else None
+    log = open_answers_log(answers) if answers.log is not None else None
     if log is None:
         stops.append("there is no production log, so nothing is being watched.")
-        result.add("stop", "Log every AI output (timestamp, id, segment, input, output, confidence, feedback) and "
+        result.add("stop", "Log every output (timestamp, id, segment, input, output, confidence, feedback) and "
                            "name the file here: without it nobody sees the product degrade.")
     else:
-        result.metric("Outputs in the log", len(log))
-        result.metric("Weeks in the log", int(log["week"].nunique()))
+        result.metric("Outputs in the log", log_rows(log))
+        result.metric("Weeks in the log", len(log_weeks(log)))
         _watch_feedback(answers, log, result, stops, cautions, facts)
         _check_drift(answers, log, result, cautions, facts)
         _plan_review(answers, log, result, cautions)
@@ -318,189 +411,22 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
 
 # ---- reading the log ---------------------------------------------------------------------------------------
 
-def read_log(path: str | os.PathLike) -> pd.DataFrame:
-    """The production log as clean columns, plus ``week`` (the Monday each output's week starts on).
-
-    Any problem is a ``CaseError`` naming the file and the column: a missing column, a timestamp that does
-    not parse or is out of range, a confidence that is not a number from 0 to 1, an empty id, an empty file, a
-    file that is not UTF-8 CSV text, rows with more fields than the header, more than ``MAX_ROWS`` rows.
-    """
-    return _load_log(Path(path)).copy()
-
-
-def prepare_log(raw: pd.DataFrame, name: str = "the log") -> pd.DataFrame:
-    """Check and type a log already in memory (the columns of ``LOG_COLUMNS``); ``name`` labels errors.
-
-    ``segment`` and ``feedback`` become categoricals (a few distinct values over many rows), ``input_length``
-    is added, and ``week`` is the Monday of each output's week.
-    """
-    frame = raw.rename(columns=lambda c: str(c).strip().lower())
-    _require(name, frame.columns, LOG_COLUMNS, "one row per AI output")
-    if frame.empty:
-        raise data_error(name, "no rows; expected one row per AI output")
-    stamp = _parse_timestamps(frame["timestamp"], name)
-    confidence = _parse_confidence(frame["confidence"], name)
-    ids = _text(frame["id"])
-    if (ids == "").any():
-        raise data_error(name, f"empty on row {_row(ids == '')}; every output needs its id", "id")
-    days = stamp.to_numpy().astype("datetime64[D]")
-    monday = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
-    text = _text(frame["input"])
-    return pd.DataFrame({
-        "timestamp": stamp,
-        "id": ids,
-        "segment": _labels(frame["segment"], "(none)"),
-        "input": text,
-        "output": _text(frame["output"]),
-        "confidence": confidence,
-        "feedback": _labels(frame["feedback"], ""),
-        "week": monday.astype("datetime64[ns]"),
-        "input_length": text.str.len().to_numpy(),
-    })
-
-
-def _text(column: pd.Series) -> pd.Series:
-    column = column if pd.api.types.is_string_dtype(column) else column.astype(str).where(column.notna(), "")
-    return column.fillna("") if column.hasnans else column
-
-
-def _labels(column: pd.Series, blank: str) -> pd.Categorical:
-    """A column of a few repeated labels as a categorical, stripped, with missing and empty shown as ``blank``
-    (done on the distinct values, not on every row)."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    names = [blank if pd.isna(u) or not str(u).strip() else str(u).strip() for u in uniques]
-    categories, inverse = np.unique(np.array(names, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(inverse[codes] if len(codes) else codes, categories=list(categories))
-
-
-def _matches(labels: pd.Series, value: str) -> np.ndarray:
-    """Rows whose label equals ``value``, ignoring case and surrounding spaces (compared per category)."""
-    wanted = value.strip().casefold()
-    if isinstance(labels.dtype, pd.CategoricalDtype):
-        hit = np.array([str(c).casefold() == wanted for c in labels.cat.categories] + [False])
-        return hit[labels.cat.codes.to_numpy()]  # code -1 (missing) picks the final False
-    return (labels.astype(str).str.strip().str.casefold() == wanted).to_numpy()
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_log(path: str, mtime_ns: int, size: int) -> pd.DataFrame:  # noqa: ARG001 (the cache key)
-    name = Path(path).name
-    columns = _header(Path(path), rows=True, what="one row per AI output")
-    _require(name, [c.strip().lower() for c in columns], LOG_COLUMNS, "one row per AI output")
-    if Path(path).suffix.lower() == ".parquet":
-        wanted = [c for c in columns if c.strip().lower() in LOG_COLUMNS]
-        return prepare_log(pd.read_parquet(path, columns=wanted), name)
-    # Read in chunks, each typed at once (dates, numbers, categories), so the timestamps are never all held as
-    # text: a 1 GB log peaks at 2.3 GB, not 2.9 (benchmarks/memory_log.py). ids and text stay text (an id like
-    # 0042 keeps its zeros); the few repeated labels parse as categories.
-    kinds = {"confidence": None, "segment": "category", "feedback": "category"}
-    dtype = {c: kinds.get(c.lower(), str) for c in columns if kinds.get(c.lower(), str)}
-    parts = [prepare_log(chunk, name) for chunk in iter_csv(path, dtype=dtype, keep=_is_log_column)]
-    if not parts:
-        raise data_error(name, "no rows; expected one row per AI output")
-    return _concat_logs(parts)
-
-
-def _is_log_column(column: str) -> bool:
-    return column.lower() in LOG_COLUMNS
-
-
-def _concat_logs(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """One log from the typed chunks; the label columns' categories are the union of the chunks'."""
-    if len(parts) == 1:
-        return parts[0]
-    from pandas.api.types import union_categoricals
-
-    order = list(parts[0].columns)
-    labels = {c: union_categoricals([p[c].array for p in parts], sort_categories=True)
-              for c in ("segment", "feedback")}
-    log = pd.concat([p.drop(columns=list(labels)) for p in parts], ignore_index=True)
-    for column, values in labels.items():
-        log[column] = values
-    return log[order]
-
-
-def _load_log(path: Path) -> pd.DataFrame:
-    """The parsed log, cached while the file is unchanged: a form re-runs ``analyze`` on every edit."""
-    try:
-        stat = Path(path).stat()
-    except OSError as exc:
-        raise data_error(path, f"cannot read the file ({exc.strerror or exc})") from None
-    return _cached_log(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-def _header(path: Path, rows: bool = False, what: str = "") -> list[str]:
-    """The file's column names; ``rows`` also requires a row under the header (``what`` says what a row is)."""
-    name = path.name
-    if path.suffix.lower() == ".parquet":
+def open_answers_log(a: Answers) -> pd.DataFrame | SqlLog:
+    """The worksheet's log: a CSV file read into memory by the kit's checked reader (a DataFrame), or anything
+    else (Parquet, a glob, a database) opened through DuckDB (a ``SqlLog``: counts computed in SQL)."""
+    mapping = tuple(sorted(a.log_columns.items()))
+    if needs_sql(a.log):
         try:
-            import pyarrow.parquet as pq
+            import duckdb  # noqa: F401
         except ImportError:
-            raise data_error(name, "reading Parquet needs pyarrow (pip install pyarrow); or save it as CSV") \
-                from None
-        try:
-            return list(pq.read_schema(path).names)
-        except (OSError, ValueError) as exc:
-            raise data_error(name, f"not a readable Parquet file ({exc})") from None
-    return read_header(path, rows=rows, what=what)
+            if not isinstance(a.log, Path):
+                from ..case import CaseError
 
-
-def _check_header(path: Path, required: tuple[str, ...], what: str, rows: bool = False) -> None:
-    columns = [c.strip().lower() for c in _header(path, rows, what)]
-    _require(path.name, columns, required, what)
-
-
-def _require(name: str, columns: Any, required: tuple[str, ...], what: str) -> None:
-    columns = list(columns)
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise data_error(name, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                               f"({what} needs {', '.join(required)}; found: {', '.join(columns) or 'none'})")
-
-
-def _parse_timestamps(text: pd.Series, name: str) -> pd.Series:
-    try:
-        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    except (ValueError, TypeError):  # offsets that differ between rows: compare them in UTC
-        stamp = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    if getattr(stamp.dt, "tz", None) is not None:  # weeks start at local midnight: keep the wall-clock time
-        stamp = stamp.dt.tz_localize(None)
-    bad = stamp.isna()
-    if bad.any():
-        first = _row(bad)
-        raise data_error(name, f"{int(bad.sum()):,} value{'s' if bad.sum() > 1 else ''} that are not dates and "
-                               f"times (row {first}: {text[bad].iloc[0]!r}); write them as ISO 8601, e.g. "
-                               f"2025-09-01T08:30:00", "timestamp")
-    # the kit counts time in nanoseconds, as pandas does: years outside 1678–2261 are typos, not a crash
-    far = (stamp < pd.Timestamp.min) | (stamp > pd.Timestamp.max)
-    if far.any():
-        raise data_error(name, f"{int(far.sum()):,} date{'s' if far.sum() > 1 else ''} outside the years 1678 to "
-                               f"2261 (row {_row(far)}: {text[far].iloc[0]!r}); is the year a typo?", "timestamp")
-    return stamp.astype("datetime64[ns]")
-
-
-def _parse_confidence(text: pd.Series, name: str) -> pd.Series:
-    values = text if pd.api.types.is_float_dtype(text) else pd.to_numeric(text, errors="coerce")
-    bad = values.isna() | (values < 0) | (values > 1)
-    if bad.any():
-        found = text[bad].iloc[0]
-        if pd.isna(found) or not str(found).strip():
-            found = "nothing"
-        else:  # text as written, quoted; a number as a number (1.7, not np.float64(1.7))
-            found = repr(found) if isinstance(found, str) else f"{float(found):g}"
-        raise data_error(name, f"must hold numbers from 0 to 1; row {_row(bad)} has {found} "
-                               f"({int(bad.sum()):,} bad value{'s' if bad.sum() > 1 else ''})", "confidence")
-    return values.astype(float)
-
-
-def _row(mask: pd.Series) -> int:
-    """The file's line number of the first ``True`` in ``mask`` (line 1 is the header): from the row's index
-    label when the index counts rows (a chunk of a long file, a filtered table), else from its position."""
-    position = int(np.asarray(mask).argmax())
-    index = getattr(mask, "index", None)
-    if index is not None and pd.api.types.is_integer_dtype(index):
-        return int(index[position]) + 2
-    return position + 2
+                raise CaseError("reading a glob or a database needs DuckDB: pip install 'aipm-kit[db]'", None, KEY,
+                                "log") from None
+            return _load_log(Path(a.log), mapping)  # one Parquet file: pandas and pyarrow, as before
+        return open_log(Source(str(a.log), a.log_table.strip(), a.log_query.strip(), mapping))
+    return _load_log(Path(a.log), mapping)
 
 
 # ---- watching feedback: the p-chart ------------------------------------------------------------------------
@@ -513,18 +439,16 @@ def weekly_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs",
     The centre line p̄ is the rate over the first ``reference_weeks`` weeks (the baseline), and each week's
     limits are p̄ ± 3√(p̄(1−p̄)/n) for that week's n, so a quiet week is not flagged for being small.
     """
-    codes, weeks = pd.factorize(log["week"], sort=True)
-    is_negative = _matches(log["feedback"], negative)
-    counted = np.ones(len(log), bool) if base == "all outputs" else ~_matches(log["feedback"], "")
-    n = np.bincount(codes, weights=counted, minlength=len(weeks)).astype(int)
-    k = np.bincount(codes, weights=is_negative & counted, minlength=len(weeks)).astype(int)
+    a = Answers.model_construct(negative_feedback=negative, feedback_base=base)
+    weeks, _, n_by_segment, k_by_segment = _by_segment(log, a)
+    n, k = n_by_segment.sum(axis=1).astype(int), k_by_segment.sum(axis=1).astype(int)
     ref = slice(0, min(reference_weeks, len(weeks)))
     centre = k[ref].sum() / n[ref].sum() if n[ref].sum() else np.nan
     lower, upper = p_chart_limits(centre, n) if not np.isnan(centre) else (np.full(len(n), np.nan),) * 2
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
     signal = np.select([rate > upper, rate < lower], ["above", "below"], "")
-    return pd.DataFrame({"week": pd.DatetimeIndex(weeks).date, "outputs": n, "negative": k, "rate": rate,
+    return pd.DataFrame({"week": list(weeks), "outputs": n, "negative": k, "rate": rate,
                          "centre": centre, "lower": lower, "upper": upper, "signal": signal})
 
 
@@ -532,7 +456,8 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
                     facts: dict[str, str]) -> None:
     chart = weekly_feedback(log, a.negative_feedback, a.feedback_base, a.reference_weeks)
     if chart["negative"].sum() == 0:
-        values = ", ".join(repr(v) for v in log["feedback"].value_counts().index[:5] if str(v)) or "none"
+        seen = log_counts(log).groupby("feedback")["outputs"].sum().sort_values(ascending=False, kind="stable")
+        values = ", ".join(repr(v) for v in seen.index[:5] if str(v)) or "none"
         msg = (f"no output has the feedback {a.negative_feedback!r} (the log's values: {values}): set "
                f"negative_feedback to the value that means the user rejected the output.")
         cautions.append(msg)
@@ -561,6 +486,8 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
     })
     result.figures["Negative feedback per week (p-chart)"] = _p_chart_figure(chart, a)
     result.data["weekly_feedback"] = json_records(chart.assign(week=chart["week"].astype(str)))
+    if has_conversations(log):
+        _per_conversation(a, log, chart, current, result)
     if weeks < a.reference_weeks + 1:
         msg = (f"the log covers {weeks} week{'s' if weeks != 1 else ''}, no more than the {a.reference_weeks} "
                f"reference weeks: there is nothing yet to compare with the baseline.")
@@ -643,25 +570,57 @@ def _watch_feedback(a: Answers, log: pd.DataFrame, result: Result, stops: list[s
         result.add("caution", msg)
 
 
+def _per_conversation(a: Answers, log: pd.DataFrame | SqlLog, chart: pd.DataFrame, current: pd.DataFrame,
+                      result: Result) -> None:
+    """Rates per conversation beside the rates per turn: a conversation failed when any of its turns got the
+    negative feedback, and it counts in the week of its first turn."""
+    talks = conversation_counts(log, a.negative_feedback, a.feedback_base)
+    table = chart[["week", "outputs", "negative", "rate"]].merge(talks, on="week", how="left",
+                                                                  suffixes=(" turns", " conversations"))
+    table = table.fillna({"outputs conversations": 0, "negative conversations": 0})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_talk = table["negative conversations"] / table["outputs conversations"].where(
+            table["outputs conversations"] > 0)
+    now = table[table["week"].isin(set(current["week"]))]
+    rate_now = now["negative conversations"].sum() / max(now["outputs conversations"].sum(), 1)
+    result.metric("Conversations with negative feedback, current weeks", float(rate_now), "%", key=True)
+    result.tables["Negative feedback per week: per turn and per conversation"] = pd.DataFrame({
+        "week of": table["week"].astype(str),
+        "turns": table["outputs turns"].astype(int),
+        "negative turns": table["negative turns"].astype(int),
+        "per turn (%)": (table["rate"] * 100).round(1),
+        "conversations": table["outputs conversations"].astype(int),
+        "with a negative turn": table["negative conversations"].astype(int),
+        "per conversation (%)": (per_talk * 100).round(1),
+    })
+    result.data["conversations"] = json_records(pd.DataFrame({
+        "week": table["week"].astype(str), "turns": table["outputs turns"], "negative_turns": table["negative turns"],
+        "conversations": table["outputs conversations"].astype(int),
+        "failed_conversations": table["negative conversations"].astype(int), "rate": per_talk}))
+    result.add("info", f"Per conversation, {rate_now:.1%} of the current weeks' conversations had a turn with "
+                       f"{a.negative_feedback.strip() or 'the negative'} feedback (a conversation fails when any turn "
+                       f"does); the charts count turns.")
+
+
 # ---- the traffic mix: per-segment charts, the mix-adjusted rate, Kitagawa's split -------------------------
 
-def _by_segment(log: pd.DataFrame, a: Answers) -> tuple[list[dt.date], list[str], np.ndarray, np.ndarray]:
-    """(weeks, segments, n, k): outputs counted and negative ones per week × segment (bincount, no groupby)."""
-    week_codes, weeks = pd.factorize(log["week"], sort=True)
-    labels = log["segment"]
-    if isinstance(labels.dtype, pd.CategoricalDtype):
-        seg_codes, names = labels.cat.codes.to_numpy(), [str(c) for c in labels.cat.categories]
-    else:
-        seg_codes, uniques = pd.factorize(labels.astype(str), sort=True)
-        names = [str(u) for u in uniques]
-    is_negative = _matches(log["feedback"], a.negative_feedback)
-    counted = np.ones(len(log), bool) if a.feedback_base == "all outputs" else ~_matches(log["feedback"], "")
+def _by_segment(log: pd.DataFrame | SqlLog, a: Answers) -> tuple[list[dt.date], list[str], np.ndarray, np.ndarray]:
+    """(weeks, segments, n, k): outputs counted and negative ones per week × segment, from the log's counts per
+    week × segment × feedback value (computed in SQL for a database log)."""
+    counts = log_counts(log)
+    weeks = sorted(set(counts["week"]))
+    names = sorted(set(counts["segment"]))
+    feedback = counts["feedback"].astype(str).str.strip().str.casefold()
+    outputs = counts["outputs"].to_numpy(float)
+    is_negative = (feedback == a.negative_feedback.strip().casefold()).to_numpy()
+    counted = np.ones(len(counts), bool) if a.feedback_base == "all outputs" else (feedback != "").to_numpy()
     size = len(weeks) * len(names)
-    flat = week_codes * len(names) + seg_codes
-    n = np.bincount(flat, weights=counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
-    k = np.bincount(flat, weights=is_negative & counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
+    flat = pd.Index(weeks).get_indexer(counts["week"]) * len(names) + pd.Index(names).get_indexer(counts["segment"])
+    n = np.bincount(flat, weights=outputs * counted, minlength=size).reshape(len(weeks), len(names)).astype(int)
+    k = np.bincount(flat, weights=outputs * (is_negative & counted),
+                    minlength=size).reshape(len(weeks), len(names)).astype(int)
     used = n.sum(axis=0) > 0
-    return (list(pd.DatetimeIndex(weeks).date), [m for m, u in zip(names, used) if u], n[:, used], k[:, used])
+    return (list(weeks), [m for m, u in zip(names, used) if u], n[:, used], k[:, used])
 
 
 def segment_feedback(log: pd.DataFrame, negative: str, base: str = "all outputs",
@@ -859,22 +818,26 @@ def segment_mix(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.Data
     ``contingency.association``). With hundreds of thousands of rows any change is "significant": Cramér's V
     says whether it is big enough to matter.
     """
+    return _segment_mix(reference["segment"].value_counts(), current["segment"].value_counts())
+
+
+def _segment_mix(ref: pd.Series, cur: pd.Series) -> tuple[pd.DataFrame, dict[str, float]]:
+    """:func:`segment_mix` from the outputs per segment in each window."""
     from scipy.stats import chi2_contingency
     from scipy.stats.contingency import association
 
-    ref = reference["segment"].value_counts()
-    cur = current["segment"].value_counts()
+    n_ref, n_cur = int(ref.sum()), int(cur.sum())
     table = pd.concat([ref, cur], axis=1, keys=["reference", "current"]).fillna(0).astype(int)
     table = table[table.sum(axis=1) > 0].sort_values("reference", ascending=False, kind="stable")
     mix = pd.DataFrame({
         "segment": table.index.astype(str),
         "reference": table["reference"].to_numpy(),
-        "reference share (%)": (table["reference"] / max(len(reference), 1) * 100).round(1).to_numpy(),
+        "reference share (%)": (table["reference"] / max(n_ref, 1) * 100).round(1).to_numpy(),
         "current": table["current"].to_numpy(),
-        "current share (%)": (table["current"] / max(len(current), 1) * 100).round(1).to_numpy(),
+        "current share (%)": (table["current"] / max(n_cur, 1) * 100).round(1).to_numpy(),
     })
     mix["change (points)"] = (mix["current share (%)"] - mix["reference share (%)"]).round(1)
-    if len(table) < 2 or len(reference) == 0 or len(current) == 0:
+    if len(table) < 2 or n_ref == 0 or n_cur == 0:
         return mix, {"chi2": np.nan, "p": np.nan, "dof": 0, "cramers_v": np.nan}
     observed = table.to_numpy().T
     test = chi2_contingency(observed, correction=False)
@@ -882,17 +845,22 @@ def segment_mix(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.Data
                  "cramers_v": float(association(observed, method="cramer"))}
 
 
-def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[str],
+def _check_drift(a: Answers, log: pd.DataFrame | SqlLog, result: Result, cautions: list[str],
                  facts: dict[str, str]) -> None:
-    weeks = log["week"].nunique()
+    all_weeks = log_weeks(log)
+    weeks = len(all_weeks)
     if weeks < a.reference_weeks + a.current_weeks:
         msg = (f"the log's {weeks} weeks cannot hold {a.reference_weeks} reference and {a.current_weeks} current "
                f"weeks without overlap: drift is judged when there are {a.reference_weeks + a.current_weeks}.")
         cautions.append(msg)
         result.add("caution", msg)
         return
-    reference, current = drift_windows(log, a.reference_weeks, a.current_weeks)
-    mix, test = segment_mix(reference, current)
+    reference_end = all_weeks[min(a.reference_weeks, weeks) - 1]
+    current_start = all_weeks[max(weeks - a.current_weeks, 0)]
+    counts = log_counts(log)
+    mix, test = _segment_mix(counts[counts["week"] <= reference_end].groupby("segment")["outputs"].sum(),
+                             counts[counts["week"] >= current_start].groupby("segment")["outputs"].sum())
+
     rows = []
     if not np.isnan(test["p"]):
         shifted = test["p"] < MIX_ALPHA and test["cramers_v"] >= MIX_EFFECT
@@ -913,20 +881,22 @@ def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
         else:
             result.add("go", f"The segment mix is stable (largest change: {move}; Cramér's V "
                              f"{test['cramers_v']:.2f}).")
-    noise = psi_noise_level(len(reference), len(current), PSI_BINS)
-    numeric = {"confidence": (reference["confidence"], current["confidence"]),
-               "input length": (reference["input_length"], current["input_length"])}
+    numeric = {column: log_numeric(log, column.replace(" ", "_"), reference_end, current_start, PSI_BINS)
+               for column in ("confidence", "input length")}
+    n_reference, n_current = numeric["confidence"]["n_reference"], numeric["confidence"]["n_current"]
+    noise = psi_noise_level(n_reference, n_current, PSI_BINS)
     psis: dict[str, float] = {}
-    for column, (ref, cur) in numeric.items():
-        psi = population_stability_index(ref, cur, PSI_BINS)
+    for column, binned in numeric.items():
+        psi = psi_from_counts(binned["reference"], binned["current"])
         psis[column] = psi
         reading = ("major shift" if psi >= PSI_ACT else "moderate shift" if psi >= PSI_WATCH else
                    "stable" if psi > noise else "stable (within noise)")
         rows.append((column, "PSI", f"{psi:.3f}", f"noise level {noise:.3f}", reading))
         result.metric(f"PSI, {column}", round(psi, 3))
-        direction = "lower" if np.nanmean(cur) < np.nanmean(ref) else "higher"
-        change = f"mean {np.nanmean(ref):,.2f} → {np.nanmean(cur):,.2f}" if column == "confidence" else \
-            f"mean {np.nanmean(ref):,.0f} → {np.nanmean(cur):,.0f} characters"
+        mean_ref, mean_cur = binned["mean_reference"], binned["mean_current"]
+        direction = "lower" if mean_cur < mean_ref else "higher"
+        change = f"mean {mean_ref:,.2f} → {mean_cur:,.2f}" if column == "confidence" else \
+            f"mean {mean_ref:,.0f} → {mean_cur:,.0f} characters"
         if psi >= PSI_WATCH and psi > noise:
             meaning = ("the model is less sure of today's traffic than of the launch weeks'" if column == "confidence"
                        and direction == "lower" else "the model now sees inputs unlike the ones it was tested on")
@@ -938,7 +908,7 @@ def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
                                f"{noise:.2f} by chance alone: collect more weeks before reading it.")
         else:
             result.add("go", f"{column} is stable (PSI {psi:.3f}; {change}).")
-    result.add("info", f"The PSI's sample-size caveat: with {len(reference):,} reference and {len(current):,} "
+    result.add("info", f"The PSI's sample-size caveat: with {n_reference:,} reference and {n_current:,} "
                        f"current outputs, chance alone gives a PSI up to {noise:.3f} (95%; it shrinks as "
                        f"1/N + 1/M), so a small value means nothing with small windows, and with very large ones "
                        f"even a harmless shift is detectable: read it against 0.1 and 0.25, not against zero.")
@@ -946,7 +916,7 @@ def _check_drift(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
     result.tables["Drift checks"] = pd.DataFrame(rows, columns=["what", "test", "value", "context", "reading"])
     result.figures["Drift, reference vs current weeks"] = _drift_figure(mix, numeric, psis)
     result.data["drift"] = {"segment_mix": test, "psi": psis, "psi_noise_level": noise,
-                            "reference_rows": len(reference), "current_rows": len(current)}
+                            "reference_rows": n_reference, "current_rows": n_current}
 
 
 # ---- the weekly review sample ------------------------------------------------------------------------------
@@ -956,15 +926,18 @@ def review_sample(source: Case | Answers, week: str | dt.date | None = None,
     """This week's review sample: ``review_budget`` outputs drawn as ``sampling`` says, each with its stratum,
     its inclusion probability and its weight (1 / probability), plus empty columns for the reviewer.
 
-    Reproducible: the same log, seed and week give the same rows in any file order. ``week`` is any date in the
-    week (default: the answers' ``review_week``, else the latest week); ``log`` a log already read.
+    Reproducible: the same log, seed and week give the same rows in any file order, and from a CSV file, a
+    Parquet file or a database table alike (the draw is seeded numpy over the week's outputs ordered by id, then
+    time). ``week`` is any date in the week (default: the answers' ``review_week``, else the latest week); ``log``
+    a log already read. A log with conversations draws whole conversations: ``review_budget`` of them, each with
+    every turn it has, a turn's weight being its conversation's.
     """
     a = _answers(source)
     if log is None:
         if a.log is None:
             raise ValueError("monitoring.log: there is no production log to sample from")
-        log = _load_log(a.log)
-    rows, _ = _draw(log, a, week)
+        log = open_answers_log(a)
+    rows, _, _ = _draw(log, a, week)
     return rows
 
 
@@ -981,29 +954,60 @@ def write_review_sample(source: Case | Answers, path: str | os.PathLike, week: s
     return target
 
 
-def _draw(log: pd.DataFrame, a: Answers, week: str | dt.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _draw(log: pd.DataFrame | SqlLog, a: Answers,
+          week: str | dt.date | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(the sample, the plan per stratum, what the week holds): the units drawn are outputs, or conversations
+    when the log has them; ``week`` holds ``unit``, ``units`` and ``negative`` (the week's share of units with
+    the negative feedback: the truth the weighted sample estimates)."""
     monday = _week_of(log, week if week is not None else (a.review_week or None))
-    rows = log[log["week"] == np.datetime64(monday, "ns")]
-    rows = rows.sort_values(["id", "timestamp"], kind="stable")  # file order must not change the sample
-    strata = _strata(rows, a)
-    names, codes = np.unique(strata, return_inverse=True)
+    rows = week_rows(log, monday)  # by id, then time: file order must not change the sample
+    by_conversation = has_conversations(log)
+    negative = _matches(rows["feedback"], a.negative_feedback)
+    risky = negative | (rows["confidence"] < a.low_confidence).to_numpy()
+    if by_conversation:  # a unit is a conversation (an output without one is a conversation of one turn)
+        key = np.where(rows["conversation_id"] != "", rows["conversation_id"], "\0" + rows["id"])
+        order = np.lexsort((rows["id"].to_numpy(), rows["timestamp"].to_numpy(), key))
+        first = pd.DataFrame({"key": key[order], "segment": rows["segment"].astype(str).to_numpy()[order]}) \
+            .drop_duplicates("key")  # a conversation's segment is its first turn's
+        units = pd.DataFrame({"key": key, "negative": negative, "risky": risky}).groupby("key", sort=True).agg(
+            negative=("negative", "any"), risky=("risky", "any")).join(first.set_index("key"))
+    else:
+        units = pd.DataFrame({"segment": rows["segment"].astype(str).to_numpy(), "negative": negative,
+                              "risky": risky})
+    strata = _strata(units, a)
+    codes, names = pd.factorize(strata, sort=True)  # as np.unique(return_inverse=True), without sorting every row
+    names = np.asarray(names, dtype=object)
     sizes = np.bincount(codes, minlength=len(names))
     taken = _allocate(sizes, _stratum_shares(names, sizes, a), a.review_budget)
     rng = np.random.default_rng([a.seed, int(np.datetime64(monday, "D").astype("int64"))])
-    picked, probability = [], np.zeros(len(rows))
+    picked, probability = [], np.zeros(len(units))
     for h in range(len(names)):
         members = np.flatnonzero(codes == h)
         if taken[h]:
             picked.append(rng.choice(members, taken[h], replace=False))
         probability[members] = taken[h] / sizes[h]
     chosen = np.sort(np.concatenate(picked)) if picked else np.array([], int)
-    sample = rows.iloc[chosen]
     p = probability[chosen]
+    if by_conversation:
+        keys = units.index.to_numpy()[chosen]
+        drawn = pd.DataFrame({"key": keys, "stratum": strata[chosen], "p": p})
+        single = [k[1:] for k in keys if k.startswith("\0")]
+        turns = rows_for_ids(log, single, [k for k in keys if not k.startswith("\0")])
+        turns = turns.assign(key=np.where(turns["conversation_id"] != "", turns["conversation_id"],
+                                          "\0" + turns["id"]))
+        sample = turns.merge(drawn, on="key").sort_values(["key", "timestamp", "id"], kind="stable")
+    else:
+        sample = rows.iloc[chosen].assign(stratum=strata[chosen], p=p)
+        if "input" not in sample.columns:  # a database log: the text of the few drawn rows only
+            text = rows_for_ids(log, sample["id"], monday=monday).drop_duplicates(["id", "timestamp"])
+            sample = sample.merge(text[["id", "timestamp", "input", "output"]], on=["id", "timestamp"], how="left")
+    p = sample["p"].to_numpy(float)
     out = pd.DataFrame({
         "week": str(monday),
-        "stratum": strata[chosen],
+        "stratum": sample["stratum"].to_numpy(),
+        **({"conversation_id": sample["conversation_id"].to_numpy()} if by_conversation else {}),
         "id": sample["id"].to_numpy(),
-        "timestamp": sample["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(),
+        "timestamp": pd.to_datetime(sample["timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(),
         "segment": sample["segment"].astype(str).to_numpy(),
         "input": sample["input"].to_numpy(),
         "output": sample["output"].to_numpy(),
@@ -1015,14 +1019,19 @@ def _draw(log: pd.DataFrame, a: Answers, week: str | dt.date | None) -> tuple[pd
         "expected": "",
         "note": "",
     })
-    plan = pd.DataFrame({"stratum": names, "outputs": sizes, "sampled": taken,
+    unit = "conversations" if by_conversation else "outputs"
+    plan = pd.DataFrame({"stratum": names, unit: sizes, "sampled": taken,
                          "inclusion probability": np.where(sizes > 0, taken / np.maximum(sizes, 1), 0).round(4),
                          "weight": np.where(taken > 0, sizes / np.maximum(taken, 1), np.nan).round(2)})
-    return out.reset_index(drop=True), plan
+    drawn_units = units.iloc[chosen]
+    held = {"unit": unit, "units": len(units), "negative": float(units["negative"].mean()) if len(units) else np.nan,
+            "sample_weights": 1 / probability[chosen] if len(chosen) else np.array([]),
+            "sample_negative": drawn_units["negative"].to_numpy(bool)}
+    return out.reset_index(drop=True), plan, held
 
 
-def _week_of(log: pd.DataFrame, week: str | dt.date | None) -> dt.date:
-    weeks = sorted(pd.DatetimeIndex(log["week"].unique()).date)
+def _week_of(log: pd.DataFrame | SqlLog, week: str | dt.date | None) -> dt.date:
+    weeks = log_weeks(log)
     if week is None:
         return weeks[-1]
     day = dt.date.fromisoformat(week) if isinstance(week, str) else week
@@ -1033,12 +1042,13 @@ def _week_of(log: pd.DataFrame, week: str | dt.date | None) -> dt.date:
     return monday
 
 
-def _strata(rows: pd.DataFrame, a: Answers) -> np.ndarray:
+def _strata(units: pd.DataFrame, a: Answers) -> np.ndarray:
+    """Each unit's stratum; ``units`` has ``segment`` and ``risky`` (negative feedback or low confidence)."""
+    rows = units
     if a.sampling == "stratified by segment":
         return rows["segment"].astype(str).to_numpy(dtype=object)
     if a.sampling == "oversample risky":
-        risky = _matches(rows["feedback"], a.negative_feedback) | (rows["confidence"] < a.low_confidence).to_numpy()
-        return np.where(risky, "risky", "other").astype(object)
+        return np.where(rows["risky"].to_numpy(bool), "risky", "other").astype(object)
     return np.full(len(rows), "all", dtype=object)
 
 
@@ -1089,47 +1099,49 @@ def _plan_review(a: Answers, log: pd.DataFrame, result: Result, cautions: list[s
         cautions.append(msg)
         result.add("caution", msg)
         return
-    sample, plan = _draw(log, a, None)
+    sample, plan, held = _draw(log, a, None)
+    unit = held["unit"]
     week = sample["week"].iloc[0] if len(sample) else _week_of(log, a.review_week or None).isoformat()
-    n = len(sample)
-    n_eff = kish_effective_sample_size(sample["weight"]) if n else 0.0
+    weights = np.round(held["sample_weights"], 4)  # as the reviewers' sheet writes them
+    n = len(weights)  # outputs, or conversations
+    n_eff = kish_effective_sample_size(weights) if n else 0.0
     design_effect = n / n_eff if n_eff else np.nan
     margin = margin_for_sample_size(int(round(n_eff)), p)
     needed = int(np.ceil(random_needed * design_effect)) if n_eff else random_needed
-    week_rows = int(plan["outputs"].sum())
+    week_units = int(plan[unit].sum())
     result.metric("Weekly review sample", n, key=False)
     result.metric("Margin of the weekly failure rate", margin, "%")
     result.tables[f"Review sample for the week of {week} ({a.sampling})"] = plan
-    week_log = log[log["week"] == np.datetime64(dt.date.fromisoformat(week), "ns")]
-    is_neg = _matches(sample["feedback"], a.negative_feedback)
-    weighted = float(np.sum(sample["weight"] * is_neg) / np.sum(sample["weight"])) if n else np.nan
+    is_neg = held["sample_negative"]
+    weighted = float(np.sum(weights * is_neg) / np.sum(weights)) if n else np.nan
+    of = " (share of conversations)" if unit == "conversations" else ""
     result.tables["What the weights correct: negative feedback in the review sample"] = pd.DataFrame({
         "estimate": ["the whole week (the truth)", "sample, unweighted", "sample, weighted by 1 / probability"],
-        "negative feedback (%)": [round(float(_matches(week_log["feedback"], a.negative_feedback).mean()) * 100, 1),
+        f"negative feedback{of} (%)": [round(held["negative"] * 100, 1),
                                   round(float(is_neg.mean()) * 100, 1) if n else np.nan,
                                   round(weighted * 100, 1)],
     })
     result.tables["Review sample size"] = pd.DataFrame({
-        "item": ["outputs in the week", "weekly review budget", "design effect (Kish)", "effective sample size",
+        "item": [f"{unit} in the week", "weekly review budget", "design effect (Kish)", "effective sample size",
                  f"margin at a {p:.0%} failure rate", f"random reviews for ±{a.target_margin:.1%}",
                  f"reviews for ±{a.target_margin:.1%} with this design"],
-        "value": [f"{week_rows:,}", f"{n:,}", f"{design_effect:.2f}", f"{n_eff:,.0f}", f"±{margin:.1%}",
+        "value": [f"{week_units:,}", f"{n:,}", f"{design_effect:.2f}", f"{n_eff:,.0f}", f"±{margin:.1%}",
                   f"{random_needed:,}", f"{needed:,}"],
     })
-    unseen = plan[(plan["outputs"] > 0) & (plan["sampled"] == 0)]
+    unseen = plan[(plan[unit] > 0) & (plan["sampled"] == 0)]
     if len(unseen):
         strata = f"stratum {unseen['stratum'].iloc[0]!r} gets" if len(unseen) == 1 else \
             f"strata {', '.join(repr(s) for s in unseen['stratum'])} get"
         result.add("caution", f"The {strata} no review this week (the budget is too small to reach them): their "
-                              f"{int(unseen['outputs'].sum()):,} outputs are not represented, so no weighted rate "
+                              f"{int(unseen[unit].sum()):,} {unit} are not represented, so no weighted rate "
                               f"covers them.")
-    result.data["review"] = {"week": week, "sampled": n, "effective_n": n_eff, "margin": margin,
-                             "needed": needed, "plan": json_records(plan)}
-    text = (f"Reviewing {n} of the week's {week_rows:,} outputs ({a.sampling}) estimates its failure rate within "
+    result.data["review"] = {"week": week, "sampled": n, "unit": unit, "turns": len(sample), "effective_n": n_eff,
+                             "margin": margin, "needed": needed, "plan": json_records(plan)}
+    text = (f"Reviewing {n} of the week's {week_units:,} {unit} ({a.sampling}) estimates its failure rate within "
             f"±{margin:.1%} (95%, at {p:.0%}; Kish's design effect {design_effect:.2f}, which ignores that "
             f"oversampling aims at failures, so read it as the worst case).")
-    if margin > a.target_margin + 1e-9 and n < week_rows:
-        msg = (f"the weekly review of {n} outputs gives ±{margin:.1%}, wider than the ±{a.target_margin:.0%} "
+    if margin > a.target_margin + 1e-9 and n < week_units:
+        msg = (f"the weekly review of {n} {unit} gives ±{margin:.1%}, wider than the ±{a.target_margin:.0%} "
                f"you want: review {needed} a week with this design ({random_needed} at random), or accept the "
                f"wider margin.")
         cautions.append(msg)
@@ -1308,7 +1320,7 @@ def promotion_candidates(source: Case | Answers, existing: pd.DataFrame | None =
     if a.reviewed_failures is None:
         return pd.DataFrame(columns=list(EVAL_COLUMNS))
     if log is None and a.log is not None:
-        log = _load_log(a.log)
+        log = open_answers_log(a)
     if existing is None:
         path = _eval_set_path(a, case)
         existing = read_eval_set(path) if path is not None else None
@@ -1321,7 +1333,7 @@ def _candidates(a: Answers, failures: pd.DataFrame, log: pd.DataFrame | None,
     rows = failures.drop_duplicates("id", keep="first")
     counts = {"reviewed": len(failures), "duplicates": len(failures) - len(rows)}
     if log is not None:
-        mentioned = log[log["id"].isin(rows["id"])]  # a few rows of a possibly huge log
+        mentioned = rows_for_ids(log, rows["id"])  # a few rows of a possibly huge log
         found = mentioned.drop_duplicates("id").set_index("id").reindex(rows["id"])
         for column, source_column in (("input", "input"), ("output", "output"), ("slice", "segment")):
             own = rows[column] if column in rows.columns else pd.Series("", index=rows.index)
@@ -1558,7 +1570,7 @@ def _segment_chart_figure(per_segment: pd.DataFrame, table: pd.DataFrame):
     return fig
 
 
-def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Series]], psis: dict[str, float]):
+def _drift_figure(mix: pd.DataFrame, numeric: dict[str, dict[str, Any]], psis: dict[str, float]):
     from ..charts import Figure  # user text drawn as written, never as mathtext
 
     fig = Figure(figsize=(11, 3.4), layout="constrained")
@@ -1571,13 +1583,14 @@ def _drift_figure(mix: pd.DataFrame, numeric: dict[str, tuple[pd.Series, pd.Seri
     ax.set_ylabel("share of outputs (%)")
     ax.set_title("Segment mix", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
-    for ax, (column, (ref, cur)) in zip(axes[1:], numeric.items()):
-        ref, cur = np.asarray(ref, float), np.asarray(cur, float)
-        high = np.nanquantile(np.concatenate([ref, cur]), 0.995)
-        low = min(np.nanmin(ref), np.nanmin(cur))
-        edges = np.linspace(low, high if high > low else low + 1, 31)
-        ax.hist(ref, edges, density=True, histtype="stepfilled", color="#9db4cc", alpha=0.7, label="reference")
-        ax.hist(cur, edges, density=True, histtype="step", color="#1f4e79", lw=1.5, label="current")
+    for ax, (column, binned) in zip(axes[1:], numeric.items()):
+        edges = binned["edges"]
+        width = edges[1] - edges[0]
+        for counts, label, fill in ((binned["hist_reference"], "reference", True),
+                                    (binned["hist_current"], "current", False)):
+            density = np.asarray(counts, float) / max(float(np.sum(counts)), 1) / width
+            ax.stairs(density, edges, fill=fill, color="#9db4cc" if fill else "#1f4e79", alpha=0.7 if fill else 1,
+                      lw=1.5, label=label)
         ax.set_title(f"{column[0].upper()}{column[1:]} (PSI {psis[column]:.2f})", fontsize=10)
         ax.set_yticks([])
         ax.set_xlabel(column if column != "input length" else "input length (characters)", fontsize=8)

@@ -40,6 +40,7 @@ ignore it and keep today's way.
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,27 +74,37 @@ AGREEMENT_FLOOR = 0.6  # below this, people disagree too often for "the right an
 HIGH_VOLUME, LOW_VOLUME, REVIEW_VOLUME = 1000, 100, 10_000  # decisions a month
 PLENTY_OF_EXAMPLES, FEW_EXAMPLES = 1000, 100
 
-SELF_CHECK = (
-    Check("A clinic's appointment form asks for a date, a doctor and a reason chosen from a list of eight. The "
-          "team wants an LLM to book the appointments. What does this worksheet say?",
-          ("AI automates with oversight: bookings are repetitive.",
-           "No AI: the input is structured and a short list of rules does it.",
-           "AI assists: let the LLM suggest a slot."),
-          1, "Structured input and a rule that covers every case: a better form or a calendar rule does it for "
-             "a fraction of the cost, explains itself and never drifts."),
-    Check("A classifier is 90% accurate at spotting fraudulent orders. 97% of orders are legitimate. Is it good?",
-          ("Yes, 90% is high.",
-           "No: answering 'legitimate' every time is 97% accurate, so it is worse than the majority-class "
-           "baseline — compare with the baseline, and price each kind of error.",
-           "It depends on the model size."),
-          1, "Accuracy means nothing without the baseline. Measure the majority class on labelled data before "
-             "anyone quotes a model's accuracy, then weigh a missed fraud against a blocked customer."),
-    Check("Agents say they want help sorting tickets, not a system that sorts for them; a misroute is cheap to "
-          "fix. The scorecard favours AI. Which outcome fits?",
-          ("AI automates with oversight.", "AI assists: it suggests and an agent confirms.", "Keep it human."),
-          1, "Whether people want a task done for them or want help with it decides automate versus assist. "
-             "Assisting also keeps a person catching the AI's errors while you learn how often it makes them."),
-)
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; the numbers it quotes come from the kit's own functions."""
+    _, majority, _ = majority_class_baseline(["legitimate"] * 97 + ["fraud"] * 3)
+    suggestion = Answers(value_per_correct=2, cost_false_positive=6, cost_false_negative=6)
+    floor, cost = do_nothing_accuracy(suggestion), error_cost(suggestion)
+    return (
+        Check("A clinic's booking form asks for a date, a doctor and a reason chosen from a list of eight. The "
+              "team wants an LLM to book the appointments. Which outcome fits?",
+              ("AI automates with oversight: bookings are frequent and repetitive.",
+               "AI assists: the LLM suggests a slot and the receptionist confirms it.",
+               "No AI: the input is structured and a short list of rules covers every case."),
+              2, "Structured input and rules that cover every case: a calendar rule does it for a fraction of the "
+                 "cost, explains itself and never drifts. Assisting sounds careful, but it still builds the AI "
+                 "nobody needs."),
+        Check("A classifier is 90% accurate at spotting fraudulent orders, and 97% of orders are legitimate. Is "
+              "it good?",
+              (f"Not shown: always answering 'legitimate' is {majority:.0%} accurate, so compare it with that "
+               f"and price each kind of error.",
+               "Yes: it catches 9 in 10 fraudulent orders.",
+               "Yes: 90% is more than most models reach on a first try."),
+              0, f"Accuracy means nothing without the baseline: the majority answer alone is right {majority:.0%} "
+                 f"of the time. And 90% accuracy is not 90% of fraud caught: that is recall, a different number."),
+        Check("A right suggestion saves an agent $2 of time; acting on a wrong one costs $6 to undo. Below what "
+              "share right does showing suggestions cost more than it saves?",
+              (f"{1 - floor:.0%}: a suggestion must beat the ratio 2 ÷ 8.",
+               f"{floor:.0%}: cost of an error ÷ (value of a right one + cost of an error) = 6 ÷ 8.",
+               "50%: it must be right more often than wrong."),
+              1, f"At a share p right, p × $2 − (1 − p) × ${cost:.0f} is zero at p = 6 ÷ 8 = {floor:.0%}. Errors "
+                 f"cost three times what right answers save, so being right more often than wrong is not enough."),
+    )
 
 
 class Answers(BaseModel):
@@ -113,6 +124,11 @@ class Answers(BaseModel):
         "", json_schema_extra={"multiline": True},
         description="The best way to do it without AI: a rule, a form or UX change, a process change, or "
                     "people as today.")
+    non_ai_name: str = Field(
+        "", max_length=60,
+        description="What the later questions call the non-AI way when the answer is no AI: a few words, "
+                    "singular (e.g. 'the reminder schedule'); empty: 'the rule-based system' when question 4 "
+                    "chose rules.")
     rules_can_do_it: Literal["yes", "partly", "no"] = Field(
         "partly", description="Could a short list of rules (if this, then that) do it: yes, partly (the easy "
                               "cases), or no?")

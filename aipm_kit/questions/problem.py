@@ -7,6 +7,7 @@ other problems on the table. This worksheet checks each of those in turn.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -29,7 +30,8 @@ TITLE = "What problem should we solve to maximize impact?"
 SOLUTION_WORDS = (
     "ai", "artificial intelligence", "ml", "machine learning", "model", "models", "chatbot", "chat bot", "bot",
     "llm", "llms", "gpt", "chatgpt", "genai", "generative", "copilot", "rag", "neural", "classifier",
-    "algorithm", "app", "apps", "dashboard", "automate", "automated", "automation", "platform",
+    "algorithm", "app", "apps", "dashboard", "automate", "automated", "automates", "automating", "automation",
+    "platform",
 )
 _SOLUTION_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in SOLUTION_WORDS) + r")\b", re.IGNORECASE)
 
@@ -38,24 +40,37 @@ LISTED_CANDIDATES = 50  # rows of the ranking shown; the chosen candidate is alw
 LABELLED_CANDIDATES = 12  # names written on the landscape: the chosen one and the best bets
 LABEL_WIDTH = 40  # characters of a name written on the landscape
 
-SELF_CHECK = (
-    Check("Which problem statement is solution-agnostic?",
-          ("We need a chatbot that answers billing questions.",
-           "Customers wait two days for answers to billing questions, and a third of them chase us by phone.",
-           "Use an LLM to cut support costs."),
-          1, "It names who suffers, what hurts and when, and leaves the fix open: rules, a help page or a "
-             "model could all answer it."),
-    Check("Ten of twelve interviewees said they would love a faster way to triage. What does that show?",
-          ("The problem is validated.", "Interest, not evidence: ask about the last time it happened.",
-           "The problem should be solved with AI."),
-          1, "Opinions about a future product are cheap. Evidence is a recent, concrete instance of the "
-             "problem, and stronger still a commitment of time, money or data."),
-    Check("Candidate A has RICE 10,800 and candidate B 3,000. When is B still the right choice?",
-          ("Never: always take the top score.",
-           "When you can say which of A's inputs is wrong, or why B unblocks A.",
-           "When B uses AI."),
-          1, "A score is a way to argue, not a verdict: going against it is fine when you can name the reason."),
-)
+@functools.cache
+def self_check() -> tuple[Check, ...]:
+    """The self-check at the end of the notebook; the numbers it quotes come from the kit's own functions."""
+    low, high = wilson_interval(9, 12)
+    sized = analyze(Answers(users_affected=250, occurrences_per_user_per_month=4, cost_per_occurrence=12))
+    monthly, annual = sized.metric_value("Monthly cost of the problem"), sized.metric_value("Annual cost of the problem")
+    return (
+        Check("Which problem statement is solution-agnostic?",
+              ("Customers wait two days for an answer to a billing question, and a third of them phone us to "
+               "chase it.",
+               "Customers wait two days for billing answers, so they need a chatbot that replies at once.",
+               "Billing questions take too long to answer; automating the replies would cut the wait."),
+              0, "It says who suffers, what hurts and when, and leaves the fix open. The other two describe the "
+                 "pain well but smuggle in a fix (a chatbot, automation): the worksheet flags those words."),
+        Check("9 of 12 interviewees described the problem from something they did last month (75%); 3 more said "
+              "they would love a fix. Your bar is 60%. What does the evidence say?",
+              ("It clears the bar: 75% is well above 60%.",
+               "It clears the bar easily: counting the three who want a fix, 12 of 12 have the problem.",
+               f"Not shown yet: the 95% interval of 9 of 12 runs from {low:.0%} to {high:.0%}, and its low end "
+               f"is under 60%; interview more people."),
+              2, f"Twelve interviews cannot tell 75% from {low:.0%}, so the verdict uses the interval's low end. "
+                 f"Wanting a fix is an opinion about a future product, not evidence of the problem."),
+        Check("250 users hit the problem 4 times a month, each time costing $12 of their time. What does that "
+              "tell you?",
+              (f"Solving it saves ${monthly:,.0f} a month from the day the fix ships.",
+               f"It costs ${annual:,.0f} a year: the most a fix can be worth, before what the fix costs and how "
+               f"much of the problem it removes.",
+               f"It costs ${monthly:,.0f} a year: users × occurrences × cost."),
+              1, f"250 × 4 × $12 = ${monthly:,.0f} a month, ${annual:,.0f} a year. It is a ceiling: a fix that "
+                 f"removes half the problem is worth half, less its own running cost (question 2 weighs that)."),
+    )
 
 
 class Candidate(BaseModel):
