@@ -270,7 +270,8 @@ def what_would_change(case: Case, results: Mapping[str, Result]) -> list[str]:
     """What would change the decision: question 2's thresholds, then what holds each question the stage reaches."""
     lines = []
     need_ai = results.get("need_ai")
-    if need_ai is not None and need_ai.answered:
+    # question 2's thresholds are about AI: for a case that chose the non-AI way, its row already says why not
+    if need_ai is not None and need_ai.answered and _no_ai_outcome(need_ai) is None:
         note = need_ai.notes.get("What would change the decision", "")
         lines += [line.removeprefix("- ").strip() for line in note.splitlines() if line.strip()]
     for q in QUESTIONS:
@@ -287,7 +288,7 @@ def next_steps(case: Case, results: Mapping[str, Result], findings: list[Finding
     """The next steps, derived, most pressing first: settle each contradiction, fix what stops a question the
     stage reaches (its owner from the question's ``owner``), prepare the questions the stage does not reach yet
     (their plans), resolve the cautions, and close question 3's data gaps (their owners and dates)."""
-    settle = [Step(f"Settle {f.quantity.lower()}: {f.fix}", "", "", "the ledger") for f in findings
+    settle = [Step(f"Settle {f.quantity.lower()}: {f.fix}", "", "", "the case's check") for f in findings
               if f.contradiction]
     stops: list[Step] = []
     plans: list[Step] = []

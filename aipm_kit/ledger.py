@@ -112,7 +112,7 @@ SHARE_HANDLED = {
     "act autonomously": "the share the product acts on alone (confidence at or above question 5's threshold); "
                         "the rest go to a person",
 }
-SHARE_HANDLED_METRIC = "Share handled by the AI"  # question 5's coverage on held-out scores
+SHARE_HANDLED_METRIC = "Share handled by"  # question 5's coverage on held-out scores ("… the AI", "… the rules")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,9 @@ def share_handled(case: Case, experience: Result | None = None) -> Sourced | Non
     result = experience if experience is not None else case.analyze("experience")
     if not result.answered:
         return None
-    value = next((m.value for m in result.metrics if m.name == SHARE_HANDLED_METRIC and m.value is not None), None)
+    # the metric names the system: "Share handled by the AI", or by the non-AI way a no-AI case chose
+    value = next((m.value for m in result.metrics if m.name.startswith(SHARE_HANDLED_METRIC)
+                  and m.value is not None), None)
     if value is None:
         return None
     level = case.answers("experience").automation
@@ -497,7 +499,7 @@ RELATIONS: tuple[Relation, ...] = (
               _q2_value("net_monthly_value_with_evidence"), "$"),
         "question 2's value assumes the AI handles every decision at the accuracy planned; the evidence says how "
         "many it handles and how well.",
-        "read question 2's table of the value planned and with the evidence; raise the share handled (question 5's "
+        "read question 2's table of the value planned and with the evidence; increase the share handled (question 5's "
         "threshold) or the accuracy (question 6), or take the smaller value as the case's.",
         tolerance=0.10, flips=_loses_money),
     Relation(

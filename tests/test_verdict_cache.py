@@ -73,7 +73,7 @@ def test_the_readme_table_of_verdicts_is_what_the_cases_say():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     header = next(line for line in readme.splitlines() if line.startswith("| question | "))
     names = [cell.strip() for cell in header.strip("|").split("|")][1:]
-    rows = [line for line in readme.splitlines() if re.match(r"\| (\d\. |launch )", line)]
+    rows = [line for line in readme.splitlines() if re.match(r"\| (\d\. |decision )", line)]
     table = [[cell.strip() for cell in row.strip("|").split("|")][1:] for row in rows]
     for column, name in enumerate(names):
         case = load_case(bundled_cases()[name])

@@ -318,7 +318,7 @@ LOG_USES = {
     "input": ("what the product was given", "reviewing it; drift in input length"),
     "output": ("what the product answered", "reviewing it; the expected answer of a promoted case"),
     "confidence": ("how sure the product was (0–1)", "oversampling risky outputs for review; drift in confidence"),
-    "feedback": ("what the user did with it (accepted, corrected …)", "the weekly rate of negative feedback"),
+    "feedback": ("what the user did with it (kept or corrected it …)", "the weekly rate of negative feedback"),
 }
 REVIEW_POWER = 0.8  # the chance the weekly review catches the rise the plan names
 
@@ -381,7 +381,7 @@ def plan(answers: Answers, case: Case) -> Result:
                               f"review every output, or pool two or more weeks before judging a rise.")
     if answers.review_budget < needed:
         result.add("caution", f"The review budget ({answers.review_budget:,} a week) is short of the {needed:,} "
-                              f"needed: raise it before launch, or accept missing a rise to {raised:.1%} more often.")
+                              f"needed: increase it before launch, or accept missing a rise to {raised:.1%} more often.")
     else:
         result.add("info", f"The review budget ({answers.review_budget:,} a week) covers the {needed:,} needed.")
     return result
