@@ -1,10 +1,14 @@
-"""The one-page brief of a case, and the index page over every case of a build.
+"""The one-page brief of a case (a decision memo), and the index page over every case of a build.
 
 The brief is made from the same ``Result`` objects the notebooks show, so the page and the notebooks cannot
-disagree. At the top, a launch-readiness line that follows from the seven verdicts; then one row per question:
-its verdict badge, headline, the two or three numbers that matter (``Result.key_metrics``) and a link to the
-filled notebook. A question the case has not answered says "not answered": nothing is filled in for it.
-Every piece of text that comes from a case file is escaped (HTML) or backslash-escaped (Markdown).
+disagree. It reads as a decision memo: it leads with the decision the case is at for its stage (build it? launch
+it? keep it, improve it or roll it back?) and the recommendation that follows from the verdicts of the questions
+that stage reaches; then the evidence (one row per question: its verdict badge, headline, the two or three
+numbers that matter and a link to the filled notebook), the contradictions still open (the ledger's check), the
+top risks with their controls (question 5's failure modes, else question 4's), what would change the decision,
+and the next steps with their owners. Everything is derived from the results; a question the case has not
+answered says "not answered" and nothing is filled in for it. Every piece of text that comes from a case file is
+escaped (HTML) or backslash-escaped (Markdown).
 """
 
 from __future__ import annotations
@@ -31,13 +35,23 @@ ANALYSIS_FAILED = "Analysis failed"
 
 # ---- what the brief says ----------------------------------------------------------------------------
 
+# The decision a case is at, by its stage (None: the case does not say; the launch decision, over all seven).
+DECISIONS = {
+    None: "Is it ready to launch?",
+    "idea": "Should we build it?",
+    "pilot": "Should we launch it?",
+    "launched": "Keep it, improve it, or roll it back?",
+}
+
+
 @dataclass(frozen=True)
 class Readiness:
-    """The launch-readiness line: a status in a few words, its level, and the sentence that explains it."""
+    """The memo's lead: the decision the case is at, the recommendation in a few words, its level, and why."""
 
-    status: str  # "Ready to launch", "Ready with cautions", "Incomplete", "Not ready", "Don't build AI"
+    status: str  # "Ready to launch", "Build it", "Don't launch yet", "Keep it", "Don't build AI" …
     level: Level | None  # None: incomplete, nothing decided yet
     message: str
+    decision: str = DECISIONS[None]
 
 
 def case_results(case: Case) -> dict[str, Result]:
@@ -67,7 +81,7 @@ def launch_readiness(results: Mapping[str, Result]) -> Readiness:
     stopped = {q.key for q, _ in stops}
     cautions = [(q, r) for q, r in by_number if r.level == "caution" and q.key not in stopped]
     broken = [q for q, r in by_number if r.verdict == ANALYSIS_FAILED]
-    missing = [q for q, r in by_number if not r.answered and q not in broken]
+    missing = [q for q, r in by_number if not r.answered and q not in broken and not r.planned]
     failed = f" The analysis failed at {_list_numbers(broken)}." if broken else ""
 
     need_ai = results.get("need_ai")
@@ -106,6 +120,87 @@ def launch_readiness(results: Mapping[str, Result]) -> Readiness:
     return Readiness("Ready to launch", "go", "All seven questions are answered and none raises a caution.")
 
 
+# What each stage recommends: (all go, with cautions, stopped, not AI).
+_WORDS = {
+    "idea": ("Build it", "Build it, with cautions", "Don't build yet", "Don't build AI"),
+    "pilot": ("Launch it", "Launch it, with cautions", "Don't launch yet", "Don't launch the AI"),
+    "launched": ("Keep it", "Keep it and improve it", "Fix it now", "Retire the AI"),
+}
+
+
+def decision(case: Case | None, results: Mapping[str, Result]) -> Readiness:
+    """The decision the case is at for its stage, and the recommendation the verdicts it reaches add up to.
+
+    A case without a stage gets the launch decision over all seven questions (``launch_readiness``). At a
+    stage, the questions it does not reach yet plan ("Not yet") and take no part. Question 2's "no AI" comes
+    first; then a stop (or a verdict that holds by its word, question 6's Hold) anywhere reached; then answers
+    still missing; then cautions. A launched product's own verdict is question 7's ("Act now" is a stop); its
+    question 6 judges the next release, so a Hold there is a caution on the product in use.
+    """
+    stage = case.stage if case is not None else None
+    if stage not in _WORDS:
+        return launch_readiness(results)
+    go, caution, stop, no_ai = _WORDS[stage]
+    reached = [(q, results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS if q.reaches(stage)]
+    ask = DECISIONS[stage]
+    # once launched, question 6 judges the next release, not the product in use: its Hold is a caution here
+    def weight(q: Question, r: Result) -> Level | None:
+        held = r.level == "stop" or bool(r.data.get("blocks_launch"))
+        if stage == "launched" and q.key == "evaluation":
+            return "caution" if held or r.level == "caution" else r.level
+        return "stop" if held else r.level
+
+    stops = [(q, r) for q, r in reached if weight(q, r) == "stop"]
+    cautions = [(q, r) for q, r in reached if weight(q, r) == "caution"]
+    missing = [q for q, r in reached if not r.answered]
+    need_ai = results.get("need_ai")
+    outcome = _no_ai_outcome(need_ai)
+    lead = ""
+    if need_ai is not None and outcome is not None:
+        instead = _instead(need_ai, outcome).rstrip(".")
+        chosen = getattr(case.answers("approach"), "chosen", None)
+        if stage != "idea" and chosen == "rules":
+            # the product built is the non-AI way question 2 chose: the stage's decision is about it
+            lead = f"The product is the non-AI way question 2 chose: {instead}. "
+        else:
+            message = f"Question 2 — {need_ai.headline.rstrip('.')}. Instead: {instead}."
+            others = [q for q, _ in stops if q.key != "need_ai"]
+            if others:
+                message += f" Also stopped at {_list_questions(others)}."
+            return Readiness(no_ai, "stop" if others else need_ai.level, message, ask)
+    watch = results.get("monitoring")
+    if stage == "launched" and watch is not None and watch.answered:
+        lead += f"Question 7, watching it live, says {_quote(watch.headline)} "
+        if watch.level == "stop":  # "Act now" leads: the product in use is degrading
+            stops = [(q, r) for q, r in stops if q.key == "monitoring"] + [(q, r) for q, r in stops
+                                                                          if q.key != "monitoring"]
+    if stops:
+        first_q, first = stops[0]
+        message = f"{lead}Stopped at {_list_questions(q for q, _ in stops)}"
+        message += "." if first_q.key == "monitoring" and lead else (f": question {first_q.number} says "
+                                                                     f"{_quote(first.headline)}")
+        if missing:
+            message += f" Not answered yet: {_list_numbers(missing)}."
+        return Readiness(stop, "stop", message, ask)
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        them = "it" if len(missing) == 1 else "them"
+        return Readiness("Incomplete", None, f"{lead}{_list_numbers(missing).capitalize()} {verb} not answered "
+                                             f"yet, and the {stage} stage needs {them} to decide.", ask)
+    later = [q for q in QUESTIONS if not q.reaches(stage)]
+    plans = (f" {_list_numbers(later).capitalize()} plan{'s' if len(later) == 1 else ''} what comes next."
+             if later else "")
+    if cautions:
+        return Readiness(caution, "caution", f"{lead}Nothing the {stage} stage reaches stops it; resolve the "
+                                             f"cautions at {_list_questions(q for q, _ in cautions)}.{plans}", ask)
+    return Readiness(go, "go", f"{lead}Every question the {stage} stage reaches is sound, with no caution.{plans}", ask)
+
+
+def _quote(headline: str) -> str:
+    text = " ".join(headline.split()).rstrip(".")
+    return f"“{text}”."
+
+
 def _no_ai_outcome(result: Result | None) -> str | None:
     if result is None or not result.answered:
         return None
@@ -135,6 +230,106 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# ---- the rest of the memo: risks, what would change it, next steps ----------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One next step: what to do, who does it ("" while nobody is named), by when, and where it comes from."""
+
+    action: str
+    owner: str
+    due: str
+    source: str
+
+
+TOP_RISKS = 3
+MOST_STEPS = 8
+
+
+def top_risks(results: Mapping[str, Result], n: int = TOP_RISKS) -> list[str]:
+    """The riskiest failure modes (severity × likelihood, question 5) with their controls; question 4's list,
+    without controls, while question 5 has none."""
+    experience, approach = results.get("experience"), results.get("approach")
+    modes = experience.data.get("failure_modes") if experience is not None and experience.answered else None
+    if modes:
+        lines = []
+        for m in modes[:n]:
+            control = f"control: {m['control']}"
+            if not m.get("control_ok", True):
+                control += f", short of the '{m['required_control']}' it needs"
+            seen = f"noticed by {m['detection']}" if m.get("detection") else "nobody would notice it"
+            back = f"way back: {m['recovery']}" if m.get("recovery") else "no way back yet"
+            lines.append(f"{m['name']} (severity {m['severity']} × likelihood {m['likelihood']}): {control}; "
+                         f"{seen}; {back}.")
+        return lines
+    modes = approach.data.get("failure_modes") if approach is not None and approach.answered else None
+    return [f"{m['name']}: {m['example']} No control designed yet (question 5)." for m in (modes or [])[:n]]
+
+
+def what_would_change(case: Case, results: Mapping[str, Result]) -> list[str]:
+    """What would change the decision: question 2's thresholds, then what holds each question the stage reaches."""
+    lines = []
+    need_ai = results.get("need_ai")
+    # question 2's thresholds are about AI: for a case that chose the non-AI way, its row already says why not
+    if need_ai is not None and need_ai.answered and _no_ai_outcome(need_ai) is None:
+        note = need_ai.notes.get("What would change the decision", "")
+        lines += [line.removeprefix("- ").strip() for line in note.splitlines() if line.strip()]
+    for q in QUESTIONS:
+        r = results.get(q.key)
+        if r is None or r.level not in ("stop", "caution") or not q.reaches(case.stage):
+            continue
+        finding = _first_finding(r)
+        if finding:
+            lines.append(f"Question {q.number} clears what holds it: {finding}")
+    return lines
+
+
+def next_steps(case: Case, results: Mapping[str, Result], findings: list[Finding]) -> list[Step]:
+    """The next steps, derived, most pressing first: settle each contradiction, fix what stops a question the
+    stage reaches (its owner from the question's ``owner``), prepare the questions the stage does not reach yet
+    (their plans), resolve the cautions, and close question 3's data gaps (their owners and dates)."""
+    settle = [Step(f"Settle {f.quantity.lower()}: {f.fix}", "", "", "the case's check") for f in findings
+              if f.contradiction]
+    stops: list[Step] = []
+    plans: list[Step] = []
+    cautions: list[Step] = []
+    gaps: list[Step] = []
+    for q in QUESTIONS:
+        r = results.get(q.key)
+        if r is None:
+            continue
+        owner = str(getattr(case.answers(q.key), "owner", "") or "").strip()
+        actions = r.data.get("actions") or [] if q.key == "data" and r.answered else []
+        gaps += [Step(f"{a['data need']}: {a['action']}", a.get("owner", ""), a.get("due", ""), "question 3")
+                 for a in actions]
+        if r.planned:
+            plan = r.headline.split(". ", 1)[1] if ". " in r.headline else r.headline
+            plans.append(Step(plan, owner, "", f"question {q.number}'s plan"))
+        elif r.level in ("stop", "caution") and q.reaches(case.stage) and not actions:
+            finding = _first_finding(r)
+            if finding:
+                (stops if r.level == "stop" else cautions).append(Step(finding, owner, "", f"question {q.number}"))
+    # what holds the decision first, then what the next stage needs, then the rest
+    return (settle + stops + plans + cautions + gaps)[:MOST_STEPS]
+
+
+def _first_finding(r: Result) -> str:
+    for level in ("stop", "caution"):
+        for f in r.findings:
+            if f.level == level:
+                return f.message
+    return ""
+
+
+def _stage_line(case: Case) -> str:
+    parts = []
+    if case.stage:
+        parts.append(f"Stage: {case.stage}")
+    if case.as_of:
+        parts.append(f"as of {case.as_of.isoformat()}")
+    return " · ".join(parts)
+
+
 def notebook_links(folder: Path, stems: Iterable[str] | None = None) -> dict[str, str]:
     """Question key → relative link for every question notebook exported as HTML in ``folder``."""
     links = {}
@@ -161,7 +356,7 @@ class Overview:
 
     def _repr_html_(self) -> str:
         e = html.escape
-        readiness = launch_readiness(self.results)
+        readiness = decision(self.case, self.results)
         colour = level_colour(readiness.level)
         status, message = readiness.status, readiness.message
         if self.case is not None and self.case.student_mode:  # the launch line is a verdict too
@@ -181,7 +376,7 @@ class Overview:
 
     def __repr__(self) -> str:
         student = self.case is not None and self.case.student_mode
-        status = "Your call." if student else launch_readiness(self.results).status
+        status = "Your call." if student else decision(self.case, self.results).status
         lines = [f"{self.case.name} — {status}"]
         for q in QUESTIONS:
             r = self.results.get(q.key) or Result.not_answered(q.key, q.title)
@@ -233,6 +428,14 @@ td.verdict { width: 1%; white-space: nowrap; }
 .ledger li { margin: 2px 0; }
 .ledger li.contradiction::marker { color:#b3261e; } .ledger li.gap::marker { color:#a15c00; }
 .ledger code { font-size: 11.5px; background: var(--tint); padding: 0 3px; border-radius: 3px; }
+.decision { margin: 0 0 3px; font-size: 11px; letter-spacing: .06em; text-transform: uppercase;
+  color: var(--muted); }
+.stage { margin: -8px 0 12px; font-size: 12.5px; color: var(--muted); }
+.memo h2 { font-size: 15px; margin: 16px 0 4px; }
+.memo ul { margin: 0; padding-left: 18px; font-size: 12.5px; }
+.memo li { margin: 2px 0; }
+.memo .owner { color: var(--muted); }
+.not-yet .headline { color: var(--muted); }
 footer { margin-top: 14px; font-size: 11.5px; color: var(--muted); }
 footer a { color: inherit; }
 .matrix th, .matrix td { border-bottom: 1px solid var(--rule); padding: 8px 6px; text-align: center;
@@ -281,8 +484,28 @@ def _page(title: str, body: str, wide: bool = False) -> str:
 
 
 def _readiness_html(readiness: Readiness) -> str:
-    return (f'<section class="readiness {readiness.level or "none"}"><strong>{html.escape(readiness.status)}</strong>'
-            f"<span>{html.escape(readiness.message)}</span></section>")
+    e = html.escape
+    return (f'<section class="readiness {readiness.level or "none"}"><p class="decision">The decision: '
+            f"{e(readiness.decision)}</p><strong>{e(readiness.status)}</strong>"
+            f"<span>{e(readiness.message)}</span></section>")
+
+
+def _memo_html(case: Case, results: Mapping[str, Result], findings: list[Finding]) -> str:
+    """The memo after the evidence: top risks, what would change the decision, next steps with owners."""
+    e = html.escape
+
+    def section(title: str, items: list[str], empty: str) -> str:
+        body = f"<ul>{''.join(f'<li>{item}</li>' for item in items)}</ul>" if items else f"<p>{e(empty)}</p>"
+        return f'<section class="memo"><h2>{e(title)}</h2>{body}</section>\n'
+
+    steps = [f"{e(s.action)} <span class=\"owner\">— {e(s.owner or 'owner to name')}"
+             f"{', by ' + e(s.due) if s.due else ''} ({e(s.source)})</span>"
+             for s in next_steps(case, results, findings)]
+    return (section("Top risks and their controls", [e(r) for r in top_risks(results)],
+                    "No failure modes are listed yet (questions 4 and 5).")
+            + section("What would change the decision", [e(c) for c in what_would_change(case, results)],
+                      "Nothing the results name.")
+            + section("Next steps", steps, "None: every question the stage reaches is sound."))
 
 
 def brief_html(case: Case, results: Mapping[str, Result] | None = None, links: Mapping[str, str] | None = None,
@@ -302,7 +525,7 @@ def brief_html(case: Case, results: Mapping[str, Result] | None = None, links: M
         title = e(q.title)
         if q.key in links:
             title = f'<a href="{e(links[q.key], quote=True)}">{title}</a>'
-        if r.answered or r.verdict == ANALYSIS_FAILED:
+        if r.answered or r.verdict == ANALYSIS_FAILED or r.planned:
             metrics = "".join(f'<li><span class="k">{e(m.name)}</span> <span class="v">{e(m.formatted())}</span></li>'
                               for m in r.key_metrics)
             detail = f'<p class="headline">{e(r.headline)}</p>'
@@ -311,23 +534,29 @@ def brief_html(case: Case, results: Mapping[str, Result] | None = None, links: M
             detail = '<p class="headline">Not answered yet: the case file has no answers for this question.</p>'
         if q.key in failed:
             detail += '<p class="failed">The notebook failed in this build: its page shows the error.</p>'
-        rows.append(f'<tr class="{"answered" if r.answered else "not-answered"}"><td class="num">{q.number}</td>'
+        kind = "answered" if r.answered else "not-yet" if r.planned else "not-answered"
+        rows.append(f'<tr class="{kind}"><td class="num">{q.number}</td>'
                     f'<td class="q">{title}</td><td class="verdict">{badge(r.verdict, r.level)}</td>'
                     f"<td>{detail}</td></tr>")
     source = f" from the case file {e(case.path.name)}" if case.path else ""
     note = " Each question's title links to its filled notebook." if links else ""
+    findings = check(case, results)
+    stage = _stage_line(case)
     body = (
         '<header><p class="kicker">AI product brief</p>'
         f"<h1>{e(case.name)}</h1>"
         + (f'<p class="summary">{e(case.summary)}</p>' if case.summary else "")
+        + (f'<p class="stage">{e(stage)}</p>' if stage else "")
         + "</header>\n"
-        + _readiness_html(launch_readiness(results)) + "\n"
+        + _readiness_html(decision(case, results)) + "\n"
+        + '<section class="memo"><h2>The evidence</h2></section>\n'
         + '<table class="questions"><thead><tr><th>#</th><th>Question</th><th>Verdict</th>'
           "<th>Finding and the numbers that matter</th></tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody></table>\n"
         + (f'<p class="provenance">{e(_eval_provenance(case))}</p>\n' if _eval_provenance(case) else "")
-        + _holds_together_html(check(case, results))
+        + _holds_together_html(findings)
+        + _memo_html(case, results, findings)
         + f"<footer>Made by aipm-kit{source}.{note}</footer>"
     )
     return _page(f"{case.name} — AI product brief", body)
@@ -376,18 +605,21 @@ def brief_markdown(case: Case, results: Mapping[str, Result] | None = None,
     results = results if results is not None else case_results(case)
     links = links or {}
     failed = set(failed)
-    readiness = launch_readiness(results)
+    readiness = decision(case, results)
     lines = [f"# {md_escape(case.name)}", ""]
     if case.summary:
         lines += [md_escape(case.summary), ""]
-    lines += [f"**Launch readiness: {md_escape(readiness.status)}.** {md_escape(readiness.message)}", "",
+    if _stage_line(case):
+        lines += [f"*{md_escape(_stage_line(case))}*", ""]
+    lines += [f"**The decision: {md_escape(readiness.decision)}** {md_escape(readiness.status)}. "
+              f"{md_escape(readiness.message)}", "", "## The evidence", "",
               "| # | Question | Verdict | Finding | Numbers that matter |", "|---|---|---|---|---|"]
     for q in QUESTIONS:
         r = results.get(q.key) or Result.not_answered(q.key, q.title)
         title = md_escape(q.title)
         if q.key in links:
             title = f"[{title}]({links[q.key]})"
-        if r.answered or r.verdict == ANALYSIS_FAILED:
+        if r.answered or r.verdict == ANALYSIS_FAILED or r.planned:
             headline = md_escape(r.headline)
             numbers = "; ".join(f"{md_escape(m.name)}: **{md_escape(m.formatted())}**" for m in r.key_metrics) or "—"
             verdict = f"**{md_escape(r.verdict)}**"
@@ -407,6 +639,15 @@ def brief_markdown(case: Case, results: Mapping[str, Result] | None = None,
         lines.append(f"- **{mark} — {md_escape(f.quantity)}:** {md_escape(f.home)} = {md_escape(f.home_value)}, "
                      f"but {md_escape(f.other)} = {md_escape(f.other_value)}. {md_escape(f.effect)} "
                      f"*Fix:* {md_escape(f.fix)}")
+    lines += ["", "## Top risks and their controls", ""]
+    lines += [f"- {md_escape(r)}" for r in top_risks(results)] or [
+        "No failure modes are listed yet (questions 4 and 5)."]
+    lines += ["", "## What would change the decision", ""]
+    lines += [f"- {md_escape(c)}" for c in what_would_change(case, results)] or ["Nothing the results name."]
+    lines += ["", "## Next steps", ""]
+    lines += [f"- {md_escape(s.action)} — *{md_escape(s.owner or 'owner to name')}"
+              f"{', by ' + md_escape(s.due) if s.due else ''} ({md_escape(s.source)})*"
+              for s in next_steps(case, results, findings)] or ["None: every question the stage reaches is sound."]
     source = f" from the case file `{case.path.name}`" if case.path and "`" not in case.path.name else ""
     lines += ["", f"*Made by aipm-kit{source}.*", ""]
     return "\n".join(lines)
@@ -460,7 +701,7 @@ def index_html(entries: Iterable[IndexEntry]) -> str:
             else:
                 cell = f'<span title="{tip}">{cell}</span>'
             cells.append(f"<td>{cell}</td>")
-        readiness = launch_readiness(entry.results)
+        readiness = decision(entry.case, entry.results)
         brief = e(f"{folder}/brief.html", quote=True)
         rows.append(
             f'<tr><td class="case"><a href="{brief}">{e(entry.case.name)}</a>'

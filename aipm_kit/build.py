@@ -631,7 +631,8 @@ def is_brief(path: Path) -> bool:
     if text.startswith("<!DOCTYPE html>"):
         return '<p class="kicker">AI product brief</p>' in text and "<footer>Made by aipm-kit" in text
     lines = text.rstrip("\n").splitlines()
-    return bool(lines) and text.startswith("# ") and "**Launch readiness: " in text and \
+    lead = "**The decision: " in text or "**Launch readiness: " in text  # the memo's lead, or an older brief's
+    return bool(lines) and text.startswith("# ") and lead and \
         re.fullmatch(r"\*Made by aipm-kit( from the case file `[^`]*`)?\.\*", lines[-1]) is not None
 
 

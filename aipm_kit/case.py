@@ -257,6 +257,8 @@ class Case:
         """Run question ``key``'s analysis on this case (a "not answered" result if it has no answers)."""
         q = BY_KEY[key]
         answers = self.sections.get(key)
+        if not q.reaches(self.stage):  # a plan, even before the question is answered: it reads earlier ones
+            return q.plan(answers, self)
         if not self.is_answered(key):
             return q.not_answered()  # naming the answers a verdict needs
         return q.analyze(answers, self)

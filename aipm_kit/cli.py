@@ -417,7 +417,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"\n  {name} — {item.name}\n    {item.summary}")
         for v in item.verdicts.verdicts:
             print(f"    {v.number}. {v.verdict:<{width}}{v.title}")
-        print(f"    Launch: {item.verdicts.readiness}")
+        print(f"    Decision: {item.verdicts.readiness}")
 
     print("\nNotebooks (parameters papermill can set with -p NAME VALUE):")
     for q, notebook in question_notebooks():

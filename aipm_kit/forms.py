@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from .bundled import is_bundled
-from .case import Case, CaseConflict, CaseError, StudentAnswer, field_problem, load_case
+from .case import STAGES, About, Case, CaseConflict, CaseError, StudentAnswer, field_problem, load_case
 from .labels import field_label
 from .questions import BY_KEY
 from .result import NO_MATHS, Result
@@ -250,7 +250,9 @@ def safe_file_name(name: str) -> str:
 
 
 _CASE_FIELD_HELP = ("The product's name, as the brief and every notebook title it.",
-                    "What the product does, for whom, in one or two sentences.")
+                    "What the product does, for whom, in one or two sentences.",
+                    About.model_fields["stage"].description,
+                    About.model_fields["as_of"].description)
 
 
 def _case_fields(case: Case) -> dict[str, Any]:
@@ -260,7 +262,17 @@ def _case_fields(case: Case) -> dict[str, Any]:
     return {"name": w.Text(value=case.name, description="Product name", continuous_update=False, style=style,
                            layout=w.Layout(width="96%")),
             "summary": w.Textarea(value=case.summary, description="Summary", continuous_update=False, style=style,
-                                  layout=w.Layout(width="96%", height="60px"))}
+                                  layout=w.Layout(width="96%", height="60px")),
+            "stage": w.Dropdown(options=[("not said", ""), *((s, s) for s in STAGES)], value=case.stage or "",
+                                description="Stage", style=style),
+            "as_of": w.Text(value=_about_text(case, "as_of"), description="As of", placeholder="YYYY-MM-DD",
+                            continuous_update=False, style=style)}
+
+
+def _about_text(case: Case, key: str) -> str:
+    """A top-level field of the case as the form's text shows it ("" when the case does not say)."""
+    value = getattr(case, key)
+    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _decision_fields(answer: StudentAnswer) -> dict[str, Any]:
@@ -400,6 +412,8 @@ class Form:
     def analyze(self) -> Result:
         """The result of the current answers (a "not answered" result for an untouched missing section)."""
         if not self.answered and not self.interactive:
+            if not self.question.reaches(self.case.stage):  # "Not yet": the plan, which reads earlier questions
+                return self.case.analyze(self.question.key)
             return Result.not_answered(self.question.key, self.question.title)
         result = self.case.with_answers(self.question.key, self.answers).analyze(self.question.key)
         self.last_result = self.case.shown(result)
@@ -518,15 +532,26 @@ class Form:
     def _renamed(self) -> list[str]:
         """Which of the case's name and summary were changed in this form (question 1's), since it loaded."""
         fields = getattr(self, "_case_fields", None) or {}
-        loaded = {"name": self.case.name, "summary": self.case.summary}
-        return [k for k, box in fields.items() if box.value.strip() and box.value.strip() != loaded[k].strip()
-                or k == "summary" and not box.value.strip() and loaded[k].strip()]
+        loaded = {"name": self.case.name, "summary": self.case.summary, "stage": _about_text(self.case, "stage"),
+                  "as_of": _about_text(self.case, "as_of")}
+        # a blank name keeps the file's; a blank summary, stage or date clears it
+        return [k for k, box in fields.items() if box.value.strip() != loaded[k].strip()
+                and (box.value.strip() or k != "name")]
 
     def _named(self, case: Case) -> Case:
         """``case`` with the name or summary changed in this form; what another notebook saved stays otherwise."""
         import dataclasses
 
         changed = {k: self._case_fields[k].value.strip() for k in self._renamed()}
+        about = {k: changed.pop(k) or None for k in list(changed) if k in About.model_fields}
+        if about:
+            try:
+                checked = About.model_validate({k: v for k, v in about.items() if v is not None})
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                raise CaseError(f"{error['msg']}, found {about[error['loc'][0]]!r}", self.case.path,
+                                str(error["loc"][0])) from None
+            changed.update({k: getattr(checked, k) for k in about})
         return dataclasses.replace(case, **changed) if changed else case
 
     @property

@@ -22,6 +22,7 @@ Level = Literal["go", "caution", "stop"]
 FindingLevel = Literal["go", "caution", "stop", "info"]
 LEVELS: tuple[Level, ...] = ("go", "caution", "stop")
 NOT_ANSWERED = "Not answered"  # the one word for a question without the answers its verdict needs (no level)
+NOT_YET = "Not yet"  # a question the product's stage does not reach yet: it plans instead of analysing (no level)
 
 WITHHELD = "Your call"  # a student's copy: the kit shows the evidence, the student decides
 WITHHELD_HEADLINE = "The kit's verdict is withheld in this student copy: decide from the evidence below."
@@ -126,10 +127,27 @@ class Result:
             tables=dict(self.tables), figures=dict(self.figures), notes=dict(self.notes),
             data={k: v for k, v in self.data.items() if k != "blocks_launch"})
 
+    @classmethod
+    def not_yet(cls, question: str, title: str, headline: str) -> Result:
+        """The result of a question the case's stage does not reach yet: a plan, with no level (grey everywhere).
+
+        A verdict about soundness would be invented before there is anything to judge (no eval set before a
+        pilot, no live traffic before launch), so the question says what to prepare instead; ``data["plan"]``
+        is True so the brief and the ledger can tell a plan from an analysis.
+        """
+        result = cls(question=question, title=title, verdict=NOT_YET, level=None, headline=headline)
+        result.data["plan"] = True
+        return result
+
     # ---- reading --------------------------------------------------------------------------------
     @property
     def answered(self) -> bool:
         return self.level is not None
+
+    @property
+    def planned(self) -> bool:
+        """Whether this is a "Not yet" plan: the case's stage does not reach the question."""
+        return self.verdict == NOT_YET
 
     def metric_value(self, name: str) -> float | int | None:
         for m in self.metrics:

@@ -918,3 +918,26 @@ def clustered_intervals_by_group(passes, clusters, groups, confidence: float = 0
         found.append({"rows": n, "clusters": clusters_g, "passes": kk, "rate": rate, "design_effect": deff,
                       "effective_n": n / deff, "low": low, "high": high})
     return found
+
+
+# ---- watching a live rate: the weekly sample that catches a rise (question 7's plan) ----------------------
+
+def sample_size_to_detect_rise(base: float, raised: float, power: float = 0.8, confidence: float = 0.95) -> int:
+    """Outputs to review a week so that an error rate rising from ``base`` to ``raised`` is caught with
+    probability ``power`` by a one-sided test at ``confidence``.
+
+    The normal approximation for one proportion: n = ((z_a √(p0(1−p0)) + z_b √(p1(1−p1))) / (p1 − p0))², z_a the
+    one-sided quantile of ``confidence`` and z_b that of ``power``, rounded up. 10% → 15%, 95%, 80%: z_a =
+    1.645, z_b = 0.842; (1.645 × 0.3 + 0.842 × 0.357) / 0.05 = 15.88; 15.88² = 252.2 → 253 outputs.
+    ValueError unless 0 ≤ base < raised ≤ 1 and power and confidence lie in (0, 1).
+    """
+    from scipy.stats import norm
+
+    base, raised = _share(base, "base"), _share(raised, "raised")
+    power = _share(power, "power", low_open=True, high_open=True)
+    confidence = _confidence(confidence)
+    if raised <= base:
+        raise ValueError(f"raised ({raised}) must be above base ({base}): the rise to catch")
+    z_a, z_b = float(norm.ppf(confidence)), float(norm.ppf(power))
+    n = ((z_a * math.sqrt(base * (1 - base)) + z_b * math.sqrt(raised * (1 - raised))) / (raised - base)) ** 2
+    return max(1, math.ceil(n - 1e-9))

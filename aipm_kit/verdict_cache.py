@@ -132,12 +132,12 @@ def data_files(case: Case) -> list[Path]:
 # ---- private ---------------------------------------------------------------------------------------
 
 def _analyse(case: Case) -> CaseVerdicts:
-    from .brief import case_results, launch_readiness
+    from .brief import case_results, decision
     from .questions import BY_KEY
 
     results = case_results(case)
     verdicts = [Verdict(BY_KEY[key].number, r.title, r.verdict, r.level) for key, r in results.items()]
-    readiness = launch_readiness(results)
+    readiness = decision(case, results)
     return CaseVerdicts(verdicts, readiness.status, readiness.level)
 
 

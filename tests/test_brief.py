@@ -199,7 +199,7 @@ def test_the_markdown_brief_is_a_table_of_seven_rows(unvalidated):
     assert len(rows) == 7
     assert rows[0].startswith("| 1 | [What problem should we solve to maximize impact?](01_problem.html) | **Stop** |")
     assert "Annual cost of the problem: **\\$12.0k**" in rows[0]  # $ escaped: Jupyter reads $…$ as maths
-    assert "**Launch readiness: Not ready.**" in markdown
+    assert "**The decision: Is it ready to launch?** Not ready." in markdown
 
 
 def test_a_failed_notebook_is_flagged_in_its_row(unvalidated):
@@ -249,3 +249,102 @@ def test_the_agent_case_whose_evals_say_hold_is_not_ready_and_names_question_6()
     readiness = launch_readiness(results)
     assert readiness.status == "Not ready"
     assert "question 6 (evaluation)" in readiness.message
+
+
+# ---- the memo: the decision the case is at, for its stage ---------------------------------------------------
+
+def _staged(stage: str, **sections) -> aipm_kit.Case:
+    return aipm_kit.Case("A product", "", dict(sections), stage=stage)
+
+
+def _not_yet(key: str, headline: str) -> Result:
+    q = aipm_kit.question(key)
+    return Result.not_yet(q.key, q.title, headline)
+
+
+def test_a_launched_case_decides_whether_to_keep_it_and_question_7_leads():
+    from aipm_kit.brief import decision
+
+    watch = _result("monitoring", "caution", "Watch", "Watch: the mix moved toward chat.")
+    hold = _result("evaluation", "stop", "Hold", "Hold: email fails.", blocks_launch=True)
+    lead = decision(_staged("launched"), _all("go", monitoring=watch, evaluation=hold))
+    # in use, question 6 judges the next release: its Hold is a caution, not "Not ready: stopped at question 6"
+    assert (lead.decision, lead.status, lead.level) == ("Keep it, improve it, or roll it back?",
+                                                        "Keep it and improve it", "caution")
+    assert lead.message == ("Question 7, watching it live, says “Watch: the mix moved toward chat”. Nothing the "
+                            "launched stage reaches stops it; resolve the cautions at question 6 (evaluation) and "
+                            "question 7 (monitoring).")
+    # the mirror: question 7 says act now → fix it now, led by question 7
+    act = _result("monitoring", "stop", "Act now", "Act now: errors rose within every segment.")
+    lead = decision(_staged("launched"), _all("go", monitoring=act))
+    assert (lead.status, lead.level) == ("Fix it now", "stop")
+    assert lead.message.endswith("Stopped at question 7 (monitoring).")
+    stable = decision(_staged("launched"), _all("go", monitoring=_result("monitoring", "go", "Stable", "Stable.")))
+    assert (stable.status, stable.level) == ("Keep it", "go")
+
+
+def test_an_idea_case_decides_whether_to_build_and_later_questions_only_plan():
+    from aipm_kit.brief import decision
+
+    plans = {"evaluation": _not_yet("evaluation", "Not yet: plan 9,349 cases."),
+             "monitoring": _not_yet("monitoring", "Not yet: log 7 columns.")}
+    lead = decision(_staged("idea"), _all("go", **plans))
+    assert (lead.decision, lead.status, lead.level) == ("Should we build it?", "Build it", "go")
+    assert lead.message == ("Every question the idea stage reaches is sound, with no caution. Questions 6 and 7 "
+                            "plan what comes next.")
+    # a stop the idea stage reaches holds the build; the plans are neither stops nor missing answers
+    stopped = decision(_staged("idea"), _all("go", data=_result("data", "stop", "Stop", "Stop: no labels."), **plans))
+    assert (stopped.status, stopped.level) == ("Don't build yet", "stop")
+    assert stopped.message == "Stopped at question 3 (data): question 3 says “Stop: no labels”."
+    # without a stage, the plans of question 6 and 7 would leave the launch decision incomplete
+    assert launch_readiness(_all("go", **plans)).status == "Ready to launch"
+
+
+def test_a_no_ai_case_at_the_idea_stage_says_dont_build_ai_and_once_built_judges_the_non_ai_product():
+    from aipm_kit.brief import decision
+    from aipm_kit.questions.approach import Answers as Approach
+
+    need_ai = _result("need_ai", "go", "No AI", "No AI: rules do it.", outcome="no_ai",
+                      instead="A reminder schedule of six rules.")
+    lead = decision(_staged("idea"), _all("go", need_ai=need_ai))
+    assert (lead.status, lead.level) == ("Don't build AI", "go")
+    assert lead.message == "Question 2 — No AI: rules do it. Instead: A reminder schedule of six rules."
+    launched = _staged("launched", approach=Approach(task="Send reminders", requests_per_month=2000, chosen="rules"))
+    kept = decision(launched, _all("go", need_ai=need_ai))
+    assert (kept.status, kept.level) == ("Keep it", "go")
+    assert kept.message.startswith("The product is the non-AI way question 2 chose: A reminder schedule of six rules.")
+    # the mirror: an AI built against question 2's "no AI" is to be retired
+    assert decision(_staged("launched"), _all("go", need_ai=need_ai)).status == "Retire the AI"
+
+
+@pytest.fixture(scope="module")
+def triage_at_pilot():
+    import dataclasses
+    import datetime
+
+    return dataclasses.replace(aipm_kit.load_case("support-triage"), stage="pilot", as_of=datetime.date(2025, 8, 15))
+
+
+def test_the_memo_leads_with_the_decision_then_evidence_contradictions_risks_changes_and_steps(triage_at_pilot):
+    case = triage_at_pilot
+    results = case_results(case)
+    page = brief_html(case, results)
+    order = ["The decision: Should we launch it?", "The evidence", "Does the case hold together?",
+             "Top risks and their controls", "What would change the decision", "Next steps"]
+    positions = [page.index(heading) for heading in order]
+    assert positions == sorted(positions)
+    assert "Stage: pilot · as of 2025-08-15" in page
+    # question 7 plans at a pilot: grey Not yet, its headline shown, and its plan is a next step
+    assert results["monitoring"].verdict == "Not yet" and results["monitoring"].level is None
+    assert ">Not yet</span>" in page and 'class="not-yet"' in page
+    # the riskiest failure mode first: severity × likelihood, from question 5
+    modes = results["experience"].data["failure_modes"]
+    top = max(modes, key=lambda m: m["severity"] * m["likelihood"])
+    risks = page[page.index("Top risks and their controls"):page.index("What would change the decision")]
+    assert risks.index(top["name"]) < min(risks.index(m["name"]) for m in modes[1:3])
+    # next steps carry question 3's owners and dates
+    gaps = [n for n in case.answers("data").needs if n.status != "have" and n.owner]
+    steps = page[page.index("Next steps"):]
+    assert gaps and all(n.owner in steps for n in gaps[:1])
+    markdown = brief_markdown(case, results)
+    assert "## Next steps" in markdown and "\\$" in markdown and "$1" not in markdown.replace("\\$", "")

@@ -33,7 +33,8 @@ COMMON = frozenset("""
     inside item just know language largest length less level limit line listed lower made make matching matter
     measure measured meet mistake moment money much number part passage pay people place profile put random
     rather re-read re-run real reason recall repeated replaced replacement require retrieval retrieve returned
-    route running scored sending ship size something spread structured such suggestion table tell then those
+    route running scored sending ship size something spread stage structured such suggestion table tell then
+    those
     total typed usually vendor very watch went wrote
     autonomously bar broken document follow free interviewee into large least lose reviewing showing suggest sure
     there

@@ -115,7 +115,7 @@ def test_brief_writes_html_or_markdown_without_running_notebooks(tmp_path, capsy
 
 def test_brief_to_stdout_and_default_file_name(tmp_path, capsys, monkeypatch):
     status, out, _ = _run(capsys, "brief", CASE, "--out", "-")
-    assert status == 0 and "**Launch readiness: Not ready.**" in out
+    assert status == 0 and "**The decision: Is it ready to launch?** Not ready." in out
     # a user's case: the brief goes beside the case file, wherever the command is run from
     case = tmp_path / "mine" / "unvalidated.yaml"
     case.parent.mkdir()
@@ -146,7 +146,7 @@ def test_list_shows_bundled_cases_with_verdicts_and_notebook_parameters(capsys):
     case = load_case("support-triage")
     assert f"  support-triage — {case.name}\n    {case.summary}\n    1. " in out
     assert "What problem should we solve to maximize impact?" in out
-    assert "    Launch: " in out
+    assert "    Decision: " in out
     assert "  01_problem.ipynb — What problem should we solve to maximize impact?" in out
     assert '    case = "support-triage"  # a bundled case name' in out
     assert "    interactive = True  # " in out

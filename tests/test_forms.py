@@ -291,3 +291,27 @@ def test_the_first_worksheet_names_the_product_and_saves_its_name_and_summary(ca
     other = aipm_kit.form(saved, "need_ai")
     other.widget()
     assert other._case_fields == {}
+
+
+def test_the_first_worksheet_edits_the_stage_and_the_date_and_refuses_a_bad_date(case_file, monkeypatch):
+    import datetime
+
+    monkeypatch.delenv("AIPM_KIT_HEADLESS", raising=False)
+    form = aipm_kit.form(aipm_kit.load_case(case_file), "problem")
+    form.widget()
+    fields = form._case_fields
+    fields["stage"].value = "pilot"
+    fields["as_of"].value = "31/12/2026"  # not a date the case file takes: nothing is written
+    before = case_file.read_bytes()
+    assert form.save() is None and "as_of" in form._status.value
+    assert case_file.read_bytes() == before
+    fields["as_of"].value = "2026-12-31"
+    assert form.save() == case_file.resolve()
+    saved = aipm_kit.load_case(case_file)
+    assert (saved.stage, saved.as_of) == ("pilot", datetime.date(2026, 12, 31))
+    # clearing the stage in the form removes it from the file
+    again = aipm_kit.form(saved, "problem")
+    again.widget()
+    again._case_fields["stage"].value = ""
+    assert again.save() == case_file.resolve()
+    assert aipm_kit.load_case(case_file).stage is None

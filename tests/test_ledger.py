@@ -86,3 +86,189 @@ def test_check_exits_1_on_a_contradiction_0_when_the_case_agrees_and_2_when_unre
     assert main(["check", str(tmp_path / "missing.yaml")]) == 2
     assert main(["validate", str(contradicting)]) == 0  # validate warns, it does not fail
     assert "Warning: the answers disagree in 1 place" in capsys.readouterr().out
+
+
+# ---- one home: question 2 reads question 4's costs ---------------------------------------------------------
+
+def test_question_2s_costs_are_question_4s_for_the_chosen_approach_so_they_cannot_disagree(triage):
+    from aipm_kit.questions.need_ai import approach_costs
+
+    q4 = triage.analyze("approach")
+    # the chosen prompt's row: $200 fixed, $12,000 build over 12 months, and its cost per request at 18,000
+    per_request = q4.metric_value("Cost per 1,000 requests") / 1000
+    assert q4.metric_value("Monthly cost of the chosen approach") == pytest.approx(200 + 12_000 / 12 + 18_000 * per_request)
+    used = approach_costs(triage.answers("need_ai"), triage)
+    a = used.answers
+    monthly = a.run_cost_per_decision * a.monthly_volume + a.run_cost_per_month + a.build_cost / a.horizon_months
+    assert monthly == pytest.approx(q4.metric_value("Monthly cost of the chosen approach"))
+    assert used.source == "question 4's prices for Simple prompt"
+    assert triage.analyze("need_ai").data["costs_source"] == used.source
+    assert not [f for f in check(triage) if "cost" in f.quantity.lower()]
+
+
+def test_before_question_4_chooses_question_2_uses_its_own_estimate_and_says_so(triage):
+    from aipm_kit.questions.need_ai import approach_costs
+
+    undecided = triage.with_answers("approach", triage.answers("approach").model_copy(update={"chosen": None}))
+    used = approach_costs(undecided.answers("need_ai"), undecided)
+    # the worksheet's own: $0.002 × 18,000 + $500 = $536 a month
+    a = used.answers
+    assert used.source == "this worksheet"
+    assert a.run_cost_per_decision * a.monthly_volume + a.run_cost_per_month == pytest.approx(536)
+
+
+def test_the_done_when_copy_five_times_the_volume_is_reported_naming_the_field(tmp_path, capsys):
+    import shutil
+
+    from aipm_kit.bundled import bundled_cases
+
+    source = bundled_cases()["support-triage"]
+    shutil.copytree(source.parent / source.stem, tmp_path / source.stem)
+    copy = tmp_path / source.name
+    shutil.copy(source, copy)
+    case = load_case(copy)
+    volume = case.answers("need_ai").monthly_volume
+    case.with_answers("approach", case.answers("approach").model_copy(
+        update={"requests_per_month": 5 * volume})).save(tmp_path / "five-times.yaml")
+    assert main(["check", str(tmp_path / "five-times.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert f"need_ai.monthly_volume = {volume:,}, but approach.requests_per_month = {5 * volume:,}" in out
+
+
+# ---- share handled, and question 2 with the evidence ----------------------------------------------------------
+
+def test_share_handled_is_defined_once_for_every_automation_level_and_read_from_question_5(triage):
+    from aipm_kit.ledger import SHARE_HANDLED, share_handled
+    from aipm_kit.questions.experience import AUTOMATION_LEVELS
+
+    assert set(SHARE_HANDLED) == set(AUTOMATION_LEVELS)
+    share = share_handled(triage)
+    assert share.value == triage.analyze("experience").metric_value("Share handled by the AI")
+    assert "'suggest'" in share.source and "confident suggestion" in share.source
+    acting = triage.with_answers("experience", triage.answers("experience").model_copy(
+        update={"automation": "act with undo", "undo": True}))
+    assert "acts on" in share_handled(acting).source
+
+
+def test_question_2_shows_the_value_planned_beside_the_value_with_the_evidence(triage):
+    r = triage.analyze("need_ai")
+    s = triage.analyze("experience").metric_value("Share handled by the AI")
+    m = triage.analyze("evaluation").metric_value("Pass rate")
+    # V = $1.70; c = 0.85 × $1.40 + 0.15 × $15 = $3.44; the baseline is doing nothing, c / (V + c) = 3.44 / 5.14;
+    # costs are question 4's $1,211.92 a month; 18,000 tickets, of which the share s is handled at m
+    v, c = 1.70, 0.85 * 1.40 + 0.15 * 15
+    p = c / (v + c)
+    costs = triage.analyze("approach").metric_value("Monthly cost of the chosen approach")
+    expected = 18_000 * s * (m - p) * (v + c) - costs
+    assert r.metric_value("Net monthly value with the evidence") == pytest.approx(expected, rel=1e-6)
+    table = r.tables["Value planned and with the evidence, per month"]
+    assert list(table.columns[:3]) == ["term", "planned", "with the evidence"]
+    assert table["with the evidence"].iloc[0] == f"{s:.1%}" and table["planned"].iloc[0] == "100%"
+
+
+def test_evidence_that_makes_the_ai_lose_money_is_a_caution_and_without_evidence_there_is_no_table(triage):
+    # the trap: a threshold that hands almost nothing to the AI (question 5's share near 0) cannot pay its costs
+    strict = triage.with_answers("experience", triage.answers("experience").model_copy(update={"threshold": 1.0}))
+    r = strict.analyze("need_ai")
+    assert r.metric_value("Net monthly value against the non-AI baseline") > 0 > r.metric_value(
+        "Net monthly value with the evidence")
+    assert any(f.level == "caution" and "no longer pays" in f.message for f in r.findings)
+    # the mirror: a case with no question 5 or 6 has only the plan
+    bare = Case(triage.name, "", {k: triage.answers(k) for k in ("need_ai", "approach")})
+    assert "Value planned and with the evidence, per month" not in bare.analyze("need_ai").tables
+
+
+# ---- stage and dates ----------------------------------------------------------------------------------------
+
+def _at(case: Case, stage, as_of=None) -> Case:
+    import dataclasses
+
+    return dataclasses.replace(case, stage=stage, as_of=as_of)
+
+
+def test_a_log_before_launch_contradicts_the_stage_and_a_launched_case_with_it_does_not(triage):
+    finding = next(f for f in check(_at(triage, "pilot")) if f.quantity == "Stage")
+    assert finding.contradiction and (finding.home_value, finding.other_value) == ("pilot", "launched")
+    assert not [f for f in check(_at(triage, "launched")) if f.quantity == "Stage"]
+
+
+def test_feedback_not_logged_yet_is_right_before_launch_and_a_contradiction_after_it(triage):
+    no_log = triage.with_answers("monitoring", triage.answers("monitoring").model_copy(update={"log": None}))
+    # before launch question 3's "no live feedback yet" is the truth, and question 7 plans
+    assert not [f for f in check(_at(no_log, "pilot")) if f.quantity == "Live feedback logged"]
+    assert _at(no_log, "pilot").analyze("monitoring").verdict == "Not yet"
+    # launched, with a log from 2025-09-01 to 2025-11-23, and question 3 still saying it is missing
+    launched = [f for f in check(_at(triage, "launched")) if f.quantity == "Live feedback logged"]
+    assert len(launched) == 1 and launched[0].contradiction
+
+
+def test_a_plan_dated_after_the_evidence_it_contradicts_is_a_contradiction_one_before_it_is_out_of_date(triage):
+    import datetime
+
+    # the log runs 2025-09-01 … 2025-11-23
+    after = next(f for f in check(_at(triage, "launched", datetime.date(2025, 12, 1)))
+                 if f.quantity == "Live feedback logged")
+    assert after.contradiction and "after the evidence it contradicts" in after.effect
+    findings = check(_at(triage, "launched", datetime.date(2025, 8, 1)))
+    before = next(f for f in findings if f.quantity == "Live feedback logged")
+    assert not before.contradiction and "predates the evidence" in before.effect
+    # ... and the case's own date is then older than its evidence: reported, not a contradiction
+    dated = next(f for f in findings if f.quantity == "Date of the case")
+    assert (dated.home_value, dated.other_value, dated.contradiction) == ("2025-08-01", "2025-11-23", False)
+    assert not [f for f in check(_at(triage, "launched", datetime.date(2025, 12, 1))) if f.quantity == "Date of the case"]
+
+
+def test_the_value_planned_against_the_value_with_the_evidence_is_a_gap_and_a_loss_is_a_contradiction(triage):
+    # support-triage: planned $17.4k a month, with the evidence about $4.0k (26% handled): still a gain → a gap
+    gap = next(f for f in check(triage) if f.quantity == "Net value of the AI a month")
+    planned = triage.analyze("need_ai").data
+    assert not gap.contradiction
+    assert planned["net_monthly_value"] > planned["net_monthly_value_with_evidence"] > 0
+    # the trap: a threshold of 1.0 hands almost nothing to the AI, so the evidence turns the gain into a loss
+    strict = triage.with_answers("experience", triage.answers("experience").model_copy(update={"threshold": 1.0}))
+    loss = next(f for f in check(strict) if f.quantity == "Net value of the AI a month")
+    assert loss.contradiction and "question 2 changes its verdict" in loss.effect
+
+
+# ---- properties of the stage and date relations ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(stage=st.sampled_from([None, "idea", "pilot", "launched"]), has_eval=st.booleans(), has_log=st.booleans(),
+       as_of=st.one_of(st.none(), st.dates()))
+def test_stage_and_date_findings_appear_exactly_when_the_evidence_is_ahead_of_them(triage, stage, has_eval, has_log,
+                                                                                  as_of):
+    import dataclasses
+    import datetime
+
+    from aipm_kit import ledger
+
+    sections = dict(triage.sections)
+    if not has_eval:
+        sections["evaluation"] = sections["evaluation"].model_copy(update={"results_file": None})
+    if not has_log:
+        sections["monitoring"] = sections["monitoring"].model_copy(update={"log": None})
+    case = dataclasses.replace(triage, sections=sections, stage=stage, as_of=as_of)
+    order = ["idea", "pilot", "launched"]
+    shown = "launched" if has_log else "pilot" if has_eval else None
+    ahead = stage is not None and shown is not None and order.index(shown) > order.index(stage)
+    assert ledger._stage_shown(case) == (shown if ahead else None)
+    # the log runs 2025-09-01 … 2025-11-23; question 6 gives no run date in this case
+    last = datetime.date(2025, 11, 23)
+    late = has_log and as_of is not None and as_of < last
+    assert ledger._evidence_after_as_of(case) == (last.isoformat() if late else None)
+
+
+@settings(max_examples=80, deadline=None)
+@given(base=st.floats(0.001, 0.5), rise=st.floats(0.005, 0.3), more=st.floats(0.001, 0.2))
+def test_a_larger_rise_never_needs_a_larger_weekly_sample(base, rise, more):
+    from aipm_kit.stats import sample_size_to_detect_rise
+
+    raised = min(base + rise, 0.99)
+    wider = min(raised + more, 1.0)
+    if raised <= base or wider <= raised:
+        return
+    assert sample_size_to_detect_rise(base, wider) <= sample_size_to_detect_rise(base, raised)

@@ -824,3 +824,27 @@ def test_a_raw_rise_that_is_mostly_within_segments_is_not_blamed_on_the_mix(tmp_
     assert (result.verdict, result.level) == ("Watch", "caution")
     assert "the traffic mix did it" not in result.headline
     assert "of the +2.9 points, +0.5 are the mix and +2.4 within segments" in result.headline
+
+
+def test_before_launch_question_7_says_what_to_log_and_the_weekly_sample_with_worked_numbers():
+    import dataclasses
+
+    pilot = dataclasses.replace(load_case("support-triage"), stage="pilot")
+    plan = pilot.analyze("monitoring")
+    assert (plan.verdict, plan.level) == ("Not yet", None)
+    logged = plan.tables["What to log for every output, from the first day"]
+    assert list(logged["column"]) == list(monitoring.LOG_COLUMNS)
+    # expected errors: 1 − question 6's measured pass rate; the rise to catch: to 1 − its overall gate's target
+    base = 1 - pilot.analyze("evaluation").metric_value("Pass rate")
+    gate = next(g for g in pilot.answers("evaluation").gates if g.kind == "blocking" and not g.category
+                and not g.slice)
+    raised = 1 - gate.target
+    assert plan.metric_value("Error rate expected") == pytest.approx(base)
+    assert plan.metric_value("Error rate to catch") == pytest.approx(raised)
+    # one-sided 95% (z 1.6449), 80% power (z 0.8416), by hand
+    by_hand = ((1.644854 * math.sqrt(base * (1 - base)) + 0.841621 * math.sqrt(raised * (1 - raised)))
+               / (raised - base)) ** 2
+    assert plan.metric_value("Weekly review sample needed") == math.ceil(by_hand)
+    budget = pilot.answers("monitoring").review_budget
+    assert any(f.level == "caution" and f"({budget:,} a week)" in f.message for f in plan.findings) == (
+        budget < math.ceil(by_hand))

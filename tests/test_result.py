@@ -52,6 +52,19 @@ def test_not_answered_says_so_and_carries_no_numbers():
     assert result.metrics == [] and result.findings == []
 
 
+def test_not_yet_is_a_plan_in_grey_with_its_text_escaped_and_marked_in_json():
+    from aipm_kit.result import NO_MATHS, NOT_YET, level_colour
+
+    result = Result.not_yet("monitoring", "How do we keep making it better?", f"Not yet: {HOSTILE}")
+    assert (result.verdict, result.level, result.answered, result.planned) == (NOT_YET, None, False, True)
+    page = result.to_html()
+    assert HOSTILE not in page and "&lt;script&gt;" in page and NO_MATHS in page
+    assert f"background:{level_colour(None)}" in page and ">Not yet</span>" in page
+    assert json.loads(result.to_json())["data"] == {"plan": True}
+    # the mirror: an answered result is not a plan
+    assert not sample().planned
+
+
 @pytest.mark.parametrize("value, unit, shown", [
     (561600, "$", "$561.6k"),
     (1_460_000, "$", "$1.46M"),

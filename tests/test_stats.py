@@ -201,3 +201,20 @@ def test_valid_edges_still_answer():
     assert stats.margin_for_sample_size(0) == math.inf
     assert stats.psi_noise_level(0, 10) == math.inf
     assert stats.kish_effective_sample_size([]) == 0.0
+
+
+def test_the_weekly_sample_that_catches_a_rise_is_the_textbook_one_sample_size():
+    from scipy.stats import binom
+
+    from aipm_kit.stats import sample_size_to_detect_rise
+
+    # 10% → 15%, one-sided 95%, 80% power: (1.6449 × √0.09 + 0.8416 × √0.1275) / 0.05 = 15.879; 15.879² = 252.1
+    n = sample_size_to_detect_rise(0.10, 0.15)
+    assert n == 253
+    # checked with the exact binomial test at that size: reject when X ≥ k, the least k with P(X ≥ k | 10%) ≤ 5%;
+    # the chance of that at 15% is close to the 80% asked for (the normal approximation is within a few points)
+    k = int(binom.isf(0.05, n, 0.10)) + 1
+    assert binom.sf(k - 1, n, 0.10) <= 0.05
+    assert binom.sf(k - 1, n, 0.15) == pytest.approx(0.80, abs=0.04)
+    with pytest.raises(ValueError, match="raised"):
+        sample_size_to_detect_rise(0.15, 0.10)

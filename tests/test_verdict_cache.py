@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import aipm_kit.verdict_cache as verdict_cache
-from aipm_kit.brief import case_results, launch_readiness
+from aipm_kit.brief import case_results, decision
 from aipm_kit.bundled import bundled_cases
 from aipm_kit.case import load_case
 from aipm_kit.parameters import notebook_parameters
@@ -29,7 +29,7 @@ def test_the_cached_verdicts_are_the_analysed_ones_and_the_second_run_analyses_n
     first = verdict_cache.case_verdicts(load_case(triage), cache)
     results = case_results(load_case(triage))
     assert [(v.verdict, v.level) for v in first.verdicts] == [(r.verdict, r.level) for r in results.values()]
-    assert first.readiness == launch_readiness(results).status  # the brief's words, not a level in brackets
+    assert first.readiness == decision(load_case(triage), results).status  # the brief's words, not a level
 
     def no_analysis(case):
         raise AssertionError("analysed again although nothing changed")
@@ -73,12 +73,12 @@ def test_the_readme_table_of_verdicts_is_what_the_cases_say():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     header = next(line for line in readme.splitlines() if line.startswith("| question | "))
     names = [cell.strip() for cell in header.strip("|").split("|")][1:]
-    rows = [line for line in readme.splitlines() if re.match(r"\| (\d\. |launch )", line)]
+    rows = [line for line in readme.splitlines() if re.match(r"\| (\d\. |decision )", line)]
     table = [[cell.strip() for cell in row.strip("|").split("|")][1:] for row in rows]
     for column, name in enumerate(names):
         case = load_case(bundled_cases()[name])
         results = case_results(case)
-        expected = [r.verdict for r in results.values()] + [launch_readiness(results).status]
+        expected = [r.verdict for r in results.values()] + [decision(case, results).status]
         assert [row[column] for row in table] == expected, name
 
 

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from ..result import Result
 
 
+# The stages a product passes through, in order (``Case.stage``): a question may need a later one.
+STAGE_ORDER: tuple[str, ...] = ("idea", "pilot", "launched")
+
+
 @dataclass(frozen=True)
 class Question:
     number: int
@@ -48,12 +52,31 @@ class Question:
         """The answers a verdict needs (the model's ``NEEDED_FOR_VERDICT``): without them it is not answered."""
         return tuple(getattr(self.answers_model, "NEEDED_FOR_VERDICT", ()))
 
+    @property
+    def stage_needed(self) -> str | None:
+        """The product stage this question starts at (the module's ``STAGE_NEEDED``): None for any stage."""
+        return getattr(self.module, "STAGE_NEEDED", None)
+
+    def reaches(self, stage: str | None) -> bool:
+        """Whether a product at ``stage`` can answer this question (an unknown stage reaches every question)."""
+        needed = self.stage_needed
+        if stage is None or needed is None:
+            return True
+        return STAGE_ORDER.index(stage) >= STAGE_ORDER.index(needed)
+
+    def plan(self, answers: Any, case: Case) -> Result:
+        """The "Not yet" result of a question the case's stage does not reach: the module's ``plan``."""
+        return self.module.plan(answers if answers is not None else self.answers_model(), case)
+
     def missing(self, answers: Any) -> list[str]:
         """The needed answers still blank (empty text, no file, an empty list, or zero), in the model's order."""
         return [name for name in self.needed_for_verdict if _blank(getattr(answers, name, None))]
 
     def analyze(self, answers: Any, case: Case | None = None) -> Result:
-        """The question's verdict, or "Not answered" naming what is missing while a needed answer is blank."""
+        """The question's verdict, "Not yet" (a plan) when the case's stage does not reach the question, or "Not
+        answered" naming what is missing while a needed answer is blank."""
+        if case is not None and not self.reaches(case.stage):
+            return self.plan(answers, case)
         missing = self.missing(answers)
         if missing:
             return self.not_answered(missing)

@@ -222,6 +222,7 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         "readiness": readiness,
         "needs": [{**need.model_dump(mode="json"), "readiness": _need_readiness(need)} for need in answers.needs],
         "gaps": [a["data need"] for a in actions],
+        "actions": actions,  # each gap's action, owner and due date: the brief's next steps
         "under_covered_slices": [f"{s.dimension}: {s.name}" for s in under],
         "eval_rows_needed": eval_needed,
         "eval_rows_have": eval_have,

@@ -38,8 +38,9 @@ output instability; near-copies of an input are found with MinHash (``aipm_kit.e
 
 from __future__ import annotations
 
-import functools
+import datetime
 import difflib
+import functools
 import json
 import math
 import os
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
 
 KEY = "evaluation"
 TITLE = "How do we know it works before launch?"
+STAGE_NEEDED = "pilot"  # an eval runs a built system; at the idea stage this question plans the eval set
+PLAN_POWER = 0.8  # the chance the planned eval set proves the expected accuracy clears the bar
 
 REQUIRED_COLUMNS = ("id", "category", "slice", "input", "expected", "output")
 OUTCOME_COLUMNS = ("passed", "score")
@@ -242,6 +245,11 @@ class Answers(BaseModel):
     regression_blocks: bool = Field(
         True, description="Hold the launch when the run is significantly worse than the baseline (exact McNemar "
                           "test at the gates' confidence level).")
+    run_date: datetime.date | None = Field(
+        None, description="The day the eval ran (YYYY-MM-DD): the date of this evidence, which the case's plans "
+                          "are compared with.")
+    owner: str = Field(
+        "", description="Who acts on this question's next steps (a person or role); the brief names them.")
 
     @field_validator("results_file", "baseline_file")
     @classmethod
@@ -300,6 +308,50 @@ def starting_answers(case: Case | None) -> dict:
         quotas.append({"category": mode["name"], "cases": 20 * mode["severity"],
                        "why": f"failure mode from question 5 (severity {mode['severity']} of 5)"})
     return {"quotas": quotas}
+
+
+def plan(answers: Answers, case: Case) -> Result:
+    """At the idea stage: how many distinct eval cases prove the planned accuracy clears the bar.
+
+    ``stats.cases_to_clear_with_power`` with the accuracy the case plans on (question 4's chosen approach, else
+    question 2's guess) against the bar (the overall blocking gate, else question 4's accuracy needed), beside
+    the eval rows question 3 plans.
+    """
+    from ..ledger import accuracy_bar, expected_accuracy
+
+    stage = case.stage or "idea"
+    result = Result.not_yet(KEY, TITLE, "")
+    expected, bar = expected_accuracy(case), accuracy_bar(case)
+    lead = f"Not yet: question 6 runs on a built system (the case is at the {stage} stage)."
+    planned = sum(n.rows_needed for n in getattr(case.answers("data"), "needs", []) if n.purpose == "evaluation")
+    if expected is None or bar is None:
+        result.headline = (f"{lead} Plan the eval set once questions 2 or 4 say the accuracy to expect and the "
+                           f"accuracy it must clear.")
+        return result
+    needed = cases_to_clear_with_power(expected.value, bar.value, PLAN_POWER)
+    result.metric("Eval cases to plan", needed, key=True)
+    result.metric("Accuracy expected", expected.value, "%", key=True)
+    result.metric("Accuracy to clear", bar.value, "%")
+    result.tables["Eval set to plan"] = pd.DataFrame({
+        "item": ["accuracy expected", "accuracy to clear", "chance the set proves it", "distinct eval cases needed",
+                 "eval rows question 3 plans"],
+        "value": [f"{expected.value:.1%}", f"{bar.value:.1%}", f"{PLAN_POWER:.0%}",
+                  "—" if needed is None else f"{needed:,}", f"{planned:,}" if planned else "—"],
+        "from": [expected.source, bar.source, "", "stats.cases_to_clear_with_power",
+                 "data.needs (purpose evaluation).rows_needed"],
+    })
+    if needed is None:
+        result.headline = (f"{lead} At the expected {expected.value:.1%} no eval set can prove the "
+                           f"{bar.value:.0%} bar: improve the approach, or revisit the bar, before building.")
+        result.add("caution", f"The accuracy the case plans on ({expected.value:.1%}, {expected.source}) does not "
+                              f"clear the bar ({bar.value:.1%}, {bar.source}).")
+        return result
+    result.headline = (f"{lead} Plan {needed:,} distinct eval cases: enough to prove the expected "
+                       f"{expected.value:.1%} clears the {bar.value:.0%} bar with an {PLAN_POWER:.0%} chance.")
+    if planned and planned < needed:
+        result.add("caution", f"Question 3 plans {planned:,} eval rows, short of the {needed:,} distinct cases this "
+                              f"needs: plan more, or expect the interval to be too wide to decide.")
+    return result
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:

@@ -224,6 +224,8 @@ class Answers(BaseModel):
         0, ge=0, title="Extra cost of a hand-off to a person",
         description="Extra cost of sending one output to a person instead of the AI, against today's way, in "
                     "dollars; 0 when people handle it just as they do today.")
+    owner: str = Field(
+        "", description="Who acts on this question's next steps (a person or role); the brief names them.")
 
     @field_validator("scores")
     @classmethod

@@ -82,6 +82,7 @@ URL (see ``monitoring_log``); relative to the case file. A file is a ``Path``, a
 
 KEY = "monitoring"
 TITLE = "How do we keep making it better?"
+STAGE_NEEDED = "launched"  # live traffic to watch exists only after launch; before it, this question plans
 PROMOTION_PREVIEW = 10  # rows of the promotion shown in the result; promote() writes them all
 
 LOG_COLUMNS = ("timestamp", "id", "segment", "input", "output", "confidence", "feedback")
@@ -220,6 +221,8 @@ class Answers(BaseModel):
         default_factory=dict, description="Reviewed failure mode → question 5's failure mode it is an instance of, "
                                           "where the names differ (names that already match need no entry); "
                                           "question 5's severity then weights the Pareto.")
+    owner: str = Field(
+        "", description="Who acts on this question's next steps (a person or role); the brief names them.")
 
     @field_validator("failure_mode_map")
     @classmethod
@@ -305,6 +308,83 @@ def starting_answers(case: Case | None) -> dict:
     evaluation = case.answers("evaluation") if case is not None else None
     results = getattr(evaluation, "results_file", None)
     return {"eval_set": results} if results is not None else {}
+
+
+# What each logged column is for: the checks of this worksheet that read it.
+LOG_USES = {
+    "timestamp": ("when the output was made", "the week it counts in: the control chart and the drift windows"),
+    "id": ("the request's own id", "finding an output again to review it and to promote it into the eval set"),
+    "segment": ("the slice the output belongs to", "telling a shift in the traffic mix from a real change"),
+    "input": ("what the product was given", "reviewing it; drift in input length"),
+    "output": ("what the product answered", "reviewing it; the expected answer of a promoted case"),
+    "confidence": ("how sure the product was (0–1)", "oversampling risky outputs for review; drift in confidence"),
+    "feedback": ("what the user did with it (kept or corrected it …)", "the weekly rate of negative feedback"),
+}
+REVIEW_POWER = 0.8  # the chance the weekly review catches the rise the plan names
+
+
+def plan(answers: Answers, case: Case) -> Result:
+    """Before launch: what to log for every output, and how many a week to review to catch the rise that matters.
+
+    The error rate to expect is question 6's measured pass rate (else the planned accuracy); the rise to catch
+    is to the error rate the product may not pass (question 6's overall gate, else question 4's accuracy
+    needed), else by this worksheet's target margin. The sample is ``stats.sample_size_to_detect_rise``.
+    """
+    from ..ledger import accuracy_bar, expected_accuracy, measured_accuracy, monthly_volume
+    from ..stats import sample_size_to_detect_rise
+
+    stage = case.stage or "idea"
+    accuracy = measured_accuracy(case) or expected_accuracy(case)  # question 6 says "Not yet" before a pilot
+    if accuracy is not None:
+        base, base_source = 1 - accuracy.value, f"1 − {accuracy.source}"
+    else:
+        base, base_source = answers.expected_failure_rate, "monitoring.expected_failure_rate"
+    bar = accuracy_bar(case)
+    if bar is not None and 1 - bar.value > base:
+        raised, raised_source = 1 - bar.value, f"1 − {bar.source}"
+    else:
+        raised = min(base + answers.target_margin, 1.0)
+        raised_source = f"expected + monitoring.target_margin ({answers.target_margin:.0%})"
+    needed = sample_size_to_detect_rise(base, raised, REVIEW_POWER) if 0 <= base < raised else None
+    slices = sorted({s.dimension.strip() for s in getattr(case.answers("data"), "slices", []) if s.dimension.strip()})
+    uses = dict(LOG_USES)
+    if slices:
+        uses["segment"] = (f"the slice it belongs to ({', '.join(slices)}: question 3's slices)", uses["segment"][1])
+    result = Result.not_yet(KEY, TITLE, "")
+    result.tables["What to log for every output, from the first day"] = pd.DataFrame({
+        "column": list(uses), "what it holds": [u[0] for u in uses.values()],
+        "what it is for": [u[1] for u in uses.values()]})
+    volume = monthly_volume(case)
+    weekly = volume.value * 12 / 52 if volume is not None else None
+    result.metric("Weekly review sample needed", needed, key=True)
+    result.metric("Error rate expected", base, "%", key=True)
+    result.metric("Error rate to catch", raised, "%")
+    result.metric("Weekly review budget", answers.review_budget)
+    result.tables["Weekly review sample to plan"] = pd.DataFrame({
+        "item": ["error rate expected", "error rate to catch", "chance of catching it in a week",
+                 "one-sided test at", "outputs to review a week", "outputs a week (expected)", "review budget a week"],
+        "value": [f"{base:.1%}", f"{raised:.1%}", f"{REVIEW_POWER:.0%}", "95%",
+                  "—" if needed is None else f"{needed:,}", "—" if weekly is None else f"{weekly:,.0f}",
+                  f"{answers.review_budget:,}"],
+        "from": [base_source, raised_source, "", "", "stats.sample_size_to_detect_rise",
+                 "" if volume is None else f"{volume.source} × 12 ÷ 52", "monitoring.review_budget"],
+    })
+    lead = (f"Not yet: question 7 starts at launch (the case is at the {stage} stage). Log {', '.join(uses)} for "
+            f"every output from the first day")
+    if needed is None:
+        result.headline = lead + "."
+        return result
+    result.headline = (f"{lead}, and review {needed:,} outputs a week: enough to catch the error rate rising from "
+                       f"{base:.1%} to {raised:.1%} with an {REVIEW_POWER:.0%} chance.")
+    if weekly is not None and needed > weekly:
+        result.add("caution", f"{needed:,} reviews a week is more than the {weekly:,.0f} outputs a week expected: "
+                              f"review every output, or pool two or more weeks before judging a rise.")
+    if answers.review_budget < needed:
+        result.add("caution", f"The review budget ({answers.review_budget:,} a week) is short of the {needed:,} "
+                              f"needed: increase it before launch, or accept missing a rise to {raised:.1%} more often.")
+    else:
+        result.add("info", f"The review budget ({answers.review_budget:,} a week) covers the {needed:,} needed.")
+    return result
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:

@@ -22,6 +22,15 @@ change in error cost. AI breaks even at ``a* = p + (N × r + F + B / H) / (N × 
 way the baseline is (on labelled past cases), for its value to equal the best non-AI way's after its run and
 build costs. It is a percentage of decisions, not a model score: below it, not building AI is worth more.
 
+Run and build costs have one home, question 4: once it has chosen an AI approach and priced it, ``r``, ``F``,
+``B`` and ``H`` are that approach's (cost per request; fixed and retraining costs a month; build cost over
+question 4's horizon), so the costs here are question 4's monthly cost for the chosen approach; this
+worksheet's own cost fields are the estimate used before question 4 exists. Later evidence revises the plan
+openly: with question 5's share handled ``s`` (``ledger.SHARE_HANDLED``: what handling means at its automation
+level) and question 6's measured pass rate ``m``, the value "with the evidence" is
+``N × s × (m − p) × (V + c) − N × r − F − B / H`` (the rest go to people as today, so they gain nothing), shown
+beside the value planned.
+
 The baseline ``p`` is the best non-AI way: a rule's accuracy (typed, or measured on a labelled sample — always
 answering the most common label, and a ``rule`` column if the sample has one), and never less than doing
 nothing: a suggestion right less often than ``c / (V + c)`` costs more in errors than it saves, so people would
@@ -30,6 +39,7 @@ ignore it and keep today's way.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 from dataclasses import dataclass
@@ -192,7 +202,8 @@ def starting_answers(case: Case) -> dict:
 
 
 def analyze(answers: Answers, case: Case | None = None) -> Result:
-    a = answers
+    costs = approach_costs(answers, case)
+    a = costs.answers
     result = Result(KEY, TITLE, verdict="", level="go", headline="")
     cautions: list[str] = []
 
@@ -204,7 +215,9 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     choice = recommend(a, criteria, money)
 
     _show_scorecard(criteria, fit, automation, result)
-    _show_money(a, money, baselines, result, cautions, case, loss_is_the_reason=choice.gate == "money")
+    _show_money(a, money, baselines, result, cautions, case, loss_is_the_reason=choice.gate == "money",
+                costs_source=costs.source)
+    evidence = _with_the_evidence(a, money, case, result) if choice.outcome in ("assist", "automate") else None
     _check_accuracy_claim(a, result, cautions)
     _note_errors(a, choice.outcome, result, cautions)
 
@@ -233,11 +246,87 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
         "baseline_source": baselines.source,
         "ai_accuracy": a.ai_accuracy,
         "net_monthly_value": money.net,
+        "net_monthly_value_with_evidence": evidence,
+        "costs_source": costs.source,
         "ai_fit_score": fit,
         "automation_score": automation,
         "borderline": choice.borderline,
     })
     return result
+
+
+@dataclass(frozen=True)
+class Costs:
+    """The answers with the run and build costs in force, and where those costs come from."""
+
+    answers: Answers
+    source: str  # "this worksheet" or "question 4's prices for <approach>"
+
+
+def approach_costs(a: Answers, case: Case | None) -> Costs:
+    """Question 4's costs for its chosen AI approach in place of this worksheet's estimate, when it has them.
+
+    Cost per decision = the approach's cost per request; fixed a month = its fixed cost + retraining a month;
+    build = its build cost over question 4's horizon: the same monthly cost question 4 shows at this volume.
+    """
+    theirs = case.answers("approach") if case is not None and case.is_answered("approach") else None
+    if theirs is None or theirs.chosen in (None, "rules"):
+        return Costs(a, "this worksheet")
+    from .approach import LABELS, price_approaches
+
+    row = next((p for p in theirs.prices if p.approach == theirs.chosen), None)
+    cost = price_approaches(theirs).get(theirs.chosen)
+    if row is None or cost is None:
+        return Costs(a, "this worksheet")
+    update = {"run_cost_per_decision": cost.per_request,
+              "run_cost_per_month": row.fixed_monthly + row.retrain_cost * row.retrains_per_year / 12,
+              "build_cost": row.build_cost, "horizon_months": theirs.horizon_months}
+    return Costs(a.model_copy(update=update), f"question 4's prices for {LABELS[theirs.chosen]}")
+
+
+# Set while question 2 reads question 5's and 6's results: they ask question 4, which asks question 2 for its
+# outcome, and that nested reading needs only the plan (the outcome never rests on the evidence).
+_READING_EVIDENCE: contextvars.ContextVar[bool] = contextvars.ContextVar("need_ai_reading_evidence", default=False)
+
+
+def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result) -> float | None:
+    """The value planned beside the value with question 5's share handled and question 6's measured accuracy."""
+    if case is None or _READING_EVIDENCE.get():
+        return None
+    from ..ledger import measured_accuracy, share_handled
+
+    token = _READING_EVIDENCE.set(True)
+    try:
+        share, measured = share_handled(case), measured_accuracy(case)
+    finally:
+        _READING_EVIDENCE.reset(token)
+    if share is None and measured is None:
+        return None
+    s = share.value if share is not None else 1.0
+    accuracy = measured.value if measured is not None else a.ai_accuracy
+    n = a.monthly_volume
+    handled = n * s
+    net = handled * (accuracy - m.baseline) * (a.value_per_correct + m.error_cost) - m.run_cost - m.build_per_month
+    units = plural(unit(a))
+    result.metric("Net monthly value with the evidence", net, "$", key=True)
+    result.tables["Value planned and with the evidence, per month"] = pd.DataFrame({
+        "term": [f"share of {units} the AI handles", f"{units} handled a month", "accuracy on them",
+                 "net monthly value"],
+        "planned": ["100%", f"{n:,}", f"{a.ai_accuracy:.1%}", format_number(m.net, "$")],
+        "with the evidence": [f"{s:.1%}", f"{handled:,.0f}", f"{accuracy:.1%}", format_number(net, "$")],
+        "evidence from": [share.source if share is not None else "no evidence yet: the plan's 100%",
+                          "share × monthly_volume",
+                          measured.source if measured is not None else "no evidence yet: need_ai.ai_accuracy",
+                          "handled × (accuracy − baseline) × (V + c) − run − build"],
+    })
+    if m.net > 0 >= net:
+        result.add("caution", f"With the evidence the AI no longer pays: {format_number(net, '$')} a month "
+                              f"(planned {format_number(m.net, '$')}), handling {s:.0%} of {units} at "
+                              f"{accuracy:.1%}. Revisit this answer before building more.")
+    else:
+        result.add("info", f"With the evidence ({s:.0%} of {units} handled at {accuracy:.1%}) the AI nets "
+                           f"{format_number(net, '$')} a month, against {format_number(m.net, '$')} planned.")
+    return net
 
 
 # ---- the scorecard ---------------------------------------------------------------------------------------
@@ -620,7 +709,7 @@ def _baselines(a: Answers, result: Result, cautions: list[str]) -> Baselines:
 
 
 def _show_money(a: Answers, m: Money, baselines: Baselines, result: Result, cautions: list[str],
-                case: Case | None, loss_is_the_reason: bool = False) -> None:
+                case: Case | None, loss_is_the_reason: bool = False, costs_source: str = "this worksheet") -> None:
     units = plural(unit(a))
     result.metric("Net monthly value against the non-AI baseline", m.net, "$", key=True)
     result.metric(BREAK_EVEN_METRIC, m.break_even if m.break_even is not None and m.break_even <= 1
@@ -640,8 +729,9 @@ def _show_money(a: Answers, m: Money, baselines: Baselines, result: Result, caut
                  "value of the extra correct decisions", "change in error cost", "run cost",
                  "build cost spread over the horizon", "net monthly value"],
         "how": ["", "the best non-AI way", "", "", f"{s:g} × ${c_fp:,.2f} + {1 - s:g} × ${c_fn:,.2f}",
-                "N × (a − p) × V", "N × ((1 − a) − (1 − p)) × c", "N × run cost per decision + fixed",
-                f"${a.build_cost:,.0f} ÷ {a.horizon_months} months",
+                "N × (a − p) × V", "N × ((1 − a) − (1 − p)) × c",
+                f"N × run cost per decision + fixed ({costs_source})",
+                f"${a.build_cost:,.0f} ÷ {a.horizon_months} months ({costs_source})",
                 "value − change in error cost − run − build"],
         "value": [f"{m.volume:,}", f"{m.baseline:.1%}", f"{m.accuracy:.1%}", f"${a.value_per_correct:,.2f}",
                   f"${m.error_cost:,.2f}", format_number(m.value_gain, "$"),
