@@ -35,7 +35,7 @@ COMMON = frozenset("""
     rather re-read re-run real reason recall repeated replaced replacement require retrieval retrieve returned
     route running scored sending ship size something spread structured such suggestion table tell then those
     total typed usually vendor very watch went wrote
-    autonomously bar broken document follow free interviewee into large least lose reviewing showing suggest sure
+    autonomously bar broken document follow free full interviewee into large least lose reviewing showing suggest sure
     there
 """.split())
 
