@@ -266,6 +266,10 @@ def test_the_key_names_every_place_check_prints_and_the_numbers_the_questions_sh
     slice_ = next(s for s in result.data["slices"] if s["slice"] == "electronics" and s["cases"] == n)
     for low, high in ((gate["low"], gate["high"]), (slice_["low"], slice_["high"])):
         assert f"interval {low:.1%}–{high:.1%}" in key
+    # and the channel slices it lists as found but not planted are the ones question 6 says straddle the target
+    straddling = [s["slice"] for s in result.data["slices"] if s["column"] == "slice" and s["status"] == "straddles"]
+    assert straddling == ["email", "returns form"]
+    assert "the email and returns-form slices straddle the 90% target" in key
 
 
 def test_the_copied_case_with_every_flaw_fixed_checks_clean(tmp_path):
