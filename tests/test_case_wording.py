@@ -36,7 +36,7 @@ COMMON = frozenset("""
     route running scored sending ship size something spread stage structured such suggestion table tell then
     those
     total typed usually vendor very watch went wrote
-    autonomously bar broken document follow free interviewee into large least lose reviewing showing suggest sure
+    autonomously bar broken document follow free full interviewee into large least lose reviewing showing suggest sure
     there
 """.split())
 

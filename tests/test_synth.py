@@ -8,19 +8,15 @@ import pandas as pd
 from aipm_kit import synth
 from aipm_kit.bundled import cases_dir
 
-# a bundled case whose data another generator writes is checked by its own test (the find-the-flaw case's)
-OTHER_WRITERS = {"flaw-hunt"}
-
 
 def _spec_folders() -> list[str]:
-    return sorted(p.name for p in cases_dir().iterdir() if p.is_dir() and p.name not in OTHER_WRITERS)
+    return sorted(p.name for p in cases_dir().iterdir() if p.is_dir())
 
 
 def test_regenerating_every_bundled_case_gives_the_committed_files_byte_for_byte(tmp_path, capsys):
     assert synth.main(["--out", str(tmp_path)]) == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    bundled = sorted(p.relative_to(cases_dir()).as_posix() for p in cases_dir().glob("*/*")
-                     if p.is_file() and p.parent.name not in OTHER_WRITERS)
+    bundled = sorted(p.relative_to(cases_dir()).as_posix() for p in cases_dir().glob("*/*") if p.is_file())
     assert written == bundled
     for name in written:
         assert (tmp_path / name).read_bytes() == (cases_dir() / name).read_bytes(), name
@@ -68,3 +64,23 @@ def test_a_spec_can_plant_duplicate_inputs_for_a_find_the_flaw_case():
     assert planted["input"].nunique() < 0.6 * 200  # about half the rows repeat an earlier case
     # exact counts: 200 × (1 − 0.9) = 20 failures
     assert (~distinct["passed"]).sum() == 20
+
+
+def test_a_spec_can_paste_a_few_inputs_again_and_again_and_keep_a_regression_to_some_categories():
+    import numpy as np
+
+    from aipm_kit.synth import generators
+
+    spec = {"id_prefix": "X-", "categories": {"good": (200, 1.0, 1.0), "pushy": (50, 1.0, 1.0)},
+            "labels": {"a": 1, "b": 1},
+            "texts": {"good": ["ticket {n}"], "pushy": {"a": ["pushy {n}"], "b": ["pushy {n}"]}},
+            "fill": {"n": [str(i) for i in range(1000)]}, "slices": {"s": {"x": 1}}, "distinct": {"pushy": 5},
+            "regression": {"column": "s", "value": "x", "share": 1.0, "categories": ["good"]}}
+    run, _ = generators.eval_runs(np.random.default_rng(0), spec)
+    good, pushy = run[run["category"] == "good"], run[run["category"] == "pushy"]
+    assert (good["input"].nunique(), pushy["input"].nunique(), len(pushy)) == (200, 5, 50)
+    # a repeated input keeps its expected value: five inputs, each with one label
+    assert (pushy.groupby("input")["expected"].nunique() == 1).all()
+    # every row is in slice x and both runs pass everything, so the regression (share 1.0) fails all 200 good
+    # rows and none of the 50 pushy ones it is kept from
+    assert (int(good["passed"].sum()), int(pushy["passed"].sum())) == (0, 50)

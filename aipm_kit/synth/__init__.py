@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["SPECS", "bundled_spec", "case_frames", "draw", "write_case_data", "write_bundled", "main"]
 
 # the bundled cases whose data comes from a spec (a case with no data files, such as meeting-notes, has none)
-SPECS = ("invoice-reminders", "policy-assistant", "support-triage", "travel-rebooking")
+SPECS = ("flaw-hunt", "invoice-reminders", "policy-assistant", "support-triage", "travel-rebooking")
 
 # each part draws from its own stream, so changing one file's spec leaves the others' bytes as they were
 _STREAMS = {"need_ai_sample": 1, "data_sample": 2, "scores": 3, "eval": 4, "log": 5}

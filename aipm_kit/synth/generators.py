@@ -85,10 +85,13 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
     failure gives; else another label), ``texts`` (category → templates, or label → templates), ``fill``,
     ``slices`` (column → value → share; a template or ``label_slices`` may set a value), optional
     ``regression`` ({column, value, share}: the candidate fails this share of that slice's cases the baseline
-    passes), ``outputs`` (second outputs: column → {expected, accuracy, wrong}), ``label_columns`` (reviewer
-    labels that equal ``passed``), ``id_prefix`` and ``duplicates`` (share of rows that repeat an earlier case's
-    input in the same category: 0 for a sound eval set, more for a flawed one). A failed case whose template sets ``forbidden_output`` obeys it. ``promoted``
-    adds reviewed failures from production (question 7) as cases both runs pass.
+    passes; ``categories`` limits it to those), ``outputs`` (second outputs: column → {expected, accuracy,
+    wrong}), ``label_columns`` (reviewer labels that equal ``passed``), ``id_prefix``, ``duplicates`` (share of
+    rows that repeat an earlier case's input with the same expected value in the same category: 0 for a sound
+    eval set, more for a flawed one) and ``distinct`` (category → how many distinct inputs its rows share: a
+    few messages pasted in again and again; an expected value none of them has yet draws one more). A failed
+    case whose template sets ``forbidden_output`` obeys it. ``promoted`` adds reviewed failures from production
+    (question 7) as cases both runs pass.
     """
     import numpy as np
     import pandas as pd
@@ -107,15 +110,19 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
         c_pass[order[:c_fail]] = False
         b_pass[order[:both]] = False
         b_pass[order[c_fail:c_fail + b_fail - both]] = False
-        drawn: list[tuple[str, dict[str, str]]] = []
+        drawn: dict[str, list[tuple[str, dict[str, str]]]] = {}  # expected value → the inputs drawn for it
+        cap = spec.get("distinct", {}).get(category)
         for i in range(cases):
             repeat = rng.random() < spec.get("duplicates", 0)  # drawn for every row, so the rows do not shift
-            if repeat and drawn:  # the same case again, as a careless eval set has
-                text, attrs = drawn[int(rng.integers(len(drawn)))]
+            same = drawn.get(expected[i], [])
+            if cap is not None:  # the first `cap` rows draw the inputs, the rest repeat one of them
+                repeat = sum(map(len, drawn.values())) >= cap
+            if repeat and same:  # the same case again, as a careless eval set has
+                text, attrs = same[int(rng.integers(len(same)))]
             else:
                 text, attrs = compose(rng, _texts_for(spec["texts"][category], expected[i]), spec.get("fill", {}),
                                       taken)
-                drawn.append((text, attrs))
+                drawn.setdefault(expected[i], []).append((text, attrs))
             row = {"category": category, "expected": expected[i], "input": text}
             row.update(spec.get("label_slices", {}).get(expected[i], {}))
             row.update(attrs)
@@ -132,6 +139,8 @@ def eval_runs(rng: "np.random.Generator", spec: Mapping[str, Any],
     if spec.get("regression"):
         r = spec["regression"]
         hit = (frame[r["column"]] == r["value"]).to_numpy() & cand & base & (rng.random(len(frame)) < r["share"])
+        if "categories" in r:
+            hit &= frame["category"].isin(r["categories"]).to_numpy()
         cand &= ~hit
     wrong = _wrong(rng, frame["expected"].to_numpy(dtype=object), spec)
     if "forbidden_output" in frame:
