@@ -266,9 +266,9 @@ def test_the_rubric_is_data_and_a_bad_one_names_the_item(tmp_path):
 # ---- find the flaw ------------------------------------------------------------------------------------------
 
 def test_a_flaw_exercise_is_graded_on_the_flaws_named(tmp_path):
-    # a copy of invoice-reminders with a planted contradiction: question 4 prices twice question 2's volume
-    source = bundled_cases()["invoice-reminders"]
-    shutil.copytree(source.parent / "invoice-reminders", tmp_path / "invoice-reminders")
+    # a copy of support-triage with a planted contradiction: question 4 prices twice question 2's volume
+    source = bundled_cases()["support-triage"]
+    shutil.copytree(source.parent / "support-triage", tmp_path / "support-triage")
     text = source.read_text(encoding="utf-8")
     case = load_case(source)
     volume = case.answers("need_ai").monthly_volume
@@ -282,7 +282,7 @@ def test_a_flaw_exercise_is_graded_on_the_flaws_named(tmp_path):
     assert key["exercise"] == "flaw"
     flaws = {c["quantity"]: c["fields"] for c in key["check"] if c["contradiction"]}
     assert flaws["Monthly volume"] == ["need_ai.monthly_volume", "approach.requests_per_month"]
-    assert len(flaws) == 2  # the planted one and the case's own (live feedback logged)
+    assert len(flaws) == 1  # the planted one: support-triage's own answers agree
 
     submissions = tmp_path / "in"
     shutil.copytree(tmp_path / "out" / "students" / "f1", submissions / "f1")
@@ -291,9 +291,9 @@ def test_a_flaw_exercise_is_graded_on_the_flaws_named(tmp_path):
     dataclasses.replace(student, classroom=student.classroom.model_copy(update={"flaws": named})).save()
     result = grade(submissions, tmp_path / "out" / "key", tmp_path / "report", jobs=1)
     f1 = result.grades[0]
-    # default rubric: 2 points per flaw found (1 of 2) less 1 per false alarm (1) = 1, out of 2 × 2 = 4
-    assert (f1.scores["flaws"], f1.out_of["flaws"]) == (1, 4)
-    assert "missed: Live feedback logged" in f1.notes["flaws"] and "not a flaw: problem.interviews" in f1.notes["flaws"]
+    # default rubric: 2 points per flaw found (1 of 1) less 1 per false alarm (1) = 1, out of 2 × 1 = 2
+    assert (f1.scores["flaws"], f1.out_of["flaws"]) == (1, 2)
+    assert "not a flaw: problem.interviews" in f1.notes["flaws"]
 
 
 def test_the_live_form_asks_for_the_call_and_saves_it_in_the_classroom_section(cohort, tmp_path, monkeypatch):

@@ -405,3 +405,20 @@ def test_anything_the_model_rejects_is_a_validation_error_on_that_field(bad):
 
 def test_the_result_is_reachable_from_the_public_api():
     assert aipm_kit.analyze("support-triage", "need_ai").verdict == "AI assists"
+
+
+def test_an_assisting_plan_is_not_judged_on_question_5s_share_for_letting_the_ai_act():
+    # policy-assistant: question 2 says the AI assists (a person decides each question); question 5 weighs the
+    # later step of answering alone and finds no safe threshold. That share (0) is about the later step, so the
+    # value with the evidence keeps every question and takes only question 6's accuracy.
+    from aipm_kit.case import load_case
+
+    case = load_case("policy-assistant")
+    assert case.answers("experience").automation == "act autonomously"
+    table = case.analyze("need_ai").tables["Value planned and with the evidence, per month"]
+    assert table.loc[0, "with the evidence"] == "100.0%" and "later step" in table.loc[0, "evidence from"]
+    # the mirror: question 5 weighing a suggestion, the same kind of help question 2 plans, is this plan's
+    # evidence, and with no safe threshold no question gets a confident suggestion
+    suggest = load_case("policy-assistant", overrides={"experience": {"automation": "suggest"}})
+    table = suggest.analyze("need_ai").tables["Value planned and with the evidence, per month"]
+    assert table.loc[0, "with the evidence"] == "0.0%" and table.loc[0, "evidence from"].startswith("question 5 at")

@@ -217,7 +217,8 @@ def analyze(answers: Answers, case: Case | None = None) -> Result:
     _show_scorecard(criteria, fit, automation, result)
     _show_money(a, money, baselines, result, cautions, case, loss_is_the_reason=choice.gate == "money",
                 costs_source=costs.source)
-    evidence = _with_the_evidence(a, money, case, result) if choice.outcome in ("assist", "automate") else None
+    evidence = _with_the_evidence(a, money, case, result, choice.outcome) \
+        if choice.outcome in ("assist", "automate") else None
     _check_accuracy_claim(a, result, cautions)
     _note_errors(a, choice.outcome, result, cautions)
 
@@ -289,8 +290,16 @@ def approach_costs(a: Answers, case: Case | None) -> Costs:
 _READING_EVIDENCE: contextvars.ContextVar[bool] = contextvars.ContextVar("need_ai_reading_evidence", default=False)
 
 
-def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result) -> float | None:
-    """The value planned beside the value with question 5's share handled and question 6's measured accuracy."""
+_ACTS = ("act with undo", "act autonomously")
+
+
+def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result, outcome: str) -> float | None:
+    """The value planned beside the value with question 5's share handled and question 6's measured accuracy.
+
+    When this answer is that the AI assists (a person decides every case) while question 5 weighs letting it act,
+    question 5's share is about that later step, not this plan: the plan's share (every case gets a suggestion)
+    stands, and only the measured accuracy revises it.
+    """
     if case is None or _READING_EVIDENCE.get():
         return None
     from ..ledger import measured_accuracy, share_handled
@@ -298,8 +307,12 @@ def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result) 
     token = _READING_EVIDENCE.set(True)
     try:
         share, measured = share_handled(case), measured_accuracy(case)
+        experience = case.answers("experience") if case.is_answered("experience") else None
     finally:
         _READING_EVIDENCE.reset(token)
+    later_step = outcome == "assist" and experience is not None and experience.automation in _ACTS
+    if later_step:
+        share = None
     if share is None and measured is None:
         return None
     s = share.value if share is not None else 1.0
@@ -314,7 +327,9 @@ def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result) 
                  "net monthly value"],
         "planned": ["100%", f"{n:,}", f"{a.ai_accuracy:.1%}", format_number(m.net, "$")],
         "with the evidence": [f"{s:.1%}", f"{handled:,.0f}", f"{accuracy:.1%}", format_number(net, "$")],
-        "evidence from": [share.source if share is not None else "no evidence yet: the plan's 100%",
+        "evidence from": [share.source if share is not None else
+                          f"question 5 weighs '{experience.automation}', a later step than assisting: the plan's "
+                          f"100%" if later_step else "no evidence yet: the plan's 100%",
                           "share × monthly_volume",
                           measured.source if measured is not None else "no evidence yet: need_ai.ai_accuracy",
                           "handled × (accuracy − baseline) × (V + c) − run − build"],
