@@ -326,7 +326,11 @@ def triage_at_pilot():
 
 
 def test_the_memo_leads_with_the_decision_then_evidence_contradictions_risks_changes_and_steps(triage_at_pilot):
-    case = triage_at_pilot
+    # one data need still missing, with its owner: a next step the memo must carry
+    data = triage_at_pilot.answers("data")
+    needs = [n.model_copy(update={"status": "missing"}) if i == 0 else n for i, n in enumerate(data.needs)]
+    assert needs[0].owner
+    case = triage_at_pilot.with_answers("data", data.model_copy(update={"needs": needs}))
     results = case_results(case)
     page = brief_html(case, results)
     order = ["The decision: Should we launch it?", "The evidence", "Does the case hold together?",

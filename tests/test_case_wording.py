@@ -37,7 +37,7 @@ COMMON = frozenset("""
     those
     total typed usually vendor very watch went wrote
     autonomously bar broken document follow free full interviewee into large least lose reviewing showing suggest sure
-    there
+    chart expect there
 """.split())
 
 

@@ -68,7 +68,9 @@ def test_the_brief_says_do_not_build_ai_and_what_to_do_instead(case, results):
     assert "Instead: A reminder schedule of six rules run every morning on the ledger" in readiness.message
     assert "Also stopped" not in readiness.message  # no later question stops: the rules are ready
     assert "Caution" not in readiness.message
-    assert "Don't build AI" in brief_markdown(case, results)
+    # launched, the memo judges the product that runs, the rules: keep them; question 2's No AI stays in the evidence
+    memo = brief_markdown(case, results)
+    assert "Keep it, improve it, or roll it back?** Keep it." in memo and "| **No AI** |" in memo
 
 
 # ---- question 1 and the volume every later question uses ---------------------------------------------------

@@ -36,6 +36,8 @@ def test_an_idea_with_only_question_1_answered_and_no_data(case):
 def test_question_1_stops_and_the_rest_is_not_answered(results):
     verdicts = {key: (r.verdict, r.level) for key, r in results.items()}
     assert verdicts.pop("problem") == ("Stop", "stop")
+    # an idea: questions 6 and 7 are Not yet (they plan), the others Not answered, all without a level
+    assert {verdicts.pop("evaluation"), verdicts.pop("monitoring")} == {("Not yet", None)}
     assert set(verdicts.values()) == {("Not answered", None)}
 
 

@@ -79,12 +79,12 @@ def test_question_2_money_against_doing_nothing(case, results):
     # 46.25% — is the baseline
     assert r.data["baseline_source"] == "doing nothing"
     assert r.data["baseline_accuracy"] == pytest.approx(12.7 / 23.7)
-    # net = N × (a × (V + c) − c) − N × r − F − B / H
-    #     = 2,400 × (0.85 × 23.7 − 12.7) − 2,400 × 0.0045 − 1,200 − 54,000 / 12
-    #     = 17,868 − 10.8 − 1,200 − 4,500 = 12,157.2
-    assert r.data["net_monthly_value"] == pytest.approx(12_157.2)
-    # break-even a* = p + (N × r + F + B / H) / (N × (V + c)) = 0.53586 + 5,710.8 / 56,880 = 0.63627
-    assert r.data["break_even_accuracy"] == pytest.approx(12.7 / 23.7 + 5710.8 / 56_880)
+    # question 2 takes its costs from question 4's RAG (worked below: $0.00454 a question, $900 running, $300 of
+    # re-indexing and the $54,000 build over 12 months): 2,400 × 0.00454 + 900 + 300 + 4,500 = $5,710.896
+    # net = N × (a × (V + c) − c) − costs = 2,400 × (0.85 × 23.7 − 12.7) − 5,710.896 = 17,868 − 5,710.896
+    assert r.data["net_monthly_value"] == pytest.approx(17_868 - 5_710.896)
+    # break-even a* = p + costs / (N × (V + c)) = 0.53586 + 5,710.896 / 56,880 = 0.63627
+    assert r.data["break_even_accuracy"] == pytest.approx(12.7 / 23.7 + 5710.896 / 56_880)
     assert r.data["outcome"] == "assist" and r.data["ai_fit_score"] == 5
 
 

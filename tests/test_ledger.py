@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aipm_kit.case import Case, load_case
@@ -186,6 +188,23 @@ def _at(case: Case, stage, as_of=None) -> Case:
     return dataclasses.replace(case, stage=stage, as_of=as_of)
 
 
+def _log_days() -> tuple:
+    """The first and last day of support-triage's log, read from the file (timestamps are ISO 8601, in order)."""
+    import datetime
+
+    lines = (Path(__file__).resolve().parents[1] / "cases" / "support-triage" / "production_log.csv").read_text(
+        encoding="utf-8").splitlines()
+    return tuple(datetime.date.fromisoformat(line[:10]) for line in (lines[1], lines[-1]))
+
+
+def _feedback_missing(case: Case) -> Case:
+    """Question 3 still saying live feedback is missing (support-triage itself has it)."""
+    data = case.answers("data")
+    needs = [n.model_copy(update={"status": "missing", "rows_have": 0}) if n.purpose == "monitoring" else n
+             for n in data.needs]
+    return case.with_answers("data", data.model_copy(update={"needs": needs}))
+
+
 def test_a_log_before_launch_contradicts_the_stage_and_a_launched_case_with_it_does_not(triage):
     finding = next(f for f in check(_at(triage, "pilot")) if f.quantity == "Stage")
     assert finding.contradiction and (finding.home_value, finding.other_value) == ("pilot", "launched")
@@ -197,25 +216,31 @@ def test_feedback_not_logged_yet_is_right_before_launch_and_a_contradiction_afte
     # before launch question 3's "no live feedback yet" is the truth, and question 7 plans
     assert not [f for f in check(_at(no_log, "pilot")) if f.quantity == "Live feedback logged"]
     assert _at(no_log, "pilot").analyze("monitoring").verdict == "Not yet"
-    # launched, with a log from 2025-09-01 to 2025-11-23, and question 3 still saying it is missing
-    launched = [f for f in check(_at(triage, "launched")) if f.quantity == "Live feedback logged"]
+    # launched, with twelve weeks of log, and question 3 still saying it is missing
+    launched = [f for f in check(_at(_feedback_missing(triage), "launched")) if f.quantity == "Live feedback logged"]
     assert len(launched) == 1 and launched[0].contradiction
+    # the mirror: question 3 up to date (support-triage as it is)
+    assert not [f for f in check(_at(triage, "launched")) if f.quantity == "Live feedback logged"]
 
 
 def test_a_plan_dated_after_the_evidence_it_contradicts_is_a_contradiction_one_before_it_is_out_of_date(triage):
     import datetime
 
-    # the log runs 2025-09-01 … 2025-11-23
-    after = next(f for f in check(_at(triage, "launched", datetime.date(2025, 12, 1)))
+    first, last = _log_days()
+    stale = _feedback_missing(triage)
+    after = next(f for f in check(_at(stale, "launched", last + datetime.timedelta(days=8)))
                  if f.quantity == "Live feedback logged")
     assert after.contradiction and "after the evidence it contradicts" in after.effect
-    findings = check(_at(triage, "launched", datetime.date(2025, 8, 1)))
+    before_log = first - datetime.timedelta(days=31)
+    findings = check(_at(stale, "launched", before_log))
     before = next(f for f in findings if f.quantity == "Live feedback logged")
     assert not before.contradiction and "predates the evidence" in before.effect
     # ... and the case's own date is then older than its evidence: reported, not a contradiction
     dated = next(f for f in findings if f.quantity == "Date of the case")
-    assert (dated.home_value, dated.other_value, dated.contradiction) == ("2025-08-01", "2025-11-23", False)
-    assert not [f for f in check(_at(triage, "launched", datetime.date(2025, 12, 1))) if f.quantity == "Date of the case"]
+    assert (dated.home_value, dated.other_value, dated.contradiction) == (before_log.isoformat(), last.isoformat(),
+                                                                          False)
+    assert not [f for f in check(_at(triage, "launched", last + datetime.timedelta(days=8)))
+                if f.quantity == "Date of the case"]
 
 
 def test_the_value_planned_against_the_value_with_the_evidence_is_a_gap_and_a_loss_is_a_contradiction(triage):
@@ -256,8 +281,8 @@ def test_stage_and_date_findings_appear_exactly_when_the_evidence_is_ahead_of_th
     shown = "launched" if has_log else "pilot" if has_eval else None
     ahead = stage is not None and shown is not None and order.index(shown) > order.index(stage)
     assert ledger._stage_shown(case) == (shown if ahead else None)
-    # the log runs 2025-09-01 … 2025-11-23; question 6 gives no run date in this case
-    last = datetime.date(2025, 11, 23)
+    # the log's last day, read from the file; question 6 gives no run date in this case
+    last = _log_days()[1]
     late = has_log and as_of is not None and as_of < last
     assert ledger._evidence_after_as_of(case) == (last.isoformat() if late else None)
 
