@@ -174,6 +174,11 @@ def decision(case: Case | None, results: Mapping[str, Result]) -> Readiness:
         if watch.level == "stop":  # "Act now" leads: the product in use is degrading
             stops = [(q, r) for q, r in stops if q.key == "monitoring"] + [(q, r) for q, r in stops
                                                                           if q.key != "monitoring"]
+    if stops and stops[0][0].key == "problem":
+        # a problem not worth solving ends the case: the later questions have nothing to plan for
+        return Readiness("Drop it", "stop", f"{lead}Question 1 says {_quote(stops[0][1].headline)} A problem not "
+                                            f"worth solving needs no answer to the later questions: drop it, or "
+                                            f"come back with evidence that it is worth it.", ask)
     if stops:
         first_q, first = stops[0]
         message = f"{lead}Stopped at {_list_questions(q for q, _ in stops)}"

@@ -296,6 +296,13 @@ def test_an_idea_case_decides_whether_to_build_and_later_questions_only_plan():
     stopped = decision(_staged("idea"), _all("go", data=_result("data", "stop", "Stop", "Stop: no labels."), **plans))
     assert (stopped.status, stopped.level) == ("Don't build yet", "stop")
     assert stopped.message == "Stopped at question 3 (data): question 3 says “Stop: no labels”."
+    # the mirror at question 1: a problem not worth solving is dropped, and the blank later questions are not
+    # reported as missing answers
+    dropped = decision(_staged("idea"), {"problem": _result("problem", "stop", "Stop", "Stop: 4 of 14 have it."),
+                                         **plans})
+    assert (dropped.status, dropped.level) == ("Drop it", "stop")
+    assert dropped.message.startswith("Question 1 says “Stop: 4 of 14 have it”. A problem not worth solving")
+    assert "Not answered" not in dropped.message
     # without a stage, the plans of question 6 and 7 would leave the launch decision incomplete
     assert launch_readiness(_all("go", **plans)).status == "Ready to launch"
 
