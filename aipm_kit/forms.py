@@ -259,14 +259,15 @@ def _case_fields(case: Case) -> dict[str, Any]:
     import ipywidgets as w
 
     style = {"description_width": _LABEL_WIDTH}
+    short = w.Layout(width=f"calc({_LABEL_WIDTH} + 160px)")  # the label and "launched" or a date, uncut
     return {"name": w.Text(value=case.name, description="Product name", continuous_update=False, style=style,
                            layout=w.Layout(width="96%")),
             "summary": w.Textarea(value=case.summary, description="Summary", continuous_update=False, style=style,
                                   layout=w.Layout(width="96%", height="60px")),
             "stage": w.Dropdown(options=[("not said", ""), *((s, s) for s in STAGES)], value=case.stage or "",
-                                description="Stage", style=style),
+                                description="Stage", style=style, layout=short),
             "as_of": w.Text(value=_about_text(case, "as_of"), description="As of", placeholder="YYYY-MM-DD",
-                            continuous_update=False, style=style)}
+                            continuous_update=False, style=style, layout=short)}
 
 
 def _about_text(case: Case, key: str) -> str:
