@@ -314,6 +314,10 @@ def next_steps(case: Case, results: Mapping[str, Result], findings: list[Finding
             finding = _first_finding(r)
             if finding:
                 (stops if r.level == "stop" else cautions).append(Step(finding, owner, "", f"question {q.number}"))
+    problem = results.get("problem")
+    if problem is not None and problem.level == "stop":
+        # a problem not worth solving is dropped: nothing later is worth planning (see ``decision``)
+        return (settle + stops)[:MOST_STEPS]
     # what holds the decision first, then what the next stage needs, then the rest
     return (settle + stops + plans + cautions + gaps)[:MOST_STEPS]
 

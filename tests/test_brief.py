@@ -359,3 +359,17 @@ def test_the_memo_leads_with_the_decision_then_evidence_contradictions_risks_cha
     assert gaps and all(n.owner in steps for n in gaps[:1])
     markdown = brief_markdown(case, results)
     assert "## Next steps" in markdown and "\\$" in markdown and "$1" not in markdown.replace("\\$", "")
+
+
+def test_a_dropped_problem_plans_nothing_after_it():
+    # meeting-notes stops at question 1: its next steps are question 1's alone, not question 6's or 7's plans;
+    # the mirror is support-triage at the idea stage, whose plans are its next steps
+    import dataclasses
+
+    from aipm_kit.brief import next_steps
+
+    dropped = aipm_kit.load_case("meeting-notes")
+    steps = next_steps(dropped, case_results(dropped), [])
+    assert [s.source for s in steps] == ["question 1"]
+    idea = dataclasses.replace(aipm_kit.load_case("support-triage"), stage="idea")
+    assert "question 7's plan" in [s.source for s in next_steps(idea, case_results(idea), [])]
