@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from ..case import CaseError
@@ -223,3 +224,22 @@ def write_eval_table(imported: Imported, out: str | os.PathLike, source: str | o
     write_atomic(out, table)
     write_atomic(sidecar_path(out), json.dumps(imported.provenance, indent=2, ensure_ascii=False) + "\n")
     return out
+
+
+def json_lines(path: Path, expected: str = "") -> Iterator[tuple[int, dict]]:
+    """Each non-blank line of a JSONL file as (line number, object); a line that is not a JSON object, or a file
+    that is not UTF-8, is an ``ImportFileError`` naming the line (``expected`` says what the file should be)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise ImportFileError(f"is not UTF-8 text{'; expected ' + expected if expected else ''}", path) from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise ImportFileError(f"is not valid JSON ({exc})", path, f"line {number}") from None
+        if not isinstance(item, dict):
+            raise ImportFileError("is not a JSON object", path, f"line {number}")
+        yield number, item

@@ -21,11 +21,10 @@ the ``group`` of a sample with several matches, so they count as one unit. The l
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from .evalrows import ImportFileError, Imported, Record, eval_table, text
+from .evalrows import ImportFileError, Imported, Record, eval_table, json_lines, text
 from .provenance import provenance
 
 TOOL = "openai-evals"
@@ -79,19 +78,7 @@ def read(path: str | os.PathLike, mapping: dict | None = None) -> Imported:
 
 def _load(path: Path) -> tuple[dict, dict | None, list[tuple[int, dict]]]:
     spec, report, events = None, None, []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise ImportFileError("is not UTF-8 text; expected the JSONL log oaieval writes", path) from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise ImportFileError(f"is not a JSON object ({exc})", path, f"line {number}") from None
-        if not isinstance(item, dict):
-            raise ImportFileError("is not a JSON object", path, f"line {number}")
+    for number, item in json_lines(path, "the JSONL log oaieval writes"):
         if "spec" in item:
             spec = item["spec"] if isinstance(item["spec"], dict) else {}
         elif "final_report" in item:

@@ -9,12 +9,11 @@ score when ``--pass-at`` is given.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Iterator
 
-from .evalrows import KIT_COLUMNS, ImportFileError, Imported, Record, eval_table
+from .evalrows import KIT_COLUMNS, ImportFileError, Imported, Record, eval_table, json_lines
 from .provenance import provenance
 
 
@@ -53,17 +52,5 @@ def read_rows(path: Path, file_format: str) -> Iterator[tuple[str, dict]]:
         for n, row in enumerate(frame.to_dict("records")):
             yield f"row {n + 2}", row  # row 1 is the header
         return
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError:
-        raise ImportFileError("is not UTF-8 text", path) from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise ImportFileError(f"is not valid JSON ({exc})", path, f"line {number}") from None
-        if not isinstance(item, dict):
-            raise ImportFileError("is not a JSON object", path, f"line {number}")
+    for number, item in json_lines(path):
         yield f"line {number}", item
