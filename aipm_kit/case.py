@@ -87,8 +87,8 @@ class Classroom(BaseModel):
     answers: dict[str, StudentAnswer] = Field(default_factory=dict, description=(
         "The student's decision and reason per blank question, keyed by question."))
     flaws: list[str] = Field(default_factory=list, description=(
-        "Find-the-flaw exercises: the fields (section.field, as `aipm-kit check` names them) the student "
-        "says contradict another answer."))
+        "Find-the-flaw exercises: the fields (section.field, as `aipm-kit check` names them) where the student "
+        "finds a flaw, one field per flaw."))
 
     @model_validator(mode="after")
     def _known_questions(self) -> Classroom:

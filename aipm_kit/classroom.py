@@ -18,6 +18,7 @@ in a find-the-flaw exercise, the flaws named; the reasons are laid out for the t
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import hashlib
@@ -143,12 +144,16 @@ def _template(path: str) -> Case:
 
 
 def make_variant(template_path: str, student: Student, seed: bytes, out: str, blank: tuple[str, ...],
-                 point: dict[str, Any], exercise: str = "decide", attempts: int = ATTEMPTS) -> dict[str, Any]:
+                 point: dict[str, Any], exercise: str = "decide", attempts: int = ATTEMPTS,
+                 flaws: int = 0) -> dict[str, Any]:
     """Write one student's variant (``out/students/<id>/``) and key (``out/key/<id>/``); return the key.
 
     Draws (seed, attempt) until the variant keeps the template's teaching point; a ``VariantError`` after
-    ``attempts`` draws. Every file is written to a temporary name and renamed, the key last.
+    ``attempts`` draws. With ``flaws``, the teaching point is the student's own planted flaws instead
+    (:mod:`aipm_kit.flaws`): the draw is kept when the kit shows exactly the flaws planted. Every file is
+    written to a temporary name and renamed, the key last.
     """
+    from . import flaws as catalogue
     from .ledger import check
 
     template = _template(template_path)
@@ -156,22 +161,41 @@ def make_variant(template_path: str, student: Student, seed: bytes, out: str, bl
     stage = root / ".staging" / student.id
     file_name = template.path.name
     tried: list[str] = []
+    evidence: dict[str, str] = {}
     for attempt in range(attempts):
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir(parents=True)
         rng = _rng(seed, attempt)
-        data = _write_data(template, stage, rng)
+        planting = catalogue.draw(template, rng, flaws) if flaws else None
+        targets = _targets(template, stage)
+        written = catalogue.write_data(planting, targets, rng) if planting is not None else set()
+        data = _write_data(template, stage, rng, targets, skip=written)
         try:
-            sections = _varied_sections(template, rng, data, stage)
+            values = _varied_values(template, rng, data)
+            if planting is not None:
+                catalogue.repair(values, template)
+                for edit in planting.edits:
+                    edit(values)
+            sections = {key: validate_section(key, plain, stage, template.path) for key, plain in values.items()}
         except CaseError as exc:
             tried.append(f"draw {attempt + 1}: {exc}")
             continue
         variant = dataclasses.replace(template, sections=sections, path=stage / file_name, classroom=None,
-                                      raw_sections=dict(template.raw_sections))
+                                      raw_sections=dict(template.raw_sections),
+                                      document=_without_stale_comments(template, sections))
         write_atomic(stage / file_name, variant.to_yaml())
         variant = load_case(stage / file_name)
         results = variant.results()
         findings = check(variant, results)
+        if planting is not None:
+            wanted = [p["id"] for p in planting.planted] + list(catalogue.given(template))
+            evidence = catalogue.shown(variant, results, findings)
+            extra = catalogue.unplanned(findings, planting)
+            if len(planting.planted) == flaws and set(evidence) == set(wanted) and not extra:
+                break
+            tried.append(f"draw {attempt + 1}: " + _flaw_difference(len(planting.planted), wanted, evidence, extra,
+                                                                        flaws))
+            continue
         mine = _point(results, findings)
         if mine == point:
             break
@@ -198,6 +222,11 @@ def make_variant(template_path: str, student: Student, seed: bytes, out: str, bl
         "check": [{"quantity": f.quantity, "contradiction": f.contradiction, "home": f.home, "other": f.other,
                    "fields": named_fields(f)} for f in findings],
     }
+    if planting is not None:
+        common = [{"id": flaw.id, "title": flaw.title, "fields": list(flaw.fields), "where": flaw.where,
+                   "planted": "in the template's data: every student's copy has it"}
+                  for flaw in catalogue.CATALOGUE if flaw.id in catalogue.given(template)]
+        key_record["flaws"] = [{**p, "evidence": evidence[p["id"]]} for p in planting.planted + common]
     student_dir, key_dir = root / "students" / student.id, root / "key" / student.id
     full_text = (stage / file_name).read_text(encoding="utf-8")
     for source in sorted(p for p in stage.rglob("*") if p.is_file() and p.name != file_name):
@@ -208,9 +237,36 @@ def make_variant(template_path: str, student: Student, seed: bytes, out: str, bl
             write_atomic(target, source.read_bytes())
     write_atomic(student_dir / file_name, student_case.to_yaml())
     write_atomic(key_dir / file_name, full_text)
+    if planting is not None:
+        write_atomic(key_dir / "flaws.md", flaw_key(key_record))
     write_atomic(key_dir / KEY_FILE, json.dumps(key_record, indent=2, ensure_ascii=False) + "\n")
     shutil.rmtree(stage, ignore_errors=True)
     return key_record
+
+
+def _flaw_difference(planted: int, wanted: list[str], shown: Mapping[str, str], extra: list[Any], count: int) -> str:
+    if planted < count:
+        return f"this draw could plant only {planted} of {count} flaws"
+    if extra:
+        return "a contradiction nobody planted: " + ", ".join(sorted({f.quantity for f in extra}))
+    hidden = [w for w in wanted if w not in shown]
+    if hidden:
+        return f"planted but not shown: {', '.join(hidden)}"
+    return f"shown but not planted: {', '.join(sorted(set(shown) - set(wanted)))}"
+
+
+def flaw_key(record: Mapping[str, Any]) -> str:
+    """The teacher's answer key of one student's planted flaws, as Markdown."""
+    lines = [f"# Flaws planted for {record['student']} ({record['name'] or 'no name'})", "",
+             f"Case: `{record['case_file']}`, from the template {record['template']!r}. A student finds a flaw by "
+             f"naming one of its fields.", ""]
+    for number, flaw in enumerate(record["flaws"], start=1):
+        lines += [f"## {number}. {flaw['title']}", "",
+                  f"- **Name:** {', '.join(f'`{f}`' for f in flaw['fields'])}",
+                  f"- **Planted:** {flaw['planted']}",
+                  f"- **Where it shows:** {flaw['where']}",
+                  f"- **What the kit shows:** {flaw['evidence']}", ""]
+    return "\n".join(lines)
 
 
 def _difference(point: dict[str, Any], mine: dict[str, Any]) -> str:
@@ -258,10 +314,11 @@ def _ledger_fields() -> dict[str, set[str] | None]:
     return fixed
 
 
-def _varied_sections(template: Case, rng: Any, data: Mapping[Path, Path], stage: Path) -> dict[str, BaseModel]:
-    """The template's answers with their estimates moved and their data files replaced by the variant's."""
+def _varied_values(template: Case, rng: Any, data: Mapping[Path, Path]) -> dict[str, dict[str, Any]]:
+    """The template's answers, as plain values, with their estimates moved and their data files replaced by
+    the variant's."""
     fixed = _ledger_fields()
-    sections: dict[str, BaseModel] = {}
+    sections: dict[str, dict[str, Any]] = {}
     for key, answers in template.sections.items():
         values = _walk_paths(answers, lambda path: data.get(path, path))  # plain values, the variant's files
         frozen = fixed.get(key, set())
@@ -275,8 +332,37 @@ def _varied_sections(template: Case, rng: Any, data: Mapping[Path, Path], stage:
             # a seed the kit draws with (a review sample, a split) stays: the variant's rows already differ
             if not name.endswith("seed") and not _SET_BY_THE_TEAM.search(name):
                 values[name] = _jittered(value, info, factor, rng)
-        sections[key] = validate_section(key, values, stage, template.path)
+        sections[key] = values
     return sections
+
+
+def _without_stale_comments(template: Case, sections: Mapping[str, BaseModel]) -> Any:
+    """The template's YAML document without the comments that may no longer be true of a variant: those on the
+    fields it changed, and those that quote a number (a comment that counts 320 scored requests speaks of the
+    template's data, not of a variant's 290). Comments that explain without numbers stay."""
+    document = copy.deepcopy(template.document)
+    if document is None:
+        return None
+    for key, answers in sections.items():
+        mapping = document.get(key)
+        if not hasattr(mapping, "ca") or key not in template.sections:
+            continue
+        before = template.sections[key]
+        keys = list(mapping)
+        for at, name in enumerate(keys):
+            changed = name in type(answers).model_fields and getattr(before, name, None) != getattr(answers, name) \
+                and not isinstance(getattr(answers, name), Path)
+            previous = mapping.ca.items.get(keys[at - 1]) if at > 0 else None
+            if previous is not None and previous[2] is not None:  # the lines above the field: on the field before
+                head, newline, above = previous[2].value.partition("\n")
+                if changed or re.search(r"\d", above):
+                    previous[2].value = head + newline
+            own = mapping.ca.items.get(name)
+            if own is not None and own[2] is not None and own[2].value.lstrip(" ").startswith("#"):
+                eol, newline, rest = own[2].value.partition("\n")  # the field's own end-of-line comment
+                if changed or re.search(r"\d", eol):
+                    own[2].value = newline + rest
+    return document
 
 
 def _jittered(value: int | float, info: Any, factor: float, rng: Any) -> int | float:
@@ -341,20 +427,28 @@ def _walk_paths(value: Any, visit: Any) -> Any:
     return value
 
 
-def _write_data(template: Case, stage: Path, rng: Any) -> dict[Path, Path]:
-    """The variant's data files in ``stage`` (same places relative to the case file); template path → new path."""
+def _targets(template: Case, stage: Path) -> dict[Path, Path]:
+    """Each data file of the template → where the variant's goes in ``stage`` (the same place relative to the
+    case file)."""
     base = template.base_dir.resolve()
-    keep = float(rng.uniform(*KEEP_ROWS))
-    salt = rng.bytes(16)
-    strata = _strata_columns(template)
-    files = data_files(template)
     targets: dict[Path, Path] = {}
-    for path in files:
+    for path in data_files(template):
         try:
             relative = path.resolve().relative_to(base)
         except ValueError:  # outside the case's folder: the variant keeps it beside its case file
             relative = Path("data") / path.name
         targets[path] = stage / relative
+    return targets
+
+
+def _write_data(template: Case, stage: Path, rng: Any, targets: Mapping[Path, Path],
+                skip: set[Path] = frozenset()) -> dict[Path, Path]:
+    """The variant's data files at ``targets``, each a subsample of the template's, but for those in ``skip``
+    (written already); template path → new path."""
+    keep = float(rng.uniform(*KEEP_ROWS))
+    salt = rng.bytes(16)
+    strata = _strata_columns(template)
+    files = [p for p in data_files(template) if p not in skip]
     tables = {p: _read_csv(p) for p in files if p.suffix.lower() == ".csv"}
     kept_ids: list[tuple[set[str], set[str]]] = []  # (every id, ids kept) of the files done, largest first
     for path in sorted(files, key=lambda p: -len(tables[p][1]) if p in tables else 0):
@@ -379,7 +473,7 @@ def _write_data(template: Case, stage: Path, rng: Any) -> dict[Path, Path]:
         writer.writerow(header)
         writer.writerows(chosen)
         write_atomic(targets[path], buffer.getvalue().encode("utf-8"))
-    return {p: t.resolve() for p, t in targets.items()}
+    return {p: Path(t).resolve() for p, t in targets.items()}
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]], str]:
@@ -436,6 +530,7 @@ class CohortReport:
     written: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     secret_given: bool = True
+    flaws: int = 0  # planted per student in a find-the-flaw exercise
 
     @property
     def exit_code(self) -> int:
@@ -448,6 +543,9 @@ class CohortReport:
                          f"alone, so anyone with the kit and a roster can make the same ones.")
         lines.append(f"Wrote {len(self.written)} variant{'s' if len(self.written) != 1 else ''} in "
                      f"{self.out / 'students'} and their keys in {self.out / 'key'} (keep the key from students).")
+        if self.flaws and self.written:
+            lines.append(f"Each has {self.flaws} flaws planted for that student alone; the answer keys are "
+                         f"{self.out / 'key'}/<id>/flaws.md.")
         if self.failed:
             lines.append(f"Written: {', '.join(sorted(self.written)) or 'none'}.")
             lines.append(f"{len(self.failed)} failed, nothing written for them:")
@@ -457,8 +555,12 @@ class CohortReport:
 
 def make_variants(case: str | os.PathLike | Case, roster: str | os.PathLike | list[Student], out: str | os.PathLike,
                   secret: str | None = None, blank: Iterable[str] = (), exercise: str | None = None,
-                  attempts: int = ATTEMPTS, jobs: int | None = None, scheduler: str | None = None) -> CohortReport:
+                  attempts: int = ATTEMPTS, jobs: int | None = None, scheduler: str | None = None,
+                  flaws: int | None = None) -> CohortReport:
     """A variant and a key per student of ``roster`` under ``out`` (see the module docstring).
+
+    A find-the-flaw exercise plants ``flaws`` mistakes per student, drawn from :data:`aipm_kit.flaws.CATALOGUE`
+    (default: ``DEFAULT_FLAWS``, or as many kinds as the case can hold); ``flaws=0`` keeps the template's own.
 
     ``jobs`` variants are made at once in worker processes, or on the Dask cluster at ``scheduler``.
     Bad input (the case, the roster, a blank that is not a question) is a ``CaseError`` before anything is
@@ -474,12 +576,13 @@ def make_variants(case: str | os.PathLike | Case, roster: str | os.PathLike | li
             raise CaseError(f"--blank names {key!r}, which this case does not answer: nothing to leave blank",
                             template.path)
     exercise = exercise or ("flaw" if "flaw" in template.path.stem else "decide")
+    flaws = _flaw_count(template, exercise, flaws)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     point = teaching_point(template)
-    report = CohortReport(out, secret_given=bool(secret))
-    tasks = {s.id: (str(template.path), s, student_seed(s.id, secret), str(out), blank, point, exercise, attempts)
-             for s in students}
+    report = CohortReport(out, secret_given=bool(secret), flaws=flaws)
+    tasks = {s.id: (str(template.path), s, student_seed(s.id, secret), str(out), blank, point, exercise, attempts,
+                    flaws) for s in students}
     for sid, outcome in _run(make_variant, tasks, jobs, scheduler):
         if isinstance(outcome, BaseException):
             report.failed[sid] = f"{type(outcome).__name__}: {outcome}" if not isinstance(outcome, VariantError) \
@@ -488,10 +591,33 @@ def make_variants(case: str | os.PathLike | Case, roster: str | os.PathLike | li
             report.written[sid] = outcome
     shutil.rmtree(out / ".staging", ignore_errors=True)
     index = {"template": template.name, "case_file": template.path.name, "blank": list(blank), "exercise": exercise,
+             "flaws_per_student": flaws,
              "students": {sid: report.written[sid]["name"] for sid in sorted(report.written)}}
     if report.written:
         write_atomic(out / "key" / "cohort.json", json.dumps(index, indent=2, ensure_ascii=False) + "\n")
     return report
+
+
+def _flaw_count(template: Case, exercise: str, flaws: int | None) -> int:
+    """How many flaws each student gets: none in a decide exercise; checked against what the case can hold."""
+    from . import flaws as catalogue
+
+    if exercise != "flaw":
+        if flaws:
+            raise CaseError("--flaws plants mistakes for a find-the-flaw exercise: add --exercise flaw")
+        return 0
+    if flaws is not None and flaws < 0:
+        raise CaseError(f"--flaws {flaws}: give a number of flaws, 0 or more")
+    if flaws == 0:
+        return 0
+    most = catalogue.possible(template)
+    if flaws is None:
+        return min(catalogue.DEFAULT_FLAWS, most)
+    if flaws > most:
+        raise CaseError(f"--flaws {flaws}: this case can hold {most} flaws of different kinds (the catalogue's "
+                        f"{', '.join(f.id for f in catalogue.CATALOGUE)}, where its answers and data allow them)",
+                        template.path)
+    return flaws
 
 
 def _run(function: Any, tasks: Mapping[str, tuple], jobs: int | None, scheduler: str | None):

@@ -147,8 +147,11 @@ def _class_parser(commands) -> None:
     variants.add_argument("--blank", metavar="Q,Q", default="",
                           help="questions left for the students to answer, e.g. evaluation,monitoring")
     variants.add_argument("--exercise", choices=("decide", "flaw"), default=None,
-                          help="flaw: a find-the-flaw exercise, graded on the contradictions named (default: flaw "
+                          help="flaw: a find-the-flaw exercise, graded on the flaws named (default: flaw "
                                "for a case whose file name says flaw, else decide)")
+    variants.add_argument("--flaws", type=int, default=None, metavar="N",
+                          help="find-the-flaw: plant N mistakes per student, each student their own (default 4, or "
+                               "as many kinds as the case holds); 0 keeps the case's own flaws")
     variants.add_argument("--attempts", type=_positive_int, default=None,
                           help="draws per student before giving up on keeping the teaching point (default 12)")
     for command in (variants,):
@@ -450,7 +453,7 @@ def cmd_class(args: argparse.Namespace) -> int:
         try:
             report = make_variants(args.case, args.roster, args.out, secret=secret, blank=args.blank.split(","),
                                    exercise=args.exercise, attempts=args.attempts or ATTEMPTS, jobs=args.jobs,
-                                   scheduler=args.scheduler)
+                                   scheduler=args.scheduler, flaws=args.flaws)
         except ImportError as exc:
             return _bad_input(str(exc))
         print(report.summary())

@@ -4,7 +4,7 @@ The kit computes every verdict, so a grade for verdicts alone would reward press
 withholds the verdicts; the student answers the blank questions and makes each call with a reason. Grading
 scores each submission on a rubric written as data (``DEFAULT_RUBRIC``, or the teacher's own YAML file): the kit
 scores completeness, consistency, each decision against the level the student's *own* filled answers support,
-and in a find-the-flaw exercise the contradictions the student named; the reasons are for the teacher, laid out
+and in a find-the-flaw exercise the planted flaws the student named; the reasons are for the teacher, laid out
 on each student's page. The report is ``matrix.csv`` (one row per student, a column per rubric item, the total
 last), ``index.html`` (the matrix as a heatmap, the items most often missed first) and a page per student.
 """
@@ -42,9 +42,9 @@ consistency:      # the filled case adds no contradiction (aipm-kit check) that 
 reason:           # per blank question: the reason cites the numbers and follows from them
   points: 2
   graded_by: teacher
-flaws:            # find-the-flaw: per contradiction of the variant the student names (one of its section.fields)
+flaws:            # find-the-flaw: per planted flaw the student names (by one of its section.fields)
   points: 2
-  false_alarm: 1  # taken off for each named field that is in no contradiction (never below 0)
+  false_alarm: 1  # taken off for each named field that is in no planted flaw (never below 0)
   graded_by: kit
 """
 
@@ -178,8 +178,16 @@ def grade_submission(folder: str, key_folder: str, rubric: dict[str, Any]) -> Gr
 
 def _out_of(name: str, item: RubricItem, key: Mapping[str, Any]) -> float:
     if name == "flaws":
-        return item.points * sum(1 for c in key["check"] if c["contradiction"])
+        return item.points * len(_flaws(key))
     return item.points
+
+
+def _flaws(key: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The flaws of a key, each with its ``fields`` and a ``title``: those planted for this student, or for a
+    variant that keeps its template's flaws (``--flaws 0``), the contradictions ``aipm-kit check`` finds."""
+    if "flaws" in key:
+        return list(key["flaws"])
+    return [{**c, "title": c["quantity"]} for c in key["check"] if c["contradiction"]]
 
 
 def _decision_score(given: str, supported: str | None, item: RubricItem) -> tuple[float, str]:
@@ -195,13 +203,13 @@ def _decision_score(given: str, supported: str | None, item: RubricItem) -> tupl
 
 
 def _flaw_score(named: list[str], key: Mapping[str, Any], item: RubricItem) -> tuple[float, str]:
-    flaws = [c for c in key["check"] if c["contradiction"]]
+    flaws = _flaws(key)
     named_set = {n.strip() for n in named if n.strip()}
     found = [c for c in flaws if named_set & set(c["fields"])]
     in_a_flaw = set().union(*(set(c["fields"]) for c in flaws)) if flaws else set()
     false_alarms = sorted(named_set - in_a_flaw)
     score = max(0.0, item.points * len(found) - item.false_alarm * len(false_alarms))
-    missed = [c["quantity"] for c in flaws if c not in found]
+    missed = [c["title"] for c in flaws if c not in found]
     note = f"found {len(found)} of {len(flaws)}"
     if missed:
         note += f"; missed: {', '.join(missed)}"

@@ -265,8 +265,9 @@ def test_the_rubric_is_data_and_a_bad_one_names_the_item(tmp_path):
 
 # ---- find the flaw ------------------------------------------------------------------------------------------
 
-def test_a_flaw_exercise_is_graded_on_the_flaws_named(tmp_path):
-    # a copy of support-triage with a planted contradiction: question 4 prices twice question 2's volume
+def test_a_flaw_exercise_that_keeps_its_template_s_flaw_is_graded_on_the_contradiction_named(tmp_path):
+    # a copy of support-triage with a planted contradiction: question 4 prices twice question 2's volume; with
+    # --flaws 0 every student keeps that one flaw, and the key's flaws are the contradictions check reports
     source = bundled_cases()["support-triage"]
     shutil.copytree(source.parent / "support-triage", tmp_path / "support-triage")
     text = source.read_text(encoding="utf-8")
@@ -276,10 +277,10 @@ def test_a_flaw_exercise_is_graded_on_the_flaws_named(tmp_path):
     assert planted != text
     (tmp_path / "volume-flaw.yaml").write_text(planted, encoding="utf-8")
     roster = _roster(tmp_path / "r", "id,name\nf1,Finn\n")
-    report = make_variants(tmp_path / "volume-flaw.yaml", roster, tmp_path / "out", secret="x", jobs=1)
+    report = make_variants(tmp_path / "volume-flaw.yaml", roster, tmp_path / "out", secret="x", jobs=1, flaws=0)
     assert report.exit_code == 0, report.summary()
     key = json.loads((tmp_path / "out" / "key" / "f1" / "key.json").read_text())
-    assert key["exercise"] == "flaw"
+    assert key["exercise"] == "flaw" and "flaws" not in key
     flaws = {c["quantity"]: c["fields"] for c in key["check"] if c["contradiction"]}
     assert flaws["Monthly volume"] == ["need_ai.monthly_volume", "approach.requests_per_month"]
     assert len(flaws) == 1  # the planted one: support-triage's own answers agree
@@ -376,10 +377,11 @@ def test_a_student_whose_draws_all_miss_the_teaching_point_fails_loudly_and_gets
     assert not (tmp_path / ".staging" / "s07").exists()
 
 
-def test_variants_of_the_bundled_flaw_case_keep_its_flaws_in_the_key(tmp_path):
+def test_variants_of_the_bundled_flaw_case_with_flaws_0_keep_its_flaws_in_the_key(tmp_path):
     if "flaw-hunt" not in bundled_cases():
         pytest.skip("no bundled flaw-hunt case in this checkout")
-    report = make_variants("flaw-hunt", _roster(tmp_path, "id,name\nf1,Finn\n"), tmp_path / "out", secret="x", jobs=1)
+    report = make_variants("flaw-hunt", _roster(tmp_path, "id,name\nf1,Finn\n"), tmp_path / "out", secret="x", jobs=1,
+                           flaws=0)
     assert report.exit_code == 0, report.summary()
     key = json.loads((tmp_path / "out" / "key" / "f1" / "key.json").read_text())
     assert key["exercise"] == "flaw"  # the file's name says so
