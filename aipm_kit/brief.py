@@ -135,7 +135,9 @@ def decision(case: Case | None, results: Mapping[str, Result]) -> Readiness:
     stage, the questions it does not reach yet plan ("Not yet") and take no part. Question 2's "no AI" comes
     first; then a stop (or a verdict that holds by its word, question 6's Hold) anywhere reached; then answers
     still missing; then cautions. A launched product's own verdict is question 7's ("Act now" is a stop); its
-    question 6 judges the next release, so a Hold there is a caution on the product in use.
+    question 6 judges the next release, so a Hold there is a caution on the product in use. So is question 5's
+    stop on a step beyond question 2's plan (``ledger.later_step``: letting an assistant act), and the memo says
+    not to take that step.
     """
     stage = case.stage if case is not None else None
     if stage not in _WORDS:
@@ -143,10 +145,12 @@ def decision(case: Case | None, results: Mapping[str, Result]) -> Readiness:
     go, caution, stop, no_ai = _WORDS[stage]
     reached = [(q, results.get(q.key) or Result.not_answered(q.key, q.title)) for q in QUESTIONS if q.reaches(stage)]
     ask = DECISIONS[stage]
-    # once launched, question 6 judges the next release, not the product in use: its Hold is a caution here
+    step = _stopped_step(results) if stage == "launched" else ""
+    # once launched, question 6 judges the next release, not the product in use: its Hold is a caution here; so
+    # is question 5's stop on a step the product in use has not taken
     def weight(q: Question, r: Result) -> Level | None:
         held = r.level == "stop" or bool(r.data.get("blocks_launch"))
-        if stage == "launched" and q.key == "evaluation":
+        if stage == "launched" and (q.key == "evaluation" or (q.key == "experience" and step)):
             return "caution" if held or r.level == "caution" else r.level
         return "stop" if held else r.level
 
@@ -186,19 +190,37 @@ def decision(case: Case | None, results: Mapping[str, Result]) -> Readiness:
                                                                      f"{_quote(first.headline)}")
         if missing:
             message += f" Not answered yet: {_list_numbers(missing)}."
-        return Readiness(stop, "stop", message, ask)
+        return Readiness(stop, "stop", message + step, ask)
     if missing:
         verb = "is" if len(missing) == 1 else "are"
         them = "it" if len(missing) == 1 else "them"
         return Readiness("Incomplete", None, f"{lead}{_list_numbers(missing).capitalize()} {verb} not answered "
-                                             f"yet, and the {stage} stage needs {them} to decide.", ask)
+                                             f"yet, and the {stage} stage needs {them} to decide.{step}", ask)
     later = [q for q in QUESTIONS if not q.reaches(stage)]
     plans = (f" {_list_numbers(later).capitalize()} plan{'s' if len(later) == 1 else ''} what comes next."
              if later else "")
     if cautions:
         return Readiness(caution, "caution", f"{lead}Nothing the {stage} stage reaches stops it; resolve the "
-                                             f"cautions at {_list_questions(q for q, _ in cautions)}.{plans}", ask)
+                                             f"cautions at {_list_questions(q for q, _ in cautions)}.{step}{plans}",
+                         ask)
     return Readiness(go, "go", f"{lead}Every question the {stage} stage reaches is sound, with no caution.{plans}", ask)
+
+
+def _stopped_step(results: Mapping[str, Result]) -> str:
+    """The memo's sentence when question 5 stops a step beyond question 2's plan (letting an assistant act) and
+    nothing it finds stops the product in use, which keeps a person deciding; "" otherwise."""
+    from .ledger import later_step
+    from .questions.experience import WHO_DECIDES
+
+    need_ai, experience = results.get("need_ai"), results.get("experience")
+    if need_ai is None or experience is None or experience.level != "stop":
+        return ""
+    automation = experience.data.get("automation")
+    if (automation not in WHO_DECIDES or not later_step(need_ai.data.get("outcome"), automation)
+            or experience.data.get("stops_every_level")):
+        return ""
+    return (f" Keep people checking, as now: question 5 stops the step to '{automation}' "
+            f"({WHO_DECIDES[automation]}), saying {_quote(experience.headline)}")
 
 
 def _quote(headline: str) -> str:

@@ -12,8 +12,9 @@ a shared quantity is declared (its home), where else it appears, and how the two
 - ``covers``: what one question plans to measure (question 3's slices) against what another measures.
 
 Some quantities are read straight from their home rather than compared: ``SHARE_HANDLED`` defines once what
-share of decisions the product handles at each automation level, and question 2 reads question 4's costs and
-question 5's and 6's evidence through this module. The case's ``stage`` decides which questions analyse and which
+share of decisions the product handles at each automation level, ``later_step`` whether question 5 weighs a step
+beyond question 2's plan, and question 2 reads question 4's costs and question 5's and 6's evidence through this
+module. The case's ``stage`` decides which questions analyse and which
 plan (a log before launch is a contradiction), and its ``as_of`` date dates the plans: a plan overtaken by later
 evidence is out of date, while a plan dated after the evidence it contradicts was made with that evidence in hand.
 
@@ -113,6 +114,16 @@ SHARE_HANDLED = {
                         "the rest go to a person",
 }
 SHARE_HANDLED_METRIC = "Share handled by"  # question 5's coverage on held-out scores ("… the AI", "… the rules")
+
+
+def later_step(outcome: str | None, automation: str | None) -> bool:
+    """Whether question 5 weighs a step beyond question 2's plan: the plan is that the AI assists (a person decides
+    every case) while question 5's automation level lets it act, no person reviewing each output. Question 5's share
+    handled and its stop are then about that later step, not about the plan, which is the product in use once it
+    is launched."""
+    from .questions.experience_threshold import REVIEWED
+
+    return outcome == "assist" and automation is not None and automation not in REVIEWED
 
 
 @dataclass(frozen=True)

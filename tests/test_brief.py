@@ -283,6 +283,79 @@ def test_a_launched_case_decides_whether_to_keep_it_and_question_7_leads():
     assert (stable.status, stable.level) == ("Keep it", "go")
 
 
+def test_a_launched_assistant_is_kept_when_question_5_stops_only_the_step_to_let_it_act_alone():
+    from aipm_kit.brief import decision
+
+    # policy-assistant as bundled (stage: launched): question 2 plans that the AI assists, a person deciding each
+    # question, and the desk checks every answer in use; question 5 weighs 'act autonomously' (the YAML's
+    # experience.automation) and stops it, since no threshold keeps the error rate under 5% with nobody
+    # reviewing. That stop is about the step not taken, so it weighs as a caution on the product in use.
+    case = aipm_kit.load_case("policy-assistant")
+    results = case_results(case)
+    assert results["need_ai"].data["outcome"] == "assist"
+    assert (results["experience"].level, results["experience"].data["automation"]) == ("stop", "act autonomously")
+    # question 1 and 4 are go, 2, 3 and 7 cautions, 6's No-ship judges the next release (a caution once
+    # launched), and 5's stop is on the later step: nothing stops the product in use
+    lead = decision(case, results)
+    assert (lead.status, lead.level) == ("Keep it and improve it", "caution")
+    assert "resolve the cautions at question 2 (need ai), question 3 (data), question 5 (experience), question 6 " \
+           "(evaluation) and question 7 (monitoring)." in lead.message
+    assert lead.message.endswith("Keep people checking, as now: question 5 stops the step to 'act autonomously' "
+                                 f"(the AI acts alone), saying “{results['experience'].headline.rstrip('.')}”.")
+    # the mirror: with no explanation needed and a world that rarely changes, question 2's scorecard gives
+    # automating 2 (done for them) + 1 (no explanation needed) = 3 points (every other criterion 0: agreement 88%
+    # < 90%, tolerance medium, worst error $40 / $11 = 3.6 right answers, 2,400 a month < 10,000), over its bar
+    # of 2, and nothing blocks it (tolerance not low, explanation not required): the product in use acts alone,
+    # so question 5's stop is on it and it is fixed now
+    automates = aipm_kit.load_case("policy-assistant", overrides={
+        "need_ai": {"explanation": "not needed", "world_changes": "rarely"}})
+    results = case_results(automates)
+    assert results["need_ai"].data["outcome"] == "automate"
+    lead = decision(automates, results)
+    assert (lead.status, lead.level) == ("Fix it now", "stop")
+    assert "Stopped at question 5 (experience)" in lead.message and "Keep people" not in lead.message
+    # and question 5 at the level in use (a person reviews each draft) does not stop: it is a caution
+    reviewed = aipm_kit.load_case("policy-assistant", overrides={"experience": {"automation": "draft for review"}})
+    results = case_results(reviewed)
+    assert results["experience"].level == "caution"
+    assert decision(reviewed, results).status == "Keep it and improve it"
+
+
+def test_a_severe_failure_with_no_way_back_stops_the_product_in_use_whatever_step_question_5_weighs():
+    from aipm_kit.brief import decision
+
+    # policy-assistant with its hallucination mode (severity 4) given no recovery: that stops the design at
+    # every automation level, people checking or not, so the launched product is fixed now
+    case = aipm_kit.load_case("policy-assistant")
+    modes = [m.model_copy(update={"recovery": ""}) if m.name == "hallucination" else m
+             for m in case.answers("experience").failure_modes]
+    stranded = case.with_answers("experience", case.answers("experience").model_copy(update={"failure_modes": modes}))
+    results = case_results(stranded)
+    assert results["experience"].data["stops_every_level"] == ["hallucination"]
+    lead = decision(stranded, results)
+    assert (lead.status, lead.level) == ("Fix it now", "stop")
+    assert "Keep people" not in lead.message
+
+
+def test_question_5s_stop_on_letting_an_assistant_act_is_a_caution_once_launched_and_a_stop_at_a_pilot():
+    from aipm_kit.brief import decision
+
+    assist = _result("need_ai", "go", "AI assists", "AI assists: it suggests, a person decides.", outcome="assist")
+    act = _result("experience", "stop", "Stop", "Stop: no safe threshold.", automation="act with undo")
+    kept = decision(_staged("launched"), _all("go", need_ai=assist, experience=act))
+    assert (kept.status, kept.level) == ("Keep it and improve it", "caution")
+    assert kept.message == ("Question 7, watching it live, says “monitoring is go”. Nothing the launched stage "
+                            "reaches stops it; resolve the cautions at question 5 "
+                            "(experience). Keep people checking, as now: question 5 stops the step to 'act with "
+                            "undo' (the AI acts and users can undo), saying “Stop: no safe threshold”.")
+    # at a pilot nothing is in use yet: the level question 5 weighs is the one to launch, and its stop holds it
+    piloted = decision(_staged("pilot"), _all("go", need_ai=assist, experience=act))
+    assert (piloted.status, piloted.level) == ("Don't launch yet", "stop")
+    # a plan that automates is the product acting: its stop is on the product in use
+    automate = _result("need_ai", "go", "AI automates", "AI automates.", outcome="automate")
+    assert decision(_staged("launched"), _all("go", need_ai=automate, experience=act)).status == "Fix it now"
+
+
 def test_an_idea_case_decides_whether_to_build_and_later_questions_only_plan():
     from aipm_kit.brief import decision
 

@@ -401,6 +401,8 @@ def _assess_failure_modes(a: Answers, result: Result, stops: list[str], cautions
                f"path; design how a user gets back (undo, re-route, a person who fixes it) before building.")
         stops.append(msg)
         result.add("stop", msg)
+    # this stop holds at every automation level; the others come from the AI acting with nobody reviewing it
+    result.data["stops_every_level"] = stranded
     for r in short:
         msg = (f"'{r['name']}' (severity {r['severity']}) needs '{r['required_control']}' when the AI will "
                f"{a.automation}, but the design gives it '{r['control']}'.")

@@ -290,9 +290,6 @@ def approach_costs(a: Answers, case: Case | None) -> Costs:
 _READING_EVIDENCE: contextvars.ContextVar[bool] = contextvars.ContextVar("need_ai_reading_evidence", default=False)
 
 
-_ACTS = ("act with undo", "act autonomously")
-
-
 def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result, outcome: str) -> float | None:
     """The value planned beside the value with question 5's share handled and question 6's measured accuracy.
 
@@ -302,7 +299,7 @@ def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result, 
     """
     if case is None or _READING_EVIDENCE.get():
         return None
-    from ..ledger import measured_accuracy, share_handled
+    from ..ledger import later_step, measured_accuracy, share_handled
 
     token = _READING_EVIDENCE.set(True)
     try:
@@ -310,8 +307,8 @@ def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result, 
         experience = case.answers("experience") if case.is_answered("experience") else None
     finally:
         _READING_EVIDENCE.reset(token)
-    later_step = outcome == "assist" and experience is not None and experience.automation in _ACTS
-    if later_step:
+    beyond = experience is not None and later_step(outcome, experience.automation)
+    if beyond:
         share = None
     if share is None and measured is None:
         return None
@@ -329,7 +326,7 @@ def _with_the_evidence(a: Answers, m: Money, case: Case | None, result: Result, 
         "with the evidence": [f"{s:.1%}", f"{handled:,.0f}", f"{accuracy:.1%}", format_number(net, "$")],
         "evidence from": [share.source if share is not None else
                           f"question 5 weighs '{experience.automation}', a later step than assisting: the plan's "
-                          f"100%" if later_step else "no evidence yet: the plan's 100%",
+                          f"100%" if beyond else "no evidence yet: the plan's 100%",
                           "share × monthly_volume",
                           measured.source if measured is not None else "no evidence yet: need_ai.ai_accuracy",
                           "handled × (accuracy − baseline) × (V + c) − run − build"],
