@@ -129,7 +129,8 @@ def _plant_users(planting: Planting) -> str | None:
 
 
 def _problem_volume(case: Case) -> int | None:
-    users, times = _answer(case, "problem", "users_affected"), _answer(case, "problem", "occurrences_per_user_per_month")
+    users = _answer(case, "problem", "users_affected")
+    times = _answer(case, "problem", "occurrences_per_user_per_month")
     return round(users * times) if users and times else None
 
 
@@ -256,7 +257,8 @@ CATALOGUE: tuple[Flaw, ...] = (
          _volume_breaks(("approach",))),
     Flaw("users", "volume", "Monthly volume", "Question 1 sizes the problem on more people than the volume needs",
          ("problem.users_affected",), "aipm-kit check: Monthly volume", _plant_users, _volume_breaks(("problem",))),
-    Flaw("bar", "bar", "Accuracy the product needs", "Question 4 chose for a lower accuracy bar than question 6 ships against",
+    Flaw("bar", "bar", "Accuracy the product needs",
+         "Question 4 chose for a lower accuracy bar than question 6 ships against",
          ("approach.accuracy_needed",), "aipm-kit check: Accuracy the product needs", _plant_bar, _shows_bar),
     Flaw("repeated", "repeated", None, "A blocking gate rests on a few distinct inputs pasted again and again",
          ("evaluation.gates",), "question 6: a gate not proven on its distinct inputs", _plant_repeated,
@@ -373,6 +375,7 @@ def shown(case: Case, results: Mapping[str, Result], findings: list[Finding]) ->
 
 def write_data(planting: Planting, targets: Mapping[Path, Path], rng: Any) -> set[Path]:
     """Write the variant's data files from the planting's spec (a new seed); the template files it wrote."""
+    from .case import write_atomic
     from .synth import case_frames
 
     if planting.spec is None:
@@ -384,8 +387,6 @@ def write_data(planting: Planting, targets: Mapping[Path, Path], rng: Any) -> se
         if frame is None:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        from .case import write_atomic
-
         write_atomic(target, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.add(source)
     return written

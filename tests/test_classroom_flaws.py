@@ -134,12 +134,11 @@ def test_the_same_roster_and_secret_give_the_same_flaws(cohort, tmp_path):
     (tmp_path / "roster.csv").write_text("id,name\nb2,Bob\n", encoding="utf-8")
     make_variants("flaw-hunt", tmp_path / "roster.csv", tmp_path / "out", secret="spring", flaws=4, jobs=1)
     for folder in ("students", "key"):
-        first = sorted(p.relative_to(cohort / folder / "b2") for p in (cohort / folder / "b2").rglob("*") if p.is_file())
-        again = sorted(p.relative_to(tmp_path / "out" / folder / "b2")
-                       for p in (tmp_path / "out" / folder / "b2").rglob("*") if p.is_file())
-        assert first == again
+        before, after = cohort / folder / "b2", tmp_path / "out" / folder / "b2"
+        first = sorted(p.relative_to(before) for p in before.rglob("*") if p.is_file())
+        assert first == sorted(p.relative_to(after) for p in after.rglob("*") if p.is_file())
         for name in first:
-            assert (cohort / folder / "b2" / name).read_bytes() == (tmp_path / "out" / folder / "b2" / name).read_bytes()
+            assert (before / name).read_bytes() == (after / name).read_bytes(), name
 
 
 def test_grading_counts_the_flaws_named_by_any_of_their_fields(cohort, tmp_path):
