@@ -263,7 +263,7 @@ CATALOGUE: tuple[Flaw, ...] = (
     Flaw("repeated", "repeated", None, "A blocking gate rests on a few distinct inputs pasted again and again",
          ("evaluation.gates",), "question 6: a gate not proven on its distinct inputs", _plant_repeated,
          _shows_repeated),
-    Flaw("slice", "slice", None, "A slice fails inside a passing average",
+    Flaw("slice", "slice", None, "A slice fails the target, whatever the average says",
          ("evaluation.slice_columns",), "question 6: a slice below target (Hold)", _plant_slice, _shows_slice),
     Flaw("threshold", "threshold", None, "The threshold is not proven on scores held out from its choice",
          ("experience.threshold",), "question 5: Not proven", _plant_threshold, _shows_threshold),

@@ -78,11 +78,12 @@ def _present(raw: dict, rows: list[dict], scores: list[dict]) -> set[str]:
             inputs = {" ".join(r["input"].casefold().split()) for r in rows if r["category"] == g["category"]}
             if len(inputs) < MIN_DISTINCT:
                 found.add("repeated")
+    overall_low = binomtest(sum(r["passed"] == "True" for r in rows), len(rows)).proportion_ci(0.95, "wilson").low
     for column in raw["evaluation"]["slice_columns"]:
         for value in {r[column] for r in rows}:
             part = [r for r in rows if r[column] == value]
-            if _wilson_high(sum(r["passed"] == "True" for r in part), len(part)) < gate["target"]:
-                found.add("slice")
+            if _wilson_high(sum(r["passed"] == "True" for r in part), len(part)) < gate["target"] < overall_low:
+                found.add("slice")  # failing inside an average that clears the target
     if len(scores) < 1000:  # 4,000 prove the 5% limit on the half held out; a few hundred cannot
         found.add("threshold")
     return found
