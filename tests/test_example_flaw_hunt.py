@@ -26,11 +26,6 @@ KEY = Path(__file__).parents[1] / "docs" / "flaw-hunt-key.md"
 
 
 @pytest.fixture(scope="module")
-def case():
-    return aipm_kit.load_case(CASE)
-
-
-@pytest.fixture(scope="module")
 def raw():
     """The case file as plain YAML, read without the kit."""
     return yaml.safe_load(bundled_cases()[CASE].read_text(encoding="utf-8"))

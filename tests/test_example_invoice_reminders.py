@@ -22,16 +22,6 @@ CASE = "invoice-reminders"
 FOLDER = "invoice-reminders"
 
 
-@pytest.fixture(scope="module")
-def case():
-    return aipm_kit.load_case(CASE)
-
-
-@pytest.fixture(scope="module")
-def results(case):
-    return case.results()
-
-
 def _read(case, name: str) -> pd.DataFrame:
     return pd.read_csv(case.base_dir / FOLDER / name, keep_default_na=False)
 

@@ -16,16 +16,6 @@ from aipm_kit.stats import wilson_interval
 CASE = "meeting-notes"
 
 
-@pytest.fixture(scope="module")
-def case():
-    return aipm_kit.load_case(CASE)
-
-
-@pytest.fixture(scope="module")
-def results(case):
-    return case.results()
-
-
 def test_an_idea_with_only_question_1_answered_and_no_data(case):
     assert CASE in bundled_cases()
     assert (case.stage, case.as_of.isoformat()) == ("idea", "2026-10-15")

@@ -24,16 +24,6 @@ FILE = CASES / "policy-assistant.yaml"
 DATA = CASES / "policy-assistant"
 
 
-@pytest.fixture(scope="module")
-def case():
-    return aipm_kit.load_case(FILE)
-
-
-@pytest.fixture(scope="module")
-def results(case):
-    return case.results()
-
-
 def test_the_bundled_name_loads_the_case(case):
     assert aipm_kit.load_case("policy-assistant").path == FILE.resolve()
     assert case.name == "HR and IT policy assistant"

@@ -20,16 +20,6 @@ from aipm_kit.stats import wilson_interval
 CASE = "support-triage"
 
 
-@pytest.fixture(scope="module")
-def case():
-    return aipm_kit.load_case(CASE)
-
-
-@pytest.fixture(scope="module")
-def results(case):
-    return case.results()
-
-
 def _read(case, name: str) -> pd.DataFrame:
     return pd.read_csv(case.base_dir / CASE / name, keep_default_na=False)
 

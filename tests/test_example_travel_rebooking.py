@@ -20,16 +20,6 @@ from aipm_kit.stats import wilson_interval
 CASE = "travel-rebooking"
 
 
-@pytest.fixture(scope="module")
-def case():
-    return aipm_kit.load_case(CASE)
-
-
-@pytest.fixture(scope="module")
-def results(case):
-    return case.results()
-
-
 def test_the_case_is_bundled_and_loads_with_every_section(case):
     assert CASE in bundled_cases()
     assert case.name == "Disruption rebooking agent"
