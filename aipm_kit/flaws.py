@@ -129,9 +129,11 @@ def _plant_users(planting: Planting) -> str | None:
 
 
 def _problem_volume(case: Case) -> int | None:
-    users = _answer(case, "problem", "users_affected")
-    times = _answer(case, "problem", "occurrences_per_user_per_month")
-    return round(users * times) if users and times else None
+    """Question 1's users × occurrences, as the ledger reads it."""
+    from .ledger import _problem_volume as counted
+
+    volume = counted(case)
+    return round(volume) if volume else None
 
 
 def _repaired_volume(case: Case) -> int:
